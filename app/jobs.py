@@ -1,0 +1,84 @@
+"""RQ entry points: take ids, call a service, commit. Thin.
+
+Each job runs inside the app context the worker pushed (worker.py), or builds an app if
+called from a bare RQ worker; the session is removed after every job.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+from flask import current_app, has_app_context
+
+from app.extensions import db
+from app.models import OutboxEmail
+from app.services import outbox, routing
+
+log = logging.getLogger(__name__)
+_app = None
+
+
+def _job(fn):
+    """Run a job in its own app context (so its own database session), removed afterwards."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        global _app
+        if has_app_context():
+            app = current_app._get_current_object()
+        else:
+            if _app is None:
+                from app import create_app
+
+                _app = create_app()
+            app = _app
+        with app.app_context():
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                db.session.remove()
+
+    return wrapper
+
+
+@_job
+def send_email(outbox_id: int) -> str:
+    """Send one outbox row, once. Raises on SMTP failure so RQ retries with backoff."""
+    session = db.session
+    row = outbox.claim(session, outbox_id)
+    session.commit()
+    if row is None:
+        return "skipped"
+    try:
+        status = outbox.send(row)
+    except Exception as exc:
+        session.rollback()
+        row = session.get(OutboxEmail, outbox_id)
+        outbox.mark_failed(row, exc)
+        session.commit()
+        log.warning("email %s failed (attempt %s): %s", outbox_id, row.attempts, exc)
+        if row.status == "failed":
+            return "failed"
+        raise
+    outbox.mark_done(row, status)
+    session.commit()
+    return status
+
+
+@_job
+def route_lead(lead_id: int) -> bool:
+    routed = routing.route(db.session, lead_id)
+    db.session.commit()
+    return routed
+
+
+@_job
+def sweep() -> dict:
+    from app.services import sweep as sweep_service
+
+    counts = sweep_service.run(db.session)
+    db.session.commit()
+    if any(counts.values()):
+        current_app.logger.info("sweep re-enqueued %s", counts)
+    return counts

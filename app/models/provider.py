@@ -1,0 +1,88 @@
+"""Provider listings: a business in a home metro (plus extra metros) offering categories."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import TimestampMixin, UTCDateTime, check_in
+from app.models.metro import Category, Metro
+from app.services import clock
+
+PROVIDER_STATUSES = ("unclaimed", "claimed", "verified", "suspended")
+TIERS = ("pro", "growth", "starter", "free")  # highest first
+PAID_TIERS = ("pro", "growth", "starter")
+TIER_RANK = {tier: rank for rank, tier in enumerate(TIERS)}
+
+provider_metros = Table(
+    "provider_metros",
+    db.metadata,
+    Column("provider_id", ForeignKey("providers.id", ondelete="CASCADE"), primary_key=True),
+    Column("metro_id", ForeignKey("metros.id", ondelete="CASCADE"), primary_key=True),
+)
+
+provider_categories = Table(
+    "provider_categories",
+    db.metadata,
+    Column("provider_id", ForeignKey("providers.id", ondelete="CASCADE"), primary_key=True),
+    Column("category_id", ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Provider(TimestampMixin, db.Model):
+    __tablename__ = "providers"
+    __table_args__ = (
+        CheckConstraint(check_in("status", PROVIDER_STATUSES), name="status"),
+        CheckConstraint(check_in("tier", TIERS), name="tier"),
+        CheckConstraint("weekly_cap IS NULL OR weekly_cap >= 0", name="weekly_cap"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    slug: Mapped[str] = mapped_column(String(140), unique=True)
+    home_metro_id: Mapped[int] = mapped_column(ForeignKey("metros.id"), index=True)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(254))
+    website: Mapped[str | None] = mapped_column(String(254))
+    about: Mapped[str | None] = mapped_column(Text)
+    city: Mapped[str | None] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(16), default="unclaimed", index=True)
+    tier: Mapped[str] = mapped_column(String(16), default="free")
+    trial_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused: Mapped[bool] = mapped_column(default=False)
+    weekly_cap: Mapped[int | None] = mapped_column(Integer)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    home_metro: Mapped[Metro] = relationship(lazy="joined")
+    extra_metros: Mapped[list[Metro]] = relationship(secondary=provider_metros, order_by=Metro.name)
+    categories: Mapped[list[Category]] = relationship(
+        secondary=provider_categories, order_by=Category.position
+    )
+    owner = relationship("User", back_populates="provider", foreign_keys=[owner_id])
+
+    @property
+    def in_trial(self) -> bool:
+        return self.trial_ends_at is not None and clock.now() < self.trial_ends_at
+
+    @property
+    def effective_tier(self) -> str:
+        """The tier that counts now: an active Growth trial counts as growth (never lowers)."""
+        if self.in_trial and TIER_RANK[self.tier] > TIER_RANK["growth"]:
+            return "growth"
+        return self.tier
+
+    @property
+    def is_paid(self) -> bool:
+        return self.effective_tier in PAID_TIERS
+
+    @property
+    def is_verified(self) -> bool:
+        return self.status == "verified"
+
+    def __repr__(self) -> str:
+        return f"<Provider {self.slug} {self.status}/{self.tier}>"

@@ -1,0 +1,42 @@
+"""User accounts: providers (who claim listings) and admins. Customers have no account."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import TimestampMixin, UTCDateTime, check_in
+
+ROLES = ("provider", "admin")
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(check_in("role", ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str | None] = mapped_column(String(120))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="provider")
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    is_active_account: Mapped[bool] = mapped_column(default=True)
+
+    provider = relationship(
+        "Provider", back_populates="owner", uselist=False, foreign_keys="Provider.owner_id"
+    )
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.is_active_account
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"

@@ -1,0 +1,68 @@
+"""The one clock. Everything that needs "now" asks here, so tests move time instead of sleeping.
+
+Times are timezone-aware UTC everywhere in the code; the database stores naive UTC
+(see ``app.models.base.UTCDateTime``) and metros show their local time.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+UTC = UTC
+
+_lock = threading.Lock()
+_frozen: datetime | None = None
+_offset = timedelta(0)
+
+
+def now() -> datetime:
+    """The current time, aware, in UTC (frozen or shifted when a test says so)."""
+    with _lock:
+        if _frozen is not None:
+            return _frozen
+        return datetime.now(UTC) + _offset
+
+
+def freeze(at: datetime) -> None:
+    """Stop time at `at` (tests)."""
+    global _frozen
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    with _lock:
+        _frozen = at.astimezone(UTC)
+
+
+def advance(delta: timedelta) -> None:
+    """Move time forward by `delta`, frozen or not (tests)."""
+    global _frozen, _offset
+    with _lock:
+        if _frozen is not None:
+            _frozen = _frozen + delta
+        else:
+            _offset = _offset + delta
+
+
+def reset() -> None:
+    """Back to the real clock."""
+    global _frozen, _offset
+    with _lock:
+        _frozen = None
+        _offset = timedelta(0)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """Treat a naive datetime as UTC; convert an aware one to UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def local(value: datetime | None, tz_name: str) -> datetime | None:
+    """A stored UTC time in a metro's time zone, for display."""
+    if value is None:
+        return None
+    return as_utc(value).astimezone(ZoneInfo(tz_name))

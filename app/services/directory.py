@@ -1,0 +1,51 @@
+"""The public directory: metros, categories and provider listings as the public sees them."""
+
+from __future__ import annotations
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from app.models import Category, Metro, Provider
+from app.models.provider import provider_metros
+
+
+def metros_with_counts(session: Session) -> list[tuple[Metro, int]]:
+    count = (
+        select(func.count(Provider.id))
+        .where(Provider.home_metro_id == Metro.id, Provider.status != "suspended")
+        .correlate(Metro)
+        .scalar_subquery()
+    )
+    return list(session.execute(select(Metro, count).order_by(Metro.name)).tuples())
+
+
+def metro_by_slug(session: Session, slug: str) -> Metro | None:
+    return session.scalar(select(Metro).where(Metro.slug == slug))
+
+
+def provider_by_slug(session: Session, slug: str) -> Provider | None:
+    return session.scalar(
+        select(Provider).where(Provider.slug == slug, Provider.status != "suspended")
+        .options(selectinload(Provider.categories), selectinload(Provider.extra_metros))
+    )
+
+
+def providers_in_metro(session: Session, metro: Metro, category_slug: str | None = None) -> list[Provider]:
+    """Listings serving the metro (home or extra): verified first, then by tier, then name."""
+    status_order = case({"verified": 0, "claimed": 1, "unclaimed": 2}, value=Provider.status, else_=3)
+    tier_order = case({"pro": 0, "growth": 1, "starter": 2, "free": 3}, value=Provider.tier, else_=4)
+    in_extra = select(provider_metros.c.provider_id).where(provider_metros.c.metro_id == metro.id)
+    query = (
+        select(Provider)
+        .where(or_(Provider.home_metro_id == metro.id, Provider.id.in_(in_extra)))
+        .where(Provider.status != "suspended")
+        .options(selectinload(Provider.categories))
+        .order_by(status_order, tier_order, Provider.name)
+    )
+    if category_slug:
+        query = query.where(Provider.categories.any(Category.slug == category_slug))
+    return list(session.scalars(query))
+
+
+def categories(session: Session) -> list[Category]:
+    return list(session.scalars(select(Category).order_by(Category.position, Category.name)))

@@ -1,0 +1,82 @@
+"""Contact validation: phone numbers with phonenumbers, emails with email-validator.
+
+Pure functions: they return normalised values and a reason a person can read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+DEFAULT_REGION = "US"
+
+# A short list of well-known throwaway-inbox domains (lowers the quality score).
+DISPOSABLE_DOMAINS = frozenset(
+    {
+        "mailinator.com", "guerrillamail.com", "guerrillamail.net", "sharklasers.com",
+        "10minutemail.com", "temp-mail.org", "tempmail.com", "tempmail.net", "yopmail.com",
+        "trashmail.com", "getnada.com", "dispostable.com", "maildrop.cc", "throwawaymail.com",
+        "fakeinbox.com", "mintemail.com", "mohmal.com", "emailondeck.com", "spamgourmet.com",
+        "tempr.email", "discard.email", "mailnesia.com", "mytemp.email", "burnermail.io",
+    }
+)
+
+
+@dataclass(frozen=True)
+class PhoneCheck:
+    e164: str | None  # normalised number, when it parses as a possible number
+    error: str | None  # why it is unusable (shown to the person typing it)
+    valid: bool  # a real, assigned-range number (False lowers the quality score)
+
+
+@dataclass(frozen=True)
+class EmailCheck:
+    normalized: str | None
+    error: str | None
+
+
+def check_phone(raw: str | None, region: str = DEFAULT_REGION) -> PhoneCheck:
+    raw = (raw or "").strip()
+    if not raw:
+        return PhoneCheck(None, None, False)
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return PhoneCheck(None, "Enter a phone number with its area code, e.g. (713) 555-0142.", False)
+    if not phonenumbers.is_possible_number(number):
+        return PhoneCheck(None, "That phone number has the wrong number of digits.", False)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return PhoneCheck(e164, None, phonenumbers.is_valid_number(number))
+
+
+def check_email(raw: str | None) -> EmailCheck:
+    raw = (raw or "").strip()
+    if not raw:
+        return EmailCheck(None, None)
+    try:
+        result = validate_email(raw, check_deliverability=False)
+    except EmailNotValidError as exc:
+        return EmailCheck(None, f"That email address is not valid: {exc}")
+    return EmailCheck(result.normalized, None)
+
+
+def is_disposable(email: str | None) -> bool:
+    if not email or "@" not in email:
+        return False
+    domain = email.rsplit("@", 1)[1].lower()
+    return any(domain == d or domain.endswith("." + d) for d in DISPOSABLE_DOMAINS)
+
+
+def format_phone(e164: str | None) -> str:
+    """A stored E.164 number the way a person reads it: (713) 555-0142 or +44 20 …"""
+    if not e164:
+        return ""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    if number.country_code == 1:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

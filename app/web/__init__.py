@@ -1,0 +1,24 @@
+"""Blueprints, security headers, error pages and template helpers."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_web(app: Flask) -> None:
+    from app.web import errors, security, templating
+    from app.web.admin.views import bp as admin_bp
+    from app.web.api.views import bp as api_bp
+    from app.web.auth.views import bp as auth_bp
+    from app.web.provider.views import bp as provider_bp
+    from app.web.public.views import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(provider_bp, url_prefix="/provider")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+
+    security.init_app(app)
+    errors.init_app(app)
+    templating.init_app(app)

@@ -1,0 +1,47 @@
+"""The admin area: dashboard and the email outbox."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Lead, OutboxEmail
+from app.services import audit, outbox
+from app.web.access import admin_required
+
+bp = Blueprint("admin", __name__)
+
+
+@bp.get("/")
+@admin_required
+def dashboard():
+    held = db.session.scalar(select(func.count(Lead.id)).where(Lead.status == "pending"))
+    email_counts = dict(db.session.execute(
+        select(OutboxEmail.status, func.count(OutboxEmail.id)).group_by(OutboxEmail.status)).tuples())
+    return render_template("admin/dashboard.html", held=held, email_counts=email_counts)
+
+
+@bp.get("/emails")
+@admin_required
+def emails():
+    status = request.args.get("status") or None
+    query = select(OutboxEmail).order_by(OutboxEmail.id.desc()).limit(200)
+    if status:
+        query = query.where(OutboxEmail.status == status)
+    return render_template("admin/emails.html", emails=list(db.session.scalars(query)), status=status)
+
+
+@bp.post("/emails/<int:email_id>/retry")
+@admin_required
+def retry_email(email_id: int):
+    row = db.session.get(OutboxEmail, email_id) or abort(404)
+    if outbox.retry_failed(db.session, email_id):
+        audit.log(db.session, current_user, "email.retry", row, f"Retried email #{row.id} to {row.to_email}",
+                  ip=request.remote_addr)
+        flash("Email queued for another try.", "success")
+    else:
+        flash("Only failed emails can be retried.", "error")
+    db.session.commit()
+    return redirect(url_for("admin.emails"), code=303)

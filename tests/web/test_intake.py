@@ -1,0 +1,198 @@
+"""The request form: three modes, validation per field, nothing half-saved, tracking."""
+
+import html
+
+import pytest
+from sqlalchemy import func, select
+
+from app.models import Lead, LeadEvent, OutboxEmail
+from tests.conftest import csrf_from
+
+
+@pytest.fixture
+def houston(factory):
+    metro = factory.metro("Houston", slug="houston")
+    cat = factory.category("Grease trap pumping", slug="grease-trap-pumping")
+    aaa = factory.provider(metro=metro, categories=[cat], name="Houston AAA Grease Trap Cleaners",
+                           status="unclaimed", tier="free")
+    aaa.slug = "houston-aaa"
+    factory.session.commit()
+    return metro, cat, aaa
+
+
+def good_data(cat, **overrides):
+    data = {
+        "category_id": str(cat.id), "description": "Our 1,000 gallon trap is overflowing into the lot.",
+        "urgency": "emergency", "budget": "300_600", "preferred_time": "before 10am",
+        "customer_name": "Maria Garcia", "business_name": "Taqueria Maria",
+        "customer_email": "maria.garcia@gmail.com", "customer_phone": "(713) 555-0142",
+        "street": "12 Main St", "city": "Houston", "postal_code": "77002", "website": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def post_form(client, url, data):
+    token = csrf_from(client.get(url).get_data(as_text=True))
+    return client.post(url, data={**data, "csrf_token": token})
+
+
+def count(db, model):
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+@pytest.mark.parametrize("mode", ["broadcast", "quotes"])
+def test_metro_request_creates_lead_event_and_email_then_redirects(client, db, houston, mode):
+    metro, cat, _ = houston
+    response = post_form(client, f"/m/houston/request/{mode}", good_data(cat))
+    assert response.status_code == 303
+    lead = db.session.scalar(select(Lead))
+    assert response.headers["Location"] == f"/t/{lead.public_token}"
+    assert lead.mode == mode and lead.metro_id == metro.id and lead.requested_provider_id is None
+    assert lead.customer_phone == "+17135550142" and lead.status == "verified"
+    assert lead.quality_score == 75 and lead.delivery_status == "new"
+    assert [e.kind for e in lead.events] == ["submitted"]
+    email = db.session.scalar(select(OutboxEmail))
+    assert email.to_email == "maria.garcia@gmail.com" and email.lead_id == lead.id
+    assert email.status == "pending"
+
+
+def test_direct_request_names_the_provider(client, db, houston, rq):
+    _, cat, aaa = houston
+    response = post_form(client, "/p/houston-aaa/request", good_data(cat))
+    assert response.status_code == 303
+    lead = db.session.scalar(select(Lead))
+    assert lead.mode == "direct" and lead.requested_provider_id == aaa.id
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Houston AAA Grease Trap Cleaners" in page
+    assert "will not send it to anyone else" in page
+
+
+def test_submit_enqueues_email_and_routing_after_commit(client, db, houston, rq):
+    _, cat, _ = houston
+    post_form(client, "/m/houston/request/broadcast", good_data(cat))
+    funcs = sorted(job.func_name for job in rq.jobs())
+    assert funcs == ["app.jobs.route_lead", "app.jobs.send_email"]
+    rq.run()
+    lead = db.session.scalar(select(Lead))
+    assert lead.delivery_status == "ready"
+    assert [e.kind for e in lead.events] == ["submitted", "ready"]
+
+
+@pytest.mark.parametrize(
+    "overrides, field, message",
+    [
+        ({"description": ""}, "description", "Tell providers what you need"),
+        ({"description": "short"}, "description", "10 to 4,000 characters"),
+        ({"customer_name": ""}, "customer_name", "Enter your name"),
+        ({"city": ""}, "city", "Enter the city"),
+        ({"category_id": "0"}, "category_id", "Choose the service you need"),
+        ({"customer_email": "", "customer_phone": ""}, "customer_email", "Give an email or a phone number"),
+        ({"customer_email": "maria@"}, "customer_email", "not valid"),
+        ({"customer_phone": "call me"}, "customer_phone", "area code"),
+        ({"urgency": "yesterday"}, "urgency", "Not a valid choice"),
+    ],
+)
+def test_bad_input_rerenders_with_field_message_keeps_input_saves_nothing(
+        client, db, houston, overrides, field, message):
+    _, cat, _ = houston
+    data = good_data(cat, **overrides)
+    response = post_form(client, "/m/houston/request/broadcast", data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert message in html
+    assert f'id="{field}-error"' in html and 'aria-invalid="true"' in html
+    assert "Taqueria Maria" in html  # what was typed is kept
+    assert count(db, Lead) == 0 and count(db, OutboxEmail) == 0 and count(db, LeadEvent) == 0
+
+
+def test_phone_only_request_is_accepted_and_sends_no_email(client, db, houston):
+    _, cat, _ = houston
+    response = post_form(client, "/m/houston/request/broadcast", good_data(cat, customer_email=""))
+    assert response.status_code == 303
+    assert count(db, Lead) == 1 and count(db, OutboxEmail) == 0
+
+
+def test_honeypot_lead_is_kept_but_held_for_review(client, db, houston, rq):
+    _, cat, _ = houston
+    response = post_form(client, "/m/houston/request/broadcast", good_data(cat, website="http://spam.example"))
+    assert response.status_code == 303  # a bot learns nothing
+    lead = db.session.scalar(select(Lead))
+    assert lead.status == "pending" and lead.quality_score == 15
+    assert "Spam trap field was filled in" in lead.quality_notes
+    assert [job.func_name for job in rq.jobs()] == ["app.jobs.send_email"]  # no routing
+    page = html.unescape(client.get(f"/t/{lead.public_token}").get_data(as_text=True))
+    assert "We're checking your request" in page
+
+
+def test_near_duplicate_within_a_day_is_held(client, db, houston):
+    _, cat, _ = houston
+    post_form(client, "/m/houston/request/broadcast", good_data(cat))
+    post_form(client, "/m/houston/request/broadcast", good_data(cat, customer_phone="", description="Trap again please, overflowing"))
+    first, second = db.session.scalars(select(Lead).order_by(Lead.id))
+    assert first.status == "verified"
+    assert second.status == "pending" and second.quality_score == 45
+
+
+def test_disposable_email_is_held(client, db, houston):
+    _, cat, _ = houston
+    post_form(client, "/m/houston/request/quotes", good_data(cat, customer_email="x@mailinator.com"))
+    assert db.session.scalar(select(Lead)).status == "pending"
+
+
+def test_unknown_mode_metro_or_provider_is_404(client, db, houston):
+    assert client.get("/m/houston/request/auction").status_code == 404
+    assert client.get("/m/atlantis/request/broadcast").status_code == 404
+    assert client.get("/p/nobody/request").status_code == 404
+
+
+def test_post_without_csrf_token_changes_nothing(client, db, houston):
+    _, cat, _ = houston
+    response = client.post("/m/houston/request/broadcast", data=good_data(cat))
+    assert response.status_code == 400
+    assert "Reload the page" in response.get_data(as_text=True)
+    assert count(db, Lead) == 0
+
+
+def test_public_form_is_rate_limited_per_client_address(client, db, houston, app):
+    _, cat, _ = houston
+    limit = int(app.config["LEAD_RATE_LIMIT"].split()[0])
+    statuses = [
+        post_form(client, "/m/houston/request/broadcast",
+                  good_data(cat, customer_email=f"c{i}@gmail.com", customer_phone="",
+                            description=f"Job number {i} needs pumping")).status_code
+        for i in range(limit + 1)
+    ]
+    assert statuses[:limit] == [303] * limit
+    assert statuses[limit] == 429
+    assert count(db, Lead) == limit
+    other = client.post("/m/houston/request/broadcast", data={},
+                        environ_base={"REMOTE_ADDR": "10.9.8.7"})
+    assert other.status_code == 400  # another address is not limited (fails CSRF instead)
+
+
+def test_inline_check_reports_one_field(client, db, houston, csrf):
+    token = csrf("/m/houston/request/broadcast")
+    bad = client.post("/request/check/customer_phone", data={"customer_phone": "12"},
+                      headers={"HX-Request": "true", "X-CSRFToken": token})
+    assert "wrong number of digits" in bad.get_data(as_text=True)
+    good = client.post("/request/check/customer_email", data={"customer_email": "a@gmail.com"},
+                       headers={"HX-Request": "true", "X-CSRFToken": token})
+    assert good.status_code == 200 and "<p>" not in good.get_data(as_text=True)
+
+
+def test_tracking_page_polls_until_final_and_404s_for_unknown_token(client, db, factory):
+    lead = factory.lead()
+    db.session.commit()
+    page = client.get(f"/t/{lead.public_token}")
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    assert "hx-trigger=\"every" in page.get_data(as_text=True)
+    fragment = client.get(f"/t/{lead.public_token}", headers={"HX-Request": "true"})
+    assert fragment.status_code == 200 and "<html" not in fragment.get_data(as_text=True)
+    lead.status = "cancelled"
+    db.session.commit()
+    final = client.get(f"/t/{lead.public_token}", headers={"HX-Request": "true"})
+    assert final.status_code == 286 and "Request cancelled" in final.get_data(as_text=True)
+    assert "hx-trigger" not in final.get_data(as_text=True)
+    assert client.get("/t/not-a-real-token").status_code == 404
+    assert len(lead.public_token) >= 43  # 256 bits, URL-safe
