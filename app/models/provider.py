@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -57,6 +57,8 @@ class Provider(TimestampMixin, db.Model):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Email on/off per notification kind; a kind not listed is on.
+    email_prefs: Mapped[dict] = mapped_column(JSON, default=dict)
 
     home_metro: Mapped[Metro] = relationship(lazy="joined")
     extra_metros: Mapped[list[Metro]] = relationship(secondary=provider_metros, order_by=Metro.name)
@@ -83,6 +85,16 @@ class Provider(TimestampMixin, db.Model):
     @property
     def is_verified(self) -> bool:
         return self.status == "verified"
+
+    def wants_email(self, kind: str) -> bool:
+        return bool((self.email_prefs or {}).get(kind, True))
+
+    @property
+    def contact_email(self) -> str | None:
+        """Where the business's emails go: its account's address once claimed, else the listing's."""
+        if self.owner is not None:
+            return self.owner.email
+        return self.email
 
     def __repr__(self) -> str:
         return f"<Provider {self.slug} {self.status}/{self.tier}>"

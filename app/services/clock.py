@@ -66,3 +66,10 @@ def local(value: datetime | None, tz_name: str) -> datetime | None:
     if value is None:
         return None
     return as_utc(value).astimezone(ZoneInfo(tz_name))
+
+
+def iso_week_start(value: datetime | None = None) -> datetime:
+    """Monday 00:00 UTC of the ISO week containing `value` (default: now)."""
+    value = as_utc(value or now())
+    monday = value - timedelta(days=value.weekday())
+    return monday.replace(hour=0, minute=0, second=0, microsecond=0)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 15:22:42.065450
+Create Date: 2026-11-21
 
 """
 from alembic import op

@@ -1,0 +1,69 @@
+"""Who may receive what. Pure rules (no database): callers pass the counts they looked up.
+
+Used everywhere a delivery decision is made (direct routing, escrow release, broadcast
+pools, quote routing), so a provider is never eligible in one place and not in another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.models import Assignment, Provider
+from app.services import clock
+
+REASON_LABELS = {
+    "suspended": "Suspended",
+    "unclaimed": "Listing not claimed",
+    "unverified": "Claimed but not verified",
+    "free_plan": "Free plan",
+    "paused": "Paused",
+    "weekly_cap": "Weekly lead cap reached",
+}
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    ok: bool
+    reason: str | None = None  # a key of REASON_LABELS when not ok
+
+    @property
+    def label(self) -> str:
+        return "Eligible" if self.ok else REASON_LABELS[self.reason]
+
+
+def under_cap(provider: Provider, deliveries_this_week: int) -> bool:
+    return provider.weekly_cap is None or deliveries_this_week < provider.weekly_cap
+
+
+def direct(provider: Provider, deliveries_this_week: int) -> Eligibility:
+    """Direct delivery: verified + paid (or in trial) + not paused + under the weekly cap."""
+    if provider.status == "suspended":
+        return Eligibility(False, "suspended")
+    if provider.status == "unclaimed":
+        return Eligibility(False, "unclaimed")
+    if provider.status != "verified":
+        return Eligibility(False, "unverified")
+    if not provider.is_paid:
+        return Eligibility(False, "free_plan")
+    if provider.paused:
+        return Eligibility(False, "paused")
+    if not under_cap(provider, deliveries_this_week):
+        return Eligibility(False, "weekly_cap")
+    return Eligibility(True)
+
+
+def deliveries_this_week(session: Session, provider_id: int) -> int:
+    """Leads the provider got this ISO week (what the weekly cap counts)."""
+    return session.scalar(
+        select(func.count(Assignment.id)).where(
+            Assignment.provider_id == provider_id,
+            Assignment.created_at >= clock.iso_week_start(),
+        )
+    ) or 0
+
+
+def check_direct(session: Session, provider: Provider) -> Eligibility:
+    return direct(provider, deliveries_this_week(session, provider.id))

@@ -1,0 +1,117 @@
+"""Masking: the one place that decides what a provider may see of a lead's contact data.
+
+Before a provider has legitimately got a lead it sees only a masked preview: "Maria G.",
+"m***@gmail.com", "(***) ***-1234", no street, and the description with any e-mail address,
+phone number or URL inside it masked the same way. Templates, emails, notifications and JSON
+receive the dict these functions return, never the Lead's contact fields directly.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from app.models import Lead
+
+EMAIL_RE = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+URL_RE = re.compile(
+    r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|io|co|us|biz|info|me|app|site)(?:/\S*)?\b",
+    re.IGNORECASE,
+)
+# 7+ digits, optionally with +, spaces, dots, dashes and parentheses between them.
+PHONE_RE = re.compile(r"(?<![\w])\+?\(?\d(?:[\s().-]*\d){6,}(?![\w])")
+LINK_HIDDEN = "[link hidden]"
+# One pass, e-mail first, so an address's domain is not taken for a URL.
+_CONTACT_RE = re.compile(
+    f"(?P<email>{EMAIL_RE.pattern})|(?P<url>{URL_RE.pattern})|(?P<phone>{PHONE_RE.pattern})",
+    re.IGNORECASE | re.UNICODE,
+)
+
+
+def mask_name(name: str | None) -> str:
+    """First name + last initial: "Maria Garcia" -> "Maria G."; one word stays as is."""
+    parts = (name or "").split()
+    if not parts:
+        return "Customer"
+    if len(parts) == 1:
+        return parts[0]
+    last = parts[-1]
+    initial = next((ch for ch in last if ch.isalpha()), last[0])
+    return f"{parts[0]} {unicodedata.normalize('NFC', initial).upper()}."
+
+
+def mask_email(email: str | None) -> str | None:
+    """"maria.garcia@gmail.com" -> "m***@gmail.com"."""
+    if not email:
+        return None
+    local, _, domain = email.strip().rpartition("@")
+    if not local:
+        return "***"
+    return f"{local[0]}***@{domain}"
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """Any number -> "(***) ***-1234" (its last four digits)."""
+    if not phone:
+        return None
+    digits = re.sub(r"\D", "", phone)
+    if len(digits) < 4:
+        return "(***) ***-****"
+    return f"(***) ***-{digits[-4:]}"
+
+
+def mask_text(text: str | None) -> str:
+    """Hide e-mail addresses, URLs and phone numbers written inside free text."""
+    if not text:
+        return ""
+    def replace(match: re.Match) -> str:
+        if match.group("email"):
+            return mask_email(match.group("email"))
+        if match.group("url"):
+            return LINK_HIDDEN
+        return mask_phone(match.group("phone"))
+
+    return _CONTACT_RE.sub(replace, text)
+
+
+def preview(lead: Lead) -> dict:
+    """What a provider that is not entitled to the contact may see."""
+    return {
+        "id": lead.id,
+        "masked": True,
+        "customer_name": mask_name(lead.customer_name),
+        "customer_email": mask_email(lead.customer_email),
+        "customer_phone": mask_phone(lead.customer_phone),
+        "business_name": None,
+        "street": None,
+        "postal_code": None,
+        "city": lead.city,
+        "metro": lead.metro.name,
+        "category": lead.category.name,
+        "description": mask_text(lead.description),
+        "urgency": lead.urgency,
+        "budget": lead.budget,
+        "preferred_time": mask_text(lead.preferred_time) if lead.preferred_time else None,
+        "created_at": lead.created_at,
+    }
+
+
+def full(lead: Lead) -> dict:
+    """Everything, for the provider that got the lead (and for admins)."""
+    return {
+        **preview(lead),
+        "masked": False,
+        "customer_name": lead.customer_name,
+        "customer_email": lead.customer_email,
+        "customer_phone": lead.customer_phone,
+        "business_name": lead.business_name,
+        "street": lead.street,
+        "postal_code": lead.postal_code,
+        "description": lead.description,
+        "preferred_time": lead.preferred_time,
+    }
+
+
+def for_viewer(lead: Lead, entitled: bool) -> dict:
+    """The one switch: full contact when entitled, the masked preview otherwise."""
+    return full(lead) if entitled else preview(lead)

@@ -1,0 +1,25 @@
+"""Broadcast offers and waves (issue 5)
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-21
+
+Reserved in the chain so the issues can be built in parallel; empty until its issue adds
+its tables and columns here.
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+
+
+revision = '0005'
+down_revision = '0004'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
