@@ -24,8 +24,8 @@ def request_routing(session: Session, lead: Lead) -> None:
 def route(session: Session, lead_id: int) -> bool:
     """Route a verified, not-yet-routed lead. Idempotent: a second call does nothing.
 
-    The claim is one conditional UPDATE (new → ready), so two jobs for the same lead
-    cannot both route it.
+    The claim is one conditional UPDATE (new -> ready), so two jobs for the same lead
+    cannot both route it; then the lead's mode decides where it goes.
     """
     now = clock.now()
     result = session.execute(
@@ -38,11 +38,11 @@ def route(session: Session, lead_id: int) -> bool:
         return False
     lead = session.get(Lead, lead_id)
     session.refresh(lead)
-    timeline.record(
-        session, lead, "ready",
-        "Verified and ready for routing",
-        public_text="Your request is verified and being matched with providers.",
-    )
+    timeline.record(session, lead, "ready", "Verified and ready for routing")
+    from app.services import direct, quotes, waves
+
+    router = {"direct": direct.route, "broadcast": waves.start, "quotes": quotes.route}[lead.mode]
+    router(session, lead)
     return True
 
 

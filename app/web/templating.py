@@ -27,6 +27,12 @@ def init_app(app: Flask) -> None:
         TIER_LABELS={"pro": "Pro", "growth": "Growth", "starter": "Starter", "free": "Free"},
     )
 
+    def has_endpoint(name: str) -> bool:
+        """Templates link to areas that may not exist in every build (nav)."""
+        return name in app.view_functions
+
+    app.jinja_env.globals["has_endpoint"] = has_endpoint
+
     @app.context_processor
     def inject_config():
         return {"dev_mailbox": app.config.get("DEV_MAILBOX")}

@@ -1,0 +1,14 @@
+"""Broadcast offer waves (issue 5)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from app.models import Lead
+from app.services import timeline
+
+
+def start(session: Session, lead: Lead) -> None:
+    """Until this router is built the lead waits, marked ready, with a customer-facing note."""
+    timeline.record(session, lead, "awaiting_router", "No waves router yet; lead waits",
+                    public_text="Your request is verified and being matched with providers.")
