@@ -16,7 +16,7 @@ def metros_with_counts(session: Session) -> list[tuple[Metro, int]]:
         .correlate(Metro)
         .scalar_subquery()
     )
-    return list(session.execute(select(Metro, count).order_by(Metro.name)).tuples())
+    return [(metro, n) for metro, n in session.execute(select(Metro, count).order_by(Metro.name))]
 
 
 def metro_by_slug(session: Session, slug: str) -> Metro | None:
