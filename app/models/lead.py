@@ -71,6 +71,12 @@ class Lead(TimestampMixin, db.Model):
     delivery_status: Mapped[str] = mapped_column(String(24), default="new", index=True)
     escrow_reason: Mapped[str | None] = mapped_column(String(40))
     routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Direct escrow (issue 4): outreach to the requested provider, and the customer's answer to
+    # "offer it to other providers?" (asked after the metro's consent wait): "yes" / "no".
+    outreach_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent: Mapped[str | None] = mapped_column(String(8))
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     metro: Mapped[Metro] = relationship(lazy="joined")
     category: Mapped[Category] = relationship(lazy="joined")
