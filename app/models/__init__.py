@@ -8,8 +8,9 @@ from app.models.notification import Notification
 from app.models.outbox import OutboxEmail
 from app.models.provider import Provider
 from app.models.user import User
+from app.models.verification import VerificationRequest
 
 __all__ = [
     "Assignment", "AuditLog", "Category", "Lead", "LeadEvent", "Metro", "Notification", "OutboxEmail",
-    "Provider", "User",
+    "Provider", "User", "VerificationRequest",
 ]

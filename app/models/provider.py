@@ -52,6 +52,7 @@ class Provider(TimestampMixin, db.Model):
     status: Mapped[str] = mapped_column(String(16), default="unclaimed", index=True)
     tier: Mapped[str] = mapped_column(String(16), default="free")
     trial_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    trial_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the one trial was used
     paused: Mapped[bool] = mapped_column(default=False)
     weekly_cap: Mapped[int | None] = mapped_column(Integer)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
