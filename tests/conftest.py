@@ -110,9 +110,11 @@ def redis_url(tmp_path_factory):
         return
     from app.queue import start_embedded_redis
 
+    from app.queue import stop_embedded_redis
+
     server = start_embedded_redis(str(tmp_path_factory.mktemp("redis") / "redis.db"))
     yield f"unix://{server.socket_file}"
-    server._cleanup()
+    stop_embedded_redis(server)
 
 
 # ---------------------------------------------------------------- database + app
