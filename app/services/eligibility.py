@@ -67,3 +67,23 @@ def deliveries_this_week(session: Session, provider_id: int) -> int:
 
 def check_direct(session: Session, provider: Provider) -> Eligibility:
     return direct(provider, deliveries_this_week(session, provider.id))
+
+
+def teaser_eligible(provider: Provider) -> bool:
+    """Teasers are for verified providers on the free plan (not paused, not suspended)."""
+    return provider.status == "verified" and not provider.is_paid and not provider.paused
+
+
+def teasers_this_week(session: Session, provider_id: int) -> int:
+    return session.scalar(
+        select(func.count(Assignment.id)).where(
+            Assignment.provider_id == provider_id,
+            Assignment.teaser.is_(True),
+            Assignment.created_at >= clock.iso_week_start(),
+        )
+    ) or 0
+
+
+def teaser_available(session: Session, provider: Provider) -> bool:
+    """At most one teaser (broadcast accept or admin direct unlock) per provider per ISO week."""
+    return teaser_eligible(provider) and teasers_this_week(session, provider.id) == 0

@@ -1,15 +1,260 @@
-"""The admin escrow inbox and automatic release (issue 4)."""
+"""The admin escrow inbox and automatic release (issue 4).
+
+The inbox holds every lead that is waiting on a person: direct leads in escrow
+(delivery_status "pending", escrow_reason from eligibility), other modes' fallbacks
+("unaccepted_broadcast", "no_matching_provider"), leads held for review (status "pending",
+shown as "low quality") and converted leads the customer consented to broadcast that the
+broadcast router has not picked up yet.
+
+Every admin action returns an ActionResult (ok + a message a person can read); the caller
+writes nothing else. Actions are decided by conditional UPDATEs, so a double click or two
+admins at once do the thing once.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.models import Provider
+from app.models import Lead, Provider, User
+from app.services import audit, clock, direct, eligibility, masking, notify, routing, timeline
+from app.services.urls import external_url
+
+OUTREACH_COOLDOWN = timedelta(hours=24)
+
+REASON_LABELS = {
+    **eligibility.REASON_LABELS,
+    "unaccepted_broadcast": "Unaccepted broadcast",
+    "no_matching_provider": "No matching provider",
+    "low_quality": "Low quality (held for review)",
+    "consented": "Customer consented to broadcast",
+}
+DIRECT_REASONS = ("unclaimed", "unverified", "free_plan", "paused", "suspended", "weekly_cap")
+FILTER_ORDER = ("low_quality", *DIRECT_REASONS, "consented", "unaccepted_broadcast", "no_matching_provider")
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    ok: bool
+    message: str
+
+
+@dataclass
+class Inbox:
+    rows: list[Lead]
+    counts: dict[str, int] = field(default_factory=dict)
+    total: int = 0
+
+
+def reason_of(lead: Lead) -> str:
+    """The inbox filter a lead belongs to."""
+    if lead.status == "pending":
+        return "low_quality"
+    if lead.consent == "yes" and lead.delivery_status in ("new", "ready"):
+        return "consented"
+    return lead.escrow_reason or "unclaimed"
+
+
+def in_inbox_clause():
+    return or_(
+        Lead.status == "pending",
+        and_(Lead.status == "verified", Lead.delivery_status == "pending"),
+        and_(Lead.status == "verified", Lead.consent == "yes", Lead.delivery_status.in_(("new", "ready"))),
+    )
+
+
+def inbox(session: Session, reason: str | None = None, metro_id: int | None = None,
+          limit: int = 500) -> Inbox:
+    """Leads waiting on staff, oldest first, with counts per reason (within the metro filter)."""
+    query = select(Lead).where(in_inbox_clause()).order_by(Lead.created_at, Lead.id).limit(limit)
+    if metro_id:
+        query = query.where(Lead.metro_id == metro_id)
+    leads = list(session.scalars(query))
+    counts: dict[str, int] = {}
+    for lead in leads:
+        counts[reason_of(lead)] = counts.get(reason_of(lead), 0) + 1
+    rows = [lead for lead in leads if reason is None or reason_of(lead) == reason]
+    return Inbox(rows=rows, counts=counts, total=len(leads))
+
+
+def age(lead: Lead, now: datetime | None = None) -> str:
+    """"3 min", "5 h", "2 d": how long the customer has been waiting."""
+    seconds = max(0, int(((now or clock.now()) - clock.as_utc(lead.created_at)).total_seconds()))
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 86400:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} d"
+
+
+def _log(session: Session, user: User | None, action: str, lead: Lead, summary: str, ip: str | None,
+         **data) -> None:
+    audit.log(session, user, action, lead, summary, data=data, ip=ip)
+
+
+def _refuse(message: str) -> ActionResult:
+    return ActionResult(False, message)
+
+
+def _escrowed_direct(lead: Lead) -> str | None:
+    """Why a lead is not a direct lead in escrow (None when it is)."""
+    if lead.mode != "direct" or lead.requested_provider is None:
+        return "This is not a direct request."
+    if lead.status != "verified" or lead.delivery_status != "pending":
+        return "This request is no longer waiting in escrow."
+    return None
+
+
+def send_outreach(session: Session, lead: Lead, user: User | None, ip: str | None = None) -> ActionResult:
+    """Email the requested provider "You were requested — claim and verify to unlock"."""
+    problem = _escrowed_direct(lead)
+    if problem:
+        return _refuse(problem)
+    provider = lead.requested_provider
+    if provider.status == "suspended":
+        return _refuse(f"{provider.name} is suspended; no outreach.")
+    if not provider.contact_email:
+        return _refuse(f"{provider.name} has no email address on file.")
+    now = clock.now()
+    if lead.outreach_sent_at and now - clock.as_utc(lead.outreach_sent_at) < OUTREACH_COOLDOWN:
+        return _refuse("Outreach was already sent in the last 24 hours.")
+    result = session.execute(
+        update(Lead).where(Lead.id == lead.id, or_(Lead.outreach_sent_at.is_(None),
+                                                   Lead.outreach_sent_at < now - OUTREACH_COOLDOWN))
+        .values(outreach_sent_at=now).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        return _refuse("Outreach was already sent in the last 24 hours.")
+    session.refresh(lead)
+    shown = masking.preview(lead)  # the provider is not entitled yet: masked only
+    title = f"You were requested: {shown['category']} in {shown['city']}"
+    notify.notify(
+        session, provider, "escrow_outreach", title,
+        body="A customer asked for you by name. Claim and verify your listing to unlock it.",
+        url=direct.app_path("provider.inbox"), lead_id=lead.id,
+        email_template="escrow_outreach",
+        email_context={
+            "lead": {k: shown[k] for k in ("customer_name", "city", "metro", "category", "description", "urgency")},
+            "reason": lead.escrow_reason,
+            "claim_url": external_url("public.claim_listing", slug=provider.slug),
+        },
+        dedupe_key=f"lead:{lead.id}:outreach:{int(now.timestamp())}",
+    )
+    timeline.record(session, lead, "outreach_sent", f"Outreach email sent to {provider.name} ({provider.contact_email})",
+                    user=user, data={"provider_id": provider.id})
+    _log(session, user, "escrow.outreach", lead, f"Sent outreach for lead #{lead.id} to {provider.name}", ip,
+         provider_id=provider.id)
+    return ActionResult(True, f"Outreach sent to {provider.name}.")
+
+
+def release(session: Session, lead: Lead, user: User | None, ip: str | None = None) -> ActionResult:
+    """Deliver to the requested provider if it is eligible now; refused with the reason if not."""
+    problem = _escrowed_direct(lead)
+    if problem:
+        return _refuse(problem)
+    provider = lead.requested_provider
+    decision = eligibility.check_direct(session, provider)
+    if not decision.ok:
+        return _refuse(f"Not released: {provider.name} is not eligible ({decision.label.lower()}).")
+    if direct.deliver(session, lead, provider, user=user, how="release") is None:
+        return _refuse("This request is no longer waiting in escrow.")
+    _log(session, user, "escrow.release", lead, f"Released lead #{lead.id} to {provider.name}", ip,
+         provider_id=provider.id)
+    return ActionResult(True, f"Released to {provider.name}.")
+
+
+def _lock_provider(session: Session, provider: Provider) -> None:
+    """Serialise per-provider decisions (teaser count) until commit: a row lock on PostgreSQL;
+    SQLite's BEGIN IMMEDIATE already serialises writers."""
+    session.execute(update(Provider).where(Provider.id == provider.id)
+                    .values(last_offered_at=Provider.last_offered_at)
+                    .execution_options(synchronize_session=False))
+
+
+def use_teaser(session: Session, lead: Lead, user: User | None, ip: str | None = None) -> ActionResult:
+    """A verified-free provider's weekly teaser: unlock this one direct lead for it."""
+    problem = _escrowed_direct(lead)
+    if problem:
+        return _refuse(problem)
+    provider = lead.requested_provider
+    if not eligibility.teaser_eligible(provider):
+        return _refuse(f"Teasers are for verified free-plan providers; {provider.name} is not one "
+                       f"({eligibility.check_direct(session, provider).label.lower()}).")
+    _lock_provider(session, provider)
+    if not eligibility.teaser_available(session, provider):
+        return _refuse(f"{provider.name} already used this week's teaser.")
+    if direct.deliver(session, lead, provider, teaser=True, user=user, how="teaser") is None:
+        return _refuse("This request is no longer waiting in escrow.")
+    _log(session, user, "escrow.teaser", lead, f"Unlocked lead #{lead.id} for {provider.name} as a teaser", ip,
+         provider_id=provider.id)
+    return ActionResult(True, f"Unlocked for {provider.name} as this week's teaser.")
+
+
+def convert_to_broadcast(session: Session, lead: Lead, user: User | None, ip: str | None = None,
+                         actor: str = "system") -> ActionResult:
+    """Offer the request to other providers: only once the customer said yes."""
+    if lead.mode != "direct":
+        return _refuse("Only direct requests can be converted.")
+    if lead.consent != "yes":
+        return _refuse("The customer has not agreed to other providers yet.")
+    now = clock.now()
+    result = session.execute(
+        update(Lead).where(Lead.id == lead.id, Lead.mode == "direct", Lead.status == "verified",
+                           Lead.delivery_status == "pending", Lead.consent == "yes")
+        .values(mode="broadcast", delivery_status="new", escrow_reason=None, updated_at=now)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        return _refuse("This request is no longer waiting in escrow.")
+    session.refresh(lead)
+    timeline.record(session, lead, "converted_to_broadcast",
+                    "Converted to broadcast with the customer's consent (requested provider kept on record)",
+                    public_text="As you agreed, we're now offering your request to other providers nearby.",
+                    user=user, actor=actor)
+    if user is not None:
+        _log(session, user, "escrow.convert", lead, f"Converted lead #{lead.id} to broadcast", ip)
+    routing.request_routing(session, lead)
+    return ActionResult(True, "Converted to broadcast; offers go out now.")
+
+
+CLOSE_TEXT = {
+    "spam": ("Closed as spam", "This request was closed by our team."),
+    "cancelled": ("Closed as cancelled", "This request was cancelled."),
+}
+
+
+def close(session: Session, lead: Lead, user: User | None, as_status: str, ip: str | None = None) -> ActionResult:
+    """Close as spam or cancelled (anything not yet delivered)."""
+    if as_status not in CLOSE_TEXT:
+        return _refuse("Close as spam or cancelled.")
+    now = clock.now()
+    result = session.execute(
+        update(Lead).where(Lead.id == lead.id, Lead.status.in_(("pending", "verified")),
+                           Lead.delivery_status != "delivered")
+        .values(status=as_status, updated_at=now).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        return _refuse("This request is already closed or delivered.")
+    session.refresh(lead)
+    text, public = CLOSE_TEXT[as_status]
+    timeline.record(session, lead, f"closed_{as_status}", text, public_text=public, user=user)
+    _log(session, user, f"escrow.close_{as_status}", lead, f"{text}: lead #{lead.id}", ip)
+    return ActionResult(True, f"{text}.")
 
 
 def release_for_provider(session: Session, provider: Provider) -> list[int]:
     """Deliver the provider's escrowed direct leads if it is now eligible; returns lead ids.
 
     Called by every change that can make a provider eligible (verification, plan change,
-    trial start, un-pause)."""
-    return []
+    trial start, un-pause). Oldest first; stops at the weekly cap."""
+    delivered: list[int] = []
+    leads = session.scalars(
+        select(Lead).where(Lead.mode == "direct", Lead.status == "verified", Lead.delivery_status == "pending",
+                           Lead.requested_provider_id == provider.id)
+        .order_by(Lead.created_at, Lead.id))
+    for lead in list(leads):
+        if not eligibility.check_direct(session, provider).ok:
+            break
+        if direct.deliver(session, lead, provider, how="auto") is not None:
+            delivered.append(lead.id)
+    return delivered

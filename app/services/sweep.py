@@ -23,4 +23,7 @@ def run(session: Session) -> dict[str, int]:
         counts["emails"] += enqueue("app.jobs.send_email", outbox_id)
     for lead_id in routing.overdue_ids(session, timedelta(seconds=cfg["ROUTE_RETRY_AFTER_SECONDS"])):
         counts["leads"] += enqueue("app.jobs.route_lead", lead_id)
+    from app.services import consent  # issue 4: ask for consent once the metro's wait has passed
+
+    counts["consent_asked"] = consent.ask_due(session)
     return counts

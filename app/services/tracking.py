@@ -36,6 +36,19 @@ def view(lead: Lead) -> TrackingView:
             "They have your details and should contact you shortly.", "good", False,
         )
     if lead.mode == "direct" and provider is not None:
+        from app.services import consent  # issue 4: after the wait, ask before offering others
+
+        if consent.due(lead):
+            return TrackingView(
+                f"{provider.name} hasn't picked up your request yet",
+                "Would you like us to offer it to other providers nearby? Nothing changes until you say so.",
+                "waiting", False,
+            )
+        if lead.consent == "no":
+            return TrackingView(
+                f"Waiting for {provider.name}",
+                f"As you asked, we're keeping your request for {provider.name} only.", "waiting", False,
+            )
         return TrackingView(
             f"Waiting for {provider.name}",
             f"We're getting your request to {provider.name}. We will not send it to anyone "
