@@ -71,6 +71,12 @@ class Lead(TimestampMixin, db.Model):
     delivery_status: Mapped[str] = mapped_column(String(24), default="new", index=True)
     escrow_reason: Mapped[str | None] = mapped_column(String(40))
     routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Broadcast waves (issue 5): the plan snapshot taken when the waves started, the wave now
+    # open (0 = not started) and when it closes; the expansion job and the sweep advance
+    # with WHERE current_wave = :expected.
+    wave_plan: Mapped[list | None] = mapped_column(JSON)
+    current_wave: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    wave_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # Direct escrow (issue 4): outreach to the requested provider, and the customer's answer to
     # "offer it to other providers?" (asked after the metro's consent wait): "yes" / "no".
     outreach_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Integer, String
+import copy
+
+from sqlalchemy import JSON, CheckConstraint, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
 from app.models.base import TimestampMixin, check_in
 
 POOL_POLICIES = ("strict", "balanced", "aggressive")
+# Broadcast offer waves (issue 5): cumulative; each wave adds up to `size` providers of its
+# tiers and stays open `minutes` before the next wave (or the admin fallback after the last).
+DEFAULT_WAVE_PLAN = [
+    {"tiers": ["pro", "growth"], "size": 3, "minutes": 5},
+    {"tiers": ["starter"], "size": 5, "minutes": 5},
+    {"tiers": ["free"], "size": 5, "minutes": 10},
+]
+
+
+def default_wave_plan() -> list[dict]:
+    return copy.deepcopy(DEFAULT_WAVE_PLAN)
 
 
 class Metro(TimestampMixin, db.Model):
@@ -23,6 +36,7 @@ class Metro(TimestampMixin, db.Model):
     pool_policy: Mapped[str] = mapped_column(String(16), default="balanced")
     unverified_preview: Mapped[bool] = mapped_column(default=False)
     consent_wait_hours: Mapped[int] = mapped_column(Integer, default=24)
+    wave_plan: Mapped[list] = mapped_column(JSON, default=default_wave_plan)  # issue 5
 
     def __repr__(self) -> str:
         return f"<Metro {self.slug}>"
