@@ -12,6 +12,9 @@ def register_web(app: Flask) -> None:
     from app.web.auth.views import bp as auth_bp
     from app.web.provider.views import bp as provider_bp
     from app.web.public.views import bp as public_bp
+    from app.web.provider import inbox  # noqa: F401  (issue 4: inbox + notifications)
+    from app.web.admin import escrow, leads  # noqa: F401  (issue 4: escrow inbox, leads)
+    from app.web.public import consent  # noqa: F401  (issue 4: customer consent)
 
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")

@@ -1,0 +1,93 @@
+"""The admin escrow inbox (issue 4): every lead waiting on staff, with one-click actions."""
+
+from __future__ import annotations
+
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+from htmx_flask import request as hx_request
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Lead, Metro
+from app.services import escrow, review
+from app.web.access import admin_required
+from app.web.admin.views import bp
+
+ACTIONS = {
+    "outreach": escrow.send_outreach,
+    "release": escrow.release,
+    "teaser": escrow.use_teaser,
+    "convert": escrow.convert_to_broadcast,
+    "spam": lambda s, lead, user, ip: escrow.close(s, lead, user, "spam", ip),
+    "cancel": lambda s, lead, user, ip: escrow.close(s, lead, user, "cancelled", ip),
+}
+
+
+def _back() -> str:
+    back = request.form.get("back") or ""
+    return back if back.startswith("/admin/") else url_for("admin.escrow")
+
+
+def _page_response(html: str):
+    response = make_response(html)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+@bp.get("/escrow", endpoint="escrow")
+@admin_required
+def escrow_inbox():
+    reason = request.args.get("reason") or None
+    metro_id = request.args.get("metro", type=int)
+    box = escrow.inbox(db.session, reason if reason in escrow.REASON_LABELS else None, metro_id)
+    metros = list(db.session.scalars(select(Metro).order_by(Metro.name)))
+    return _page_response(render_template("admin/escrow.html", box=box, reason=reason, metro_id=metro_id,
+                                          metros=metros, labels=escrow.REASON_LABELS, order=escrow.FILTER_ORDER))
+
+
+@bp.get("/escrow/<int:lead_id>/timeline")
+@admin_required
+def escrow_timeline(lead_id: int):
+    lead = db.session.get(Lead, lead_id) or abort(404)
+    if not hx_request.htmx:
+        return redirect(url_for("admin.lead", lead_id=lead_id))
+    return _page_response(render_template("admin/_timeline.html", lead=lead))
+
+
+@bp.post("/escrow/<int:lead_id>/<action>")
+@admin_required
+def escrow_action(lead_id: int, action: str):
+    lead = db.session.get(Lead, lead_id) or abort(404)
+    if action != "verify" and action not in ACTIONS:
+        abort(404)
+    if action == "verify":
+        ok = bool(review.verify(db.session, [lead_id], current_user, ip=request.remote_addr))
+        result = escrow.ActionResult(ok, "Verified; routing now." if ok else "This request is not held for review.")
+    else:
+        result = ACTIONS[action](db.session, lead, current_user, request.remote_addr)
+    db.session.commit()
+    if hx_request.htmx:
+        db.session.refresh(lead)
+        return _page_response(render_template("admin/_escrow_row.html", lead=lead, result=result,
+                                              labels=escrow.REASON_LABELS, back=_back()))
+    flash(result.message, "success" if result.ok else "error")
+    return redirect(_back(), code=303)
+
+
+@bp.post("/escrow/verify")
+@admin_required
+def escrow_verify_many():
+    ids = [int(v) for v in request.form.getlist("lead_ids") if v.isdigit()]
+    if not ids:
+        flash("Lead ids: tick at least one held request to verify.", "error")
+        return redirect(_back(), code=303)
+    done = review.verify(db.session, ids, current_user, ip=request.remote_addr)
+    db.session.commit()
+    flash(f"Verified {len(done)} of {len(ids)} selected request(s); routing now.", "success")
+    return redirect(_back(), code=303)
+
+
+@bp.context_processor
+def escrow_helpers():
+    return {"lead_reason": escrow.reason_of, "lead_age": escrow.age}

@@ -1,0 +1,49 @@
+"""Admin leads (issue 4): search, and a lead page with its full timeline."""
+
+from __future__ import annotations
+
+from flask import abort, make_response, render_template, request
+from sqlalchemy import or_, select
+
+from app.extensions import db
+from app.models import Lead
+from app.services import escrow
+from app.web.access import admin_required
+from app.web.admin.views import bp
+
+
+def search(q: str, status: str | None, limit: int = 100) -> list[Lead]:
+    query = select(Lead).order_by(Lead.id.desc()).limit(limit)
+    if status:
+        query = query.where(Lead.status == status)
+    if q:
+        like = f"%{q.lower()}%"
+        digits = "".join(ch for ch in q if ch.isdigit())
+        conditions = [Lead.customer_name.ilike(like), Lead.customer_email.ilike(like), Lead.city.ilike(like),
+                      Lead.business_name.ilike(like)]
+        if digits:
+            conditions.append(Lead.customer_phone.ilike(f"%{digits}%"))
+            if q.strip().lstrip("#").isdigit():
+                conditions.append(Lead.id == int(q.strip().lstrip("#")))
+        query = query.where(or_(*conditions))
+    return list(db.session.scalars(query))
+
+
+@bp.get("/leads")
+@admin_required
+def leads():
+    q = (request.args.get("q") or "").strip()
+    status = request.args.get("status") or None
+    response = make_response(render_template("admin/leads.html", leads=search(q, status), q=q, status=status))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/leads/<int:lead_id>")
+@admin_required
+def lead(lead_id: int):
+    lead = db.session.get(Lead, lead_id) or abort(404)
+    response = make_response(render_template("admin/lead.html", lead=lead, labels=escrow.REASON_LABELS,
+                                              in_inbox=escrow.reason_of(lead)))
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,91 @@
+"""Provider inbox (delivered leads in full, escrow previews masked) and notifications (issue 4)."""
+
+from __future__ import annotations
+
+from flask import abort, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+from htmx_flask import request as hx_request
+from jinja2_fragments.flask import render_block
+
+from app.extensions import db
+from app.models import Notification
+from app.services import inbox as inbox_service
+from app.services import notify
+from app.web.access import provider_required
+from app.web.provider.views import bp
+
+
+def _provider():
+    return current_user.provider
+
+
+def _private(response):
+    """Pages with unlocked contact data: never cached (browser, proxies, htmx history)."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+@bp.get("/inbox")
+@provider_required
+def inbox():
+    items = inbox_service.items(db.session, _provider())
+    return _private(make_response(render_template("provider/inbox.html", provider=_provider(), items=items)))
+
+
+@bp.get("/inbox/<int:lead_id>")
+@provider_required
+def inbox_lead(lead_id: int):
+    item = inbox_service.item(db.session, _provider(), lead_id) or abort(404)
+    return _private(make_response(render_template("provider/inbox_lead.html", provider=_provider(), item=item)))
+
+
+@bp.app_context_processor
+def bell_context():
+    def unread_notifications() -> int:
+        provider = getattr(current_user, "provider", None) if current_user.is_authenticated else None
+        return notify.unread_count(db.session, provider.id) if provider is not None else 0
+
+    return {"unread_notifications": unread_notifications}
+
+
+@bp.get("/notifications/bell")
+@provider_required
+def bell():
+    """The header bell (htmx-polled): just the link with the unread count."""
+    response = make_response(render_template("provider/_bell.html"))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/notifications")
+@provider_required
+def notifications():
+    provider = _provider()
+    rows = notify.recent(db.session, provider.id) if provider else []
+    return _private(make_response(render_template("provider/notifications.html", notifications=rows)))
+
+
+@bp.post("/notifications/<int:notification_id>/read")
+@provider_required
+def notification_read(notification_id: int):
+    provider = _provider() or abort(404)
+    note = db.session.get(Notification, notification_id)
+    if note is None or note.provider_id != provider.id:
+        abort(404)
+    notify.mark_read(db.session, provider.id, notification_id)
+    db.session.commit()
+    if hx_request.htmx:
+        db.session.refresh(note)
+        return render_block("provider/notifications.html", "item", note=note)
+    return redirect(request.form.get("next") if request.form.get("next", "").startswith("/provider/")
+                    else url_for("provider.notifications"), code=303)
+
+
+@bp.post("/notifications/read-all")
+@provider_required
+def notifications_read_all():
+    provider = _provider() or abort(404)
+    notify.mark_read(db.session, provider.id)
+    db.session.commit()
+    return redirect(url_for("provider.notifications"), code=303)
