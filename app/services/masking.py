@@ -20,17 +20,36 @@ URL_RE = re.compile(
 )
 # 7+ digits, optionally with +, spaces, dots, dashes and parentheses between them.
 PHONE_RE = re.compile(r"(?<![\w])\+?\(?\d(?:[\s().-]*\d){6,}(?![\w])")
+# "maria [at] gmail [dot] com", "maria(at)gmail.com", "maria at gmail dot com".
+OBFUSCATED_EMAIL_RE = re.compile(
+    r"[\w.+'-]+\s*(?:\[at\]|\(at\)|\{at\})\s*[\w-]+(?:\s*(?:\.|\[dot\]|\(dot\)|\{dot\})\s*[\w-]+)+"
+    r"|[\w.+'-]+\s+at\s+[\w-]+(?:\s+dot\s+[\w-]+)+",
+    re.IGNORECASE | re.UNICODE,
+)
 LINK_HIDDEN = "[link hidden]"
+EMAIL_HIDDEN = "[email hidden]"
+# Digit runs that look like a phone number but are dates or ranges ("2024-03-01", "03/01/2024",
+# "1500-2000"): left as written. A 3-4 split ("555-1234") stays a phone.
+_DATE_RE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
+_RANGE_RE = re.compile(r"(\d{1,6})\s*-\s*\d{1,6}")
 # One pass, e-mail first, so an address's domain is not taken for a URL.
 _CONTACT_RE = re.compile(
-    f"(?P<email>{EMAIL_RE.pattern})|(?P<url>{URL_RE.pattern})|(?P<phone>{PHONE_RE.pattern})",
+    f"(?P<email>{EMAIL_RE.pattern})|(?P<obfuscated>{OBFUSCATED_EMAIL_RE.pattern})|(?P<url>{URL_RE.pattern})"
+    f"|(?P<phone>{PHONE_RE.pattern})",
     re.IGNORECASE | re.UNICODE,
 )
 
 
+def _not_a_phone(value: str) -> bool:
+    if _DATE_RE.fullmatch(value):
+        return True
+    range_match = _RANGE_RE.fullmatch(value)
+    return bool(range_match) and len(range_match.group(1)) != 3
+
+
 def mask_name(name: str | None) -> str:
     """First name + last initial: "Maria Garcia" -> "Maria G."; one word stays as is."""
-    parts = (name or "").split()
+    parts = mask_text(name).split()  # a "name" that is an e-mail or a number is masked first
     if not parts:
         return "Customer"
     if len(parts) == 1:
@@ -67,8 +86,12 @@ def mask_text(text: str | None) -> str:
     def replace(match: re.Match) -> str:
         if match.group("email"):
             return mask_email(match.group("email"))
+        if match.group("obfuscated"):
+            return EMAIL_HIDDEN
         if match.group("url"):
             return LINK_HIDDEN
+        if _not_a_phone(match.group("phone")):
+            return match.group("phone")
         return mask_phone(match.group("phone"))
 
     return _CONTACT_RE.sub(replace, text)
