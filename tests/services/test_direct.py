@@ -1,0 +1,85 @@
+"""Direct routing: an eligible requested provider gets the lead at once; otherwise escrow."""
+
+from sqlalchemy import select
+
+from app.models import Assignment, Lead, Notification, OutboxEmail
+from app.services import escrow, routing
+
+
+def direct_lead(factory, provider, **kw):
+    return factory.lead(mode="direct", metro=provider.home_metro, requested_provider_id=provider.id,
+                        category=provider.categories[0], **kw)
+
+
+def test_eligible_provider_gets_the_lead_with_notification_and_email(db, factory, rq, smtp):
+    provider = factory.provider(tier="growth", email="office@pro.example")
+    lead = direct_lead(factory, provider)
+    lead_id, provider_id = lead.id, provider.id
+    routing.request_routing(db.session, lead)
+    rq.run()
+    rq.run()  # the email job queued by routing
+    lead = db.session.get(Lead, lead_id)
+    assert lead.delivery_status == "delivered" and lead.assigned_provider_id == provider_id
+    [assignment] = db.session.scalars(select(Assignment)).all()
+    assert (assignment.kind, assignment.status, assignment.teaser) == ("direct", "delivered", False)
+    [note] = db.session.scalars(select(Notification)).all()
+    assert note.kind == "direct_lead" and note.provider_id == provider_id and note.lead_id == lead_id
+    assert note.url == f"/provider/inbox/{lead_id}"
+    [message] = smtp.to("office@pro.example")
+    assert "New direct request" in message["Subject"]
+    body = smtp.text_of(message)
+    assert "maria.garcia@gmail.com" in body and "+17135551234" in body and "12 Main St" in body
+    assert [e.kind for e in lead.events][-1] == "delivered"
+    assert "Sent to" in lead.events[-1].public_text
+
+
+def test_email_preference_off_keeps_in_app_only(db, factory, rq):
+    provider = factory.provider(email_prefs={"direct_lead": False})
+    lead = direct_lead(factory, provider)
+    routing.route(db.session, lead.id)
+    assert db.session.scalar(select(Notification.kind)) == "direct_lead"
+    assert db.session.scalars(select(OutboxEmail).where(OutboxEmail.kind == "direct_lead")).all() == []
+
+
+def test_ineligible_provider_puts_the_lead_in_escrow_with_the_reason(db, factory):
+    cases = {"unclaimed": dict(status="unclaimed", tier="free"), "unverified": dict(status="claimed"),
+             "free_plan": dict(tier="free"), "paused": dict(paused=True),
+             "suspended": dict(status="suspended"), "weekly_cap": dict(weekly_cap=0)}
+    for reason, kw in cases.items():
+        provider = factory.provider(**kw)
+        lead = direct_lead(factory, provider)
+        assert routing.route(db.session, lead.id)
+        db.session.refresh(lead)
+        assert (lead.delivery_status, lead.escrow_reason) == ("pending", reason), reason
+        assert lead.assigned_provider_id is None
+        assert "won't send your request to anyone else" in lead.events[-1].public_text
+        assert [r.id for r in escrow.inbox(db.session, reason=reason).rows] == [lead.id]
+    assert db.session.scalars(select(Assignment)).all() == []
+    assert db.session.scalars(select(Notification)).all() == []
+
+
+def test_routing_twice_delivers_once(db, factory):
+    provider = factory.provider()
+    lead = direct_lead(factory, provider)
+    assert routing.route(db.session, lead.id) is True
+    assert routing.route(db.session, lead.id) is False
+    assert len(db.session.scalars(select(Assignment)).all()) == 1
+
+
+def test_automatic_release_on_eligibility_delivers_oldest_first_up_to_the_cap(db, factory, clock):
+    provider = factory.provider(status="claimed", tier="starter", weekly_cap=2)
+    ids = []
+    for _ in range(3):
+        lead = direct_lead(factory, provider)
+        routing.route(db.session, lead.id)
+        ids.append(lead.id)
+        clock.advance(__import__("datetime").timedelta(minutes=1))
+    assert escrow.release_for_provider(db.session, provider) == []  # still unverified
+    provider.status = "verified"
+    db.session.flush()
+    assert escrow.release_for_provider(db.session, provider) == ids[:2]
+    notes = db.session.scalars(select(Notification).order_by(Notification.id)).all()
+    assert [n.lead_id for n in notes] == ids[:2]
+    third = db.session.get(Lead, ids[2])
+    assert third.delivery_status == "pending" and third.escrow_reason == "unverified"
+    assert "Released automatically" in db.session.get(Lead, ids[0]).events[-1].text

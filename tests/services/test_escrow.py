@@ -1,0 +1,243 @@
+"""Escrow actions (each with its refusals), teaser once per week, consent, races."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db as _db
+from app.models import Assignment, AuditLog, Lead, Notification, OutboxEmail
+from app.services import consent, escrow, routing, sweep
+
+
+@pytest.fixture
+def admin(factory):
+    return factory.admin()
+
+
+def escrowed(db, factory, provider, **kw):
+    lead = factory.lead(mode="direct", metro=provider.home_metro, requested_provider_id=provider.id,
+                        category=provider.categories[0], **kw)
+    routing.route(db.session, lead.id)
+    db.session.refresh(lead)
+    assert lead.delivery_status == "pending"
+    return lead
+
+
+def audit_actions(db):
+    return [a.action for a in db.session.scalars(select(AuditLog).order_by(AuditLog.id))]
+
+
+def test_outreach_emails_a_masked_preview_with_claim_link_once_a_day(db, factory, admin, clock):
+    provider = factory.provider(status="unclaimed", tier="free", email="owner@aaa.example")
+    lead = escrowed(db, factory, provider, description="Overflow! call 713-555-1234")
+    result = escrow.send_outreach(db.session, lead, admin)
+    assert result.ok, result.message
+    [email] = db.session.scalars(select(OutboxEmail).where(OutboxEmail.kind == "escrow_outreach")).all()
+    assert email.to_email == "owner@aaa.example"
+    ctx = repr(email.context)
+    assert f"/p/{provider.slug}/claim" in ctx and "Maria G." in ctx and "(***) ***-1234" in ctx
+    assert "maria.garcia@gmail.com" not in ctx and "+17135551234" not in ctx and "713-555-1234" not in ctx
+    assert lead.events[-1].kind == "outreach_sent" and audit_actions(db) == ["escrow.outreach"]
+    again = escrow.send_outreach(db.session, lead, admin)
+    assert not again.ok and "24 hours" in again.message
+    clock.advance(timedelta(hours=25))
+    assert escrow.send_outreach(db.session, lead, admin).ok
+
+
+def test_outreach_refused_without_email_or_when_suspended(db, factory, admin):
+    lead = escrowed(db, factory, factory.provider(status="unclaimed", tier="free", email=None))
+    assert "no email" in escrow.send_outreach(db.session, lead, admin).message
+    lead = escrowed(db, factory, factory.provider(status="suspended"))
+    assert "suspended" in escrow.send_outreach(db.session, lead, admin).message
+    assert audit_actions(db) == []
+
+
+def test_release_refused_with_reason_then_delivered_when_eligible(db, factory, admin):
+    provider = factory.provider(status="verified", tier="free")
+    lead = escrowed(db, factory, provider)
+    refused = escrow.release(db.session, lead, admin)
+    assert not refused.ok and "free plan" in refused.message
+    assert lead.delivery_status == "pending" and audit_actions(db) == []
+    provider.tier = "starter"
+    db.session.flush()
+    assert escrow.release(db.session, lead, admin).ok
+    assert lead.delivery_status == "delivered" and lead.assigned_provider_id == provider.id
+    assert audit_actions(db) == ["escrow.release"]
+    assert lead.events[-1].actor == f"admin:{admin.id}"
+    assert not escrow.release(db.session, lead, admin).ok  # already delivered
+
+
+def test_teaser_once_per_iso_week_and_only_for_verified_free(db, factory, admin, clock):
+    clock.freeze(clock.now().replace(year=2026, month=11, day=17, hour=9))  # a Tuesday
+    provider = factory.provider(status="verified", tier="free")
+    first, second = escrowed(db, factory, provider), escrowed(db, factory, provider)
+    assert escrow.use_teaser(db.session, first, admin).ok
+    assignment = db.session.scalar(select(Assignment).where(Assignment.lead_id == first.id))
+    assert assignment.teaser is True
+    refused = escrow.use_teaser(db.session, second, admin)
+    assert not refused.ok and "already used this week's teaser" in refused.message
+    clock.advance(timedelta(days=6))  # the next ISO week
+    assert escrow.use_teaser(db.session, second, admin).ok
+    paid = escrowed(db, factory, factory.provider(status="claimed", tier="free"))
+    assert "verified free-plan" in escrow.use_teaser(db.session, paid, admin).message
+    assert audit_actions(db) == ["escrow.teaser", "escrow.teaser"]
+
+
+def test_convert_only_after_consent(db, factory, admin):
+    lead = escrowed(db, factory, factory.provider(status="unclaimed", tier="free"))
+    refused = escrow.convert_to_broadcast(db.session, lead, admin)
+    assert not refused.ok and "not agreed" in refused.message and lead.mode == "direct"
+    lead.consent = "yes"
+    db.session.flush()
+    assert escrow.convert_to_broadcast(db.session, lead, admin).ok
+    assert (lead.mode, lead.delivery_status, lead.requested_provider_id is not None) == ("broadcast", "new", True)
+    assert audit_actions(db) == ["escrow.convert"]
+    assert [r.id for r in escrow.inbox(db.session, reason="consented").rows] == [lead.id]
+
+
+@pytest.mark.parametrize("as_status, public", [("spam", "closed by our team"), ("cancelled", "cancelled")])
+def test_close(db, factory, admin, as_status, public):
+    lead = escrowed(db, factory, factory.provider(status="unclaimed", tier="free"))
+    assert escrow.close(db.session, lead, admin, as_status).ok
+    assert lead.status == as_status and public in lead.events[-1].public_text
+    assert escrow.inbox(db.session).rows == []
+    assert not escrow.close(db.session, lead, admin, as_status).ok
+    assert audit_actions(db) == [f"escrow.close_{as_status}"]
+
+
+def test_inbox_counts_filters_oldest_first_and_metro(db, factory, clock):
+    houston, dallas = factory.metro("Houston"), factory.metro("Dallas")
+    a = escrowed(db, factory, factory.provider(metro=houston, status="unclaimed", tier="free"))
+    clock.advance(timedelta(minutes=5))
+    b = escrowed(db, factory, factory.provider(metro=houston, tier="free"))
+    c = escrowed(db, factory, factory.provider(metro=dallas, status="unclaimed", tier="free"))
+    held = factory.lead(metro=houston, status="pending")
+    box = escrow.inbox(db.session)
+    assert [r.id for r in box.rows] == [a.id, b.id, c.id, held.id]  # oldest first, then by id
+    assert box.counts == {"unclaimed": 2, "free_plan": 1, "low_quality": 1} and box.total == 4
+    assert [r.id for r in escrow.inbox(db.session, reason="unclaimed").rows] == [a.id, c.id]
+    box = escrow.inbox(db.session, metro_id=houston.id)
+    assert {r.id for r in box.rows} == {a.id, b.id, held.id} and box.counts["unclaimed"] == 1
+
+
+def test_consent_asked_after_the_wait_yes_converts(db, factory, clock, client):
+    provider = factory.provider(status="unclaimed", tier="free")
+    lead = escrowed(db, factory, provider)
+    lead_id, token = lead.id, lead.public_token
+    assert not consent.due(lead)
+    assert sweep.run(db.session)["consent_asked"] == 0
+    assert not consent.answer(db.session, lead, True)  # not asked yet: refused
+    db.session.commit()
+    page = client.get(f"/t/{token}").get_data(as_text=True)
+    assert "Offer your request to other providers?" not in page
+    clock.advance(timedelta(hours=24, minutes=1))
+    page = client.get(f"/t/{token}").get_data(as_text=True)
+    assert "Offer your request to other providers?" in page
+    assert sweep.run(db.session)["consent_asked"] == 1
+    assert sweep.run(db.session)["consent_asked"] == 0  # asked once
+    [email] = db.session.scalars(select(OutboxEmail).where(OutboxEmail.kind == "consent_request")).all()
+    assert f"/t/{token}" in email.context["tracking_url"]
+    db.session.commit()
+    from tests.conftest import csrf_from
+    response = client.post(f"/t/{token}/consent", data={"answer": "yes", "csrf_token": csrf_from(page)})
+    assert response.status_code == 303
+    db.session.expire_all()
+    lead = db.session.get(Lead, lead_id)
+    assert (lead.consent, lead.mode, lead.delivery_status) == ("yes", "broadcast", "new")
+    assert lead.requested_provider_id == provider.id
+    kinds = [e.kind for e in lead.events]
+    assert kinds[-2:] == ["consent_yes", "converted_to_broadcast"]
+
+
+def test_consent_no_keeps_waiting_and_respects_metro_wait(db, factory, clock):
+    metro = factory.metro("Austin", consent_wait_hours=2)
+    lead = escrowed(db, factory, factory.provider(metro=metro, status="unclaimed", tier="free"))
+    clock.advance(timedelta(hours=2, seconds=1))
+    assert consent.due(lead)
+    assert consent.answer(db.session, lead, False)
+    assert (lead.consent, lead.mode, lead.delivery_status) == ("no", "direct", "pending")
+    assert not consent.answer(db.session, lead, True)  # answered once
+    assert not escrow.convert_to_broadcast(db.session, lead, None).ok
+
+
+def run_threads(target, n):
+    barrier = threading.Barrier(n)
+    results, errors = [], []
+
+    def worker():
+        try:
+            barrier.wait()
+            results.append(target())
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return results, errors
+
+
+def in_own_session(app, fn):
+    def run():
+        with app.app_context():
+            try:
+                result = fn(_db.session)
+                _db.session.commit()
+                return result
+            except Exception:
+                _db.session.rollback()
+                raise
+            finally:
+                _db.session.remove()
+    return run
+
+
+@pytest.mark.parametrize("trial", range(5))
+def test_race_simultaneous_releases_deliver_once(app, db, factory, trial):
+    provider = factory.provider(status="claimed", tier="pro")
+    lead = escrowed(db, factory, provider)
+    admin = factory.admin()
+    lead_id, provider_id, admin_id = lead.id, provider.id, admin.id
+    provider.status = "verified"
+    db.session.commit()
+
+    turns = iter(range(100))
+    lock = threading.Lock()
+
+    def act(session):
+        from app.models import Provider, User
+        with lock:
+            turn = next(turns)
+        if turn % 2:
+            return escrow.release_for_provider(session, session.get(Provider, provider_id)) == [lead_id]
+        return escrow.release(session, session.get(Lead, lead_id), session.get(User, admin_id)).ok
+
+    results, errors = run_threads(in_own_session(app, act), 8)
+    assert not errors and results.count(True) == 1, (results, errors)
+    assert db.session.scalar(select(func.count(Assignment.id))) == 1
+    assert db.session.scalar(select(func.count(Notification.id)).where(Notification.provider_id == provider_id)) == 1
+
+
+@pytest.mark.parametrize("trial", range(5))
+def test_race_two_teasers_same_week_only_one_wins(app, db, factory, trial):
+    provider = factory.provider(status="verified", tier="free")
+    leads = [escrowed(db, factory, provider) for _ in range(4)]
+    admin = factory.admin()
+    ids, admin_id = [lead.id for lead in leads], admin.id
+    db.session.commit()
+    counter = iter(range(100))
+    lock = threading.Lock()
+
+    def act(session):
+        from app.models import User
+        with lock:
+            lead_id = ids[next(counter) % len(ids)]
+        return escrow.use_teaser(session, session.get(Lead, lead_id), session.get(User, admin_id)).ok
+
+    results, errors = run_threads(in_own_session(app, act), 4)
+    assert not errors and results.count(True) == 1, (results, errors)
+    assert db.session.scalar(select(func.count(Assignment.id)).where(Assignment.teaser.is_(True))) == 1
