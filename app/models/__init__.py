@@ -2,16 +2,19 @@
 
 from app.models.assignment import Assignment
 from app.models.audit import AuditLog
+from app.models.credits import CreditEntry, CreditWallet
 from app.models.lead import Lead, LeadEvent
 from app.models.metro import Category, Metro
 from app.models.notification import Notification
 from app.models.offer import Offer
 from app.models.outbox import OutboxEmail
 from app.models.provider import Provider
+from app.models.quotes import Dispute, QuoteView, Review
 from app.models.user import User
 from app.models.verification import VerificationRequest
 
 __all__ = [
     "Assignment", "AuditLog", "Category", "Lead", "LeadEvent", "Metro", "Notification", "Offer", "OutboxEmail",
     "Provider", "User", "VerificationRequest",
+    "CreditEntry", "CreditWallet", "Dispute", "QuoteView", "Review",
 ]

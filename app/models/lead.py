@@ -39,6 +39,9 @@ class Lead(TimestampMixin, db.Model):
         CheckConstraint(
             "customer_email IS NOT NULL OR customer_phone IS NOT NULL", name="contact"
         ),
+        # quote leads (issue 6): at most max_providers unlocks, enforced by the database
+        CheckConstraint("unlock_count >= 0 AND unlock_count <= max_providers", name="unlock_count"),
+        CheckConstraint("max_providers BETWEEN 1 AND 10", name="max_providers"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -77,6 +80,9 @@ class Lead(TimestampMixin, db.Model):
     wave_plan: Mapped[list | None] = mapped_column(JSON)
     current_wave: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     wave_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # quote leads (issue 6): how many providers may unlock, and how many did
+    max_providers: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    unlock_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Direct escrow (issue 4): outreach to the requested provider, and the customer's answer to
     # "offer it to other providers?" (asked after the metro's consent wait): "yes" / "no".
     outreach_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -30,6 +30,10 @@ def view(lead: Lead) -> TrackingView:
             "You'll get an email as soon as it's on its way.",
             "waiting", False,
         )
+    if lead.mode == "quotes":  # issue 6: quotes arriving, the customer's choice
+        from app.services import quotes
+
+        return quotes.tracking_view(lead, TrackingView)
     if lead.delivery_status == "delivered" and lead.assigned_provider is not None:
         return TrackingView(
             f"Sent to {lead.assigned_provider.name}",

@@ -15,6 +15,9 @@ def register_web(app: Flask) -> None:
     from app.web.provider import inbox  # noqa: F401  (issue 4: inbox + notifications)
     from app.web.admin import escrow, leads  # noqa: F401  (issue 4: escrow inbox, leads)
     from app.web.public import consent  # noqa: F401  (issue 4: customer consent)
+    from app.web.provider import quotes  # noqa: F401  (issue 6: quote leads, credits)
+    from app.web.admin import credits, disputes  # noqa: F401  (issue 6: credits, disputes)
+    from app.web.public import quotes as public_quotes  # noqa: F401  (issue 6: customer quotes, reviews)
 
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")

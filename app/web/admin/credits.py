@@ -1,0 +1,74 @@
+"""Admin: credit wallets. Grant credits to a provider with a note (ledger entry + audit log);
+a hidden per-form key makes a double-submitted grant count once."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import CreditWallet, Provider
+from app.services import audit, credits
+from app.web.access import admin_required
+from app.web.admin.views import bp
+
+
+def _page(errors: dict | None = None, status: int = 200, provider_id: int | None = None):
+    q = (request.args.get("q") or "").strip()
+    query = select(Provider, CreditWallet.balance).outerjoin(
+        CreditWallet, CreditWallet.provider_id == Provider.id).order_by(Provider.name).limit(200)
+    if q:
+        query = query.where(Provider.name.ilike(f"%{q}%"))
+    rows = db.session.execute(query).all()
+    return render_template("admin/credits.html", rows=rows, q=q, errors=errors or {}, error_for=provider_id,
+                           new_key=secrets.token_urlsafe(16)), status
+
+
+@bp.get("/credits", endpoint="credits")
+@admin_required
+def credits_index():
+    return _page()
+
+
+@bp.get("/credits/<int:provider_id>", endpoint="credit_history")
+@admin_required
+def credit_history(provider_id: int):
+    provider = db.session.get(Provider, provider_id) or abort(404)
+    return render_template("admin/credit_history.html", provider=provider,
+                           balance=credits.balance(db.session, provider.id),
+                           entries=credits.history(db.session, provider.id), new_key=secrets.token_urlsafe(16))
+
+
+@bp.post("/credits/<int:provider_id>/grant", endpoint="grant_credits")
+@admin_required
+def grant_credits(provider_id: int):
+    provider = db.session.get(Provider, provider_id) or abort(404)
+    errors = {}
+    raw = (request.form.get("amount") or "").strip()
+    amount = int(raw) if raw.isdigit() else 0
+    if not 1 <= amount <= 1000:
+        errors["amount"] = "Amount: enter a whole number of credits from 1 to 1,000."
+    note = (request.form.get("note") or "").strip()
+    if not note:
+        errors["note"] = "Note: say why these credits are granted (shown to the provider)."
+    elif len(note) > 500:
+        errors["note"] = "Note: keep it under 500 characters."
+    key = (request.form.get("grant_key") or "").strip()
+    if not 16 <= len(key) <= 64:
+        errors["grant_key"] = "The form expired; reload the page and try again."
+    if errors:
+        return _page(errors, 422, provider.id)
+    posted = credits.grant(db.session, provider.id, amount, f"grant:{provider.id}:{key}", note=note,
+                           created_by=current_user.id)
+    if posted.created:
+        audit.log(db.session, current_user, "credits.grant", provider,
+                  f"Granted {amount} credits to {provider.name}: {note}",
+                  data={"amount": amount, "entry_id": posted.entry.id}, ip=request.remote_addr)
+        flash(f"Granted {amount} credits to {provider.name}.", "success")
+    else:
+        flash("That grant was already recorded (submitted twice); nothing added.", "info")
+    db.session.commit()
+    return redirect(request.form.get("next") or url_for("admin.credits"), code=303)

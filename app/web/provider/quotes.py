@@ -1,0 +1,108 @@
+"""Provider area: quote leads (preview, unlock with credits, the lead card's status actions,
+report a bad lead) and the credit wallet. Registered on the provider blueprint."""
+
+from __future__ import annotations
+
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+from htmx_flask import request as hx_request
+from jinja2_fragments.flask import render_block
+
+from app.extensions import db
+from app.models import Lead
+from app.services import credits, disputes, quotes
+from app.web.access import provider_required
+from app.web.provider.views import bp
+
+
+def _provider():
+    return current_user.provider or abort(403, "Claim a listing first.")
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@bp.get("/quotes", endpoint="quotes")
+@provider_required
+def quotes_list():
+    provider = _provider()
+    cards = [quotes.card(db.session, lead, provider) for lead in quotes.visible_leads(db.session, provider)]
+    return render_template("provider/quotes.html", provider=provider, cards=cards,
+                           balance=credits.balance(db.session, provider.id), STATUS_LABELS=quotes.STATUS_LABELS)
+
+
+def _card_response(lead_id: int, result: quotes.Result | None = None, status: int = 200):
+    """The lead page, or just its card block for htmx; no-store once the contact is unlocked."""
+    provider = _provider()
+    lead = db.session.get(Lead, lead_id)
+    if lead is None or lead.mode != "quotes":
+        abort(404)
+    card = quotes.card(db.session, lead, provider)
+    if card.assignment is None and card.blocked and "outside" in card.blocked:
+        abort(404)  # not a lead this provider could ever see
+    ctx = dict(provider=provider, card=card, result=result,
+               dispute=disputes.dispute_of(db.session, card.assignment.id) if card.assignment else None,
+               reasons=disputes.REASON_LABELS, STATUS_LABELS=quotes.STATUS_LABELS)
+    if hx_request.htmx:
+        response = make_response(render_block("provider/quote_lead.html", "card", **ctx), status)
+    else:
+        response = make_response(render_template("provider/quote_lead.html", **ctx), status)
+    response.headers["Vary"] = "HX-Request"
+    if card.assignment is not None:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/quotes/<int:lead_id>")
+@provider_required
+def quote_lead(lead_id: int):
+    provider = _provider()
+    lead = db.session.get(Lead, lead_id) or abort(404)
+    if lead.mode == "quotes" and quotes.serves(provider, lead):
+        quotes.record_view(db.session, lead, provider)  # the first look counts, once
+        db.session.commit()
+    return _card_response(lead_id)
+
+
+def _after_action(lead_id: int, result: quotes.Result):
+    db.session.commit()
+    if hx_request.htmx or not result.ok:
+        return _card_response(lead_id, result, 200 if result.ok or hx_request.htmx else 422)
+    flash(result.message, "success")
+    return redirect(url_for("provider.quote_lead", lead_id=lead_id), code=303)
+
+
+@bp.post("/quotes/<int:lead_id>/unlock")
+@provider_required
+def quote_unlock(lead_id: int):
+    result = quotes.unlock(db.session, lead_id, _provider(), _int(request.form.get("price")))
+    return _after_action(lead_id, result)
+
+
+@bp.post("/quotes/<int:lead_id>/status/<action>")
+@provider_required
+def quote_status(lead_id: int, action: str):
+    form = request.form
+    result = quotes.transition(db.session, lead_id, _provider(), action, notes=form.get("notes"),
+                               amount=form.get("quote_amount"), message=form.get("quote_message"))
+    return _after_action(lead_id, result)
+
+
+@bp.post("/quotes/<int:lead_id>/report")
+@provider_required
+def quote_report(lead_id: int):
+    result = disputes.report(db.session, lead_id, _provider(), request.form.get("reason"), request.form.get("details"))
+    return _after_action(lead_id, result)
+
+
+@bp.get("/credits", endpoint="credits")
+@provider_required
+def credits_page():
+    provider = _provider()
+    return render_template("provider/credits.html", provider=provider,
+                           balance=credits.balance(db.session, provider.id),
+                           entries=credits.history(db.session, provider.id))

@@ -1,0 +1,64 @@
+"""The customer's side of a quote lead, on the tracking page: the quotes as they arrive,
+"choose this provider", "job done" and one review. Registered on the public blueprint; the
+panel is included from templates/public/tracking.html."""
+
+from __future__ import annotations
+
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Lead
+from app.services import quotes, reviews, timeline
+from app.services import tracking as tracking_service
+from app.web.public.views import bp
+
+
+@bp.app_template_global("quote_panel")
+def quote_panel(lead: Lead) -> dict:
+    """What the tracking page shows of a quote lead: quotes with each provider's rating."""
+    offered = quotes.quotes_for(db.session, lead)
+    return {
+        "quotes": [(a, reviews.reputation(db.session, a.provider_id, recent=0)) for a in offered],
+        "review": reviews.review_of(db.session, lead.id),
+    }
+
+
+def _lead(token: str) -> Lead:
+    return db.session.scalar(select(Lead).where(Lead.public_token == token, Lead.mode == "quotes")) or abort(404)
+
+
+def _done(lead: Lead, result: quotes.Result):
+    db.session.commit()
+    if result.ok:
+        flash(result.message, "success")
+        return redirect(url_for("public.tracking", token=lead.public_token), code=303)
+    response = make_response(render_template(
+        "public/tracking.html", lead=lead, view=tracking_service.view(lead), events=timeline.public_events(lead),
+        quote_result=result, quote_form=request.form), 422)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.post("/t/<token>/choose/<int:assignment_id>")
+def quote_choose(token: str, assignment_id: int):
+    lead = _lead(token)
+    return _done(lead, quotes.choose(db.session, lead, assignment_id))
+
+
+@bp.post("/t/<token>/done")
+def quote_done(token: str):
+    lead = _lead(token)
+    return _done(lead, quotes.mark_done(db.session, lead))
+
+
+@bp.post("/t/<token>/review")
+def quote_review(token: str):
+    lead = _lead(token)
+    return _done(lead, reviews.leave(db.session, lead, request.form.get("rating"), request.form.get("text")))
+
+
+@bp.app_template_global("provider_reputation")
+def provider_reputation(provider) -> reviews.Reputation:
+    return reviews.reputation(db.session, provider.id)

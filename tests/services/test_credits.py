@@ -1,0 +1,125 @@
+"""The credit wallet: an append-only ledger whose balance is the sum of its entries and can
+never go negative, enforced by the database; idempotency keys make retries harmless."""
+
+import threading
+
+import pytest
+from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from app.models import CreditEntry, CreditWallet
+from app.services import credits, disputes, quotes
+from tests.quote_helpers import fund, houston_market, quoting_lead
+
+
+def test_grant_spend_refund_keep_balance_equal_to_the_ledger(db, factory):
+    provider = factory.provider(tier="growth")
+    fund(db.session, provider, 5)
+    credits.post(db.session, provider.id, "spend", -2, "spend-1")
+    credits.post(db.session, provider.id, "refund", 1, "refund-1")
+    assert credits.balance(db.session, provider.id) == 4 == credits.ledger_sum(db.session, provider.id)
+    assert [e.kind for e in credits.history(db.session, provider.id)] == ["refund", "spend", "grant"]
+
+
+def test_same_key_twice_posts_once(db, factory):
+    provider = factory.provider(tier="growth")
+    first = fund(db.session, provider, 5, key="grant-abc")
+    again = fund(db.session, provider, 5, key="grant-abc")
+    assert first.created and not again.created and again.entry.id == first.entry.id
+    assert credits.balance(db.session, provider.id) == 5
+    assert db.session.scalar(select(func.count(CreditEntry.id))) == 1
+
+
+def test_overdraft_is_refused_and_writes_nothing(db, factory):
+    provider = factory.provider(tier="growth")
+    fund(db.session, provider, 1)
+    with pytest.raises(credits.InsufficientCredits):
+        credits.post(db.session, provider.id, "spend", -2, "too-much")
+    assert credits.by_key(db.session, "too-much") is None
+    assert credits.balance(db.session, provider.id) == 1 == credits.ledger_sum(db.session, provider.id)
+
+
+def test_the_database_itself_refuses_a_negative_balance(db, factory):
+    provider = factory.provider(tier="growth")
+    fund(db.session, provider, 1)
+    db.session.commit()
+    with pytest.raises(IntegrityError):
+        db.session.execute(update(CreditWallet).where(CreditWallet.provider_id == provider.id).values(balance=-1))
+    db.session.rollback()
+    with pytest.raises(IntegrityError):  # a spend must take, a grant must add
+        db.session.execute(text("INSERT INTO credit_entries (provider_id, kind, amount, idempotency_key, created_at)"
+                                " VALUES (:p, 'grant', -5, 'bad', CURRENT_TIMESTAMP)"), {"p": provider.id})
+    db.session.rollback()
+
+
+def _unlocked_and_disputed(db, factory):
+    metro, cat = houston_market(factory)
+    provider = factory.provider(metro=metro, categories=[cat], tier="growth")
+    fund(db.session, provider, 3)
+    lead = quoting_lead(factory, metro, cat, urgency="emergency")  # costs 2
+    assert quotes.unlock(db.session, lead.id, provider, 2).ok
+    assert disputes.report(db.session, lead.id, provider, "spam", "Fake number").ok
+    dispute_id = disputes.dispute_of(db.session, quotes.assignment_of(db.session, lead.id, provider.id).id).id
+    admin = factory.admin()
+    provider_id, admin_id = provider.id, admin.id
+    db.session.commit()
+    return provider_id, dispute_id, admin_id
+
+
+def test_refund_is_a_ledger_entry_keyed_to_the_unlock_and_only_once(db, factory):
+    provider_id, dispute_id, admin_id = _unlocked_and_disputed(db, factory)
+    from app.models import User
+
+    admin = db.session.get(User, admin_id)
+    assert credits.balance(db.session, provider_id) == 1
+    result = disputes.resolve(db.session, dispute_id, "refund", admin, "Confirmed spam")
+    assert result.ok
+    again = disputes.resolve(db.session, dispute_id, "refund", admin, "again")
+    assert not again.ok and "already refunded" in again.message
+    entry = db.session.scalar(select(CreditEntry).where(CreditEntry.kind == "refund"))
+    assert entry.amount == 2 and entry.idempotency_key.startswith("refund:unlock:")
+    assert credits.balance(db.session, provider_id) == 3 == credits.ledger_sum(db.session, provider_id)
+
+
+def test_two_concurrent_refunds_write_one_entry(app, db, factory):
+    provider_id, dispute_id, admin_id = _unlocked_and_disputed(db, factory)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def refund():
+        with app.app_context():
+            from app.extensions import db as _db
+            from app.models import User
+
+            session = _db.session
+            try:
+                barrier.wait(timeout=5)
+                result = disputes.resolve(session, dispute_id, "refund", session.get(User, admin_id), "race")
+                session.commit()
+                outcomes.append(result.ok)
+            except Exception as exc:  # noqa: BLE001 - a loser may fail on a constraint; it must write nothing
+                session.rollback()
+                outcomes.append(type(exc).__name__)
+            finally:
+                session.remove()
+
+    threads = [threading.Thread(target=refund) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    db.session.expire_all()
+    assert outcomes.count(True) == 1
+    refunds = db.session.scalars(select(CreditEntry).where(CreditEntry.kind == "refund")).all()
+    assert len(refunds) == 1
+    assert credits.balance(db.session, provider_id) == 3 == credits.ledger_sum(db.session, provider_id)
+
+
+def test_direct_refund_of_an_unlock_is_idempotent(db, factory):
+    provider_id, dispute_id, admin_id = _unlocked_and_disputed(db, factory)
+    from app.models import Dispute
+
+    assignment = db.session.get(Dispute, dispute_id).assignment
+    assert disputes.refund_unlock(db.session, assignment, None) is True
+    assert disputes.refund_unlock(db.session, assignment, None) is False
+    assert credits.balance(db.session, provider_id) == 3
