@@ -156,6 +156,18 @@ def app(smtp_server, redis_url, tmp_path_factory):
         MAIL_PORT = smtp_server.port
 
     application = create_app(Config)
+
+    # The `db` fixture keeps one app context pushed for the whole test, and Flask reuses it
+    # for every test-client request, so `g` would leak between requests (the cached CSRF
+    # token, Flask-Login's current user). In production each request has a fresh `g`.
+    from flask import g, request_started
+
+    def fresh_g(sender, **extra):
+        for name in list(vars(g)):
+            delattr(g, name)
+
+    request_started.connect(fresh_g, application, weak=False)
+
     with application.app_context():
         upgrade()
         tables = [t.name for t in reversed(_db.metadata.sorted_tables)]

@@ -12,9 +12,12 @@ def register_web(app: Flask) -> None:
     from app.web.auth.views import bp as auth_bp
     from app.web.provider.views import bp as provider_bp
     from app.web.public.views import bp as public_bp
+    from app.web.admin import audit, providers, verification  # noqa: F401  (issue 3)
     from app.web.provider import inbox  # noqa: F401  (issue 4: inbox + notifications)
     from app.web.admin import escrow, leads  # noqa: F401  (issue 4: escrow inbox, leads)
     from app.web.public import consent  # noqa: F401  (issue 4: customer consent)
+    from app.web.provider import offers  # noqa: F401  (issue 5: live broadcast offers)
+    from app.web.admin import metros  # noqa: F401  (issue 5: metro policy, broadcasts)
     from app.web.provider import quotes  # noqa: F401  (issue 6: quote leads, credits)
     from app.web.admin import credits, disputes  # noqa: F401  (issue 6: credits, disputes)
     from app.web.public import quotes as public_quotes  # noqa: F401  (issue 6: customer quotes, reviews)

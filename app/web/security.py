@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from flask import Flask, request
 
 CSP = (
@@ -12,6 +14,12 @@ CSP = (
 
 
 def init_app(app: Flask) -> None:
+    # Host header allow-list (Flask 3.1): TRUSTED_HOSTS="fogforge.example,www.fogforge.example".
+    # Links in emails never use the Host header anyway (services/urls.py uses APP_BASE_URL).
+    hosts = os.environ.get("TRUSTED_HOSTS")
+    if hosts and not app.config.get("TRUSTED_HOSTS"):
+        app.config["TRUSTED_HOSTS"] = [h.strip() for h in hosts.split(",") if h.strip()]
+
     @app.after_request
     def security_headers(response):
         headers = response.headers

@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Lead, OutboxEmail
+from app.models import Lead, OutboxEmail, VerificationRequest
 from app.services import audit, outbox
 from app.web.access import admin_required
 
@@ -19,8 +19,11 @@ bp = Blueprint("admin", __name__)
 def dashboard():
     held = db.session.scalar(select(func.count(Lead.id)).where(Lead.status == "pending"))
     email_counts = dict(db.session.execute(
-        select(OutboxEmail.status, func.count(OutboxEmail.id)).group_by(OutboxEmail.status)).tuples())
-    return render_template("admin/dashboard.html", held=held, email_counts=email_counts)
+        select(OutboxEmail.status, func.count(OutboxEmail.id)).group_by(OutboxEmail.status)).all())
+    pending_verifications = db.session.scalar(
+        select(func.count(VerificationRequest.id)).where(VerificationRequest.status == "pending"))
+    return render_template("admin/dashboard.html", held=held, email_counts=email_counts,
+                           pending_verifications=pending_verifications)
 
 
 @bp.get("/emails")

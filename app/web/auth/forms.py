@@ -2,10 +2,46 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
+
+from app.services import accounts, validation
+
+
+def _new_password(form, field):
+    problem = accounts.password_problem(field.data or "")
+    if problem:
+        raise ValidationError(problem)
+
+
+def _email(form, field):
+    check = validation.check_email(field.data)
+    if check.error:
+        raise ValidationError(check.error)
+    field.data = accounts.normalize_email(check.normalized or "")
 
 
 class LoginForm(FlaskForm):
     email = StringField("Email", validators=[DataRequired(message="Enter your email."), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(message="Enter your password.")])
     remember = BooleanField("Keep me signed in")
+
+
+class SignupForm(FlaskForm):
+    name = StringField("Your name (optional)", validators=[Optional(), Length(max=120)])
+    email = StringField("Email", validators=[DataRequired(message="Enter your email."),
+                                             Length(max=254, message="Use at most 254 characters."), _email])
+    password = PasswordField("Password", validators=[DataRequired(message="Choose a password."), _new_password])
+    confirm = PasswordField("Repeat the password", validators=[
+        DataRequired(message="Type the password again."),
+        EqualTo("password", message="The two passwords are not the same.")])
+
+
+class ResetRequestForm(FlaskForm):
+    email = StringField("Email", validators=[DataRequired(message="Enter your email."), Length(max=254)])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[DataRequired(message="Choose a password."), _new_password])
+    confirm = PasswordField("Repeat the new password", validators=[
+        DataRequired(message="Type the password again."),
+        EqualTo("password", message="The two passwords are not the same.")])

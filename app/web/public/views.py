@@ -152,5 +152,6 @@ def mailbox_email(email_id: int):
 
 @bp.get("/p/<slug>/claim")
 def claim_listing(slug: str):
+    """The public "Claim it" link: claiming lives in the provider area (sign-in first)."""
     provider = directory.provider_by_slug(db.session, slug) or abort(404)
-    return render_template("public/claim.html", provider=provider)
+    return redirect(url_for("provider.claim", slug=provider.slug), code=302)
