@@ -74,6 +74,17 @@ def route_lead(lead_id: int) -> bool:
 
 
 @_job
+def expand_wave(lead_id: int, expected_wave: int) -> str:
+    """At a broadcast wave's deadline: open the next wave (or fall back). A duplicate or late
+    job finds the lead past `expected_wave` and does nothing."""
+    from app.services import waves
+
+    result = waves.expand(db.session, lead_id, expected_wave)
+    db.session.commit()
+    return result
+
+
+@_job
 def sweep() -> dict:
     from app.services import sweep as sweep_service
 

@@ -23,6 +23,11 @@ def run(session: Session) -> dict[str, int]:
         counts["emails"] += enqueue("app.jobs.send_email", outbox_id)
     for lead_id in routing.overdue_ids(session, timedelta(seconds=cfg["ROUTE_RETRY_AFTER_SECONDS"])):
         counts["leads"] += enqueue("app.jobs.route_lead", lead_id)
+    # Broadcast waves past their deadline are expanded here directly (not via Redis), so a
+    # lost expand_wave job, or Redis being down, never strands a lead.
+    from app.services import waves
+
+    counts["waves"] = waves.expand_overdue(session)
     from app.services import consent  # issue 4: ask for consent once the metro's wait has passed
 
     counts["consent_asked"] = consent.ask_due(session)

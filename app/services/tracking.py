@@ -30,6 +30,12 @@ def view(lead: Lead) -> TrackingView:
             "You'll get an email as soon as it's on its way.",
             "waiting", False,
         )
+    if lead.mode == "broadcast":  # issue 5: offered / expanded / accepted by / still looking
+        from app.services import waves
+
+        broadcast = waves.tracking_view(lead)
+        if broadcast is not None:
+            return broadcast
     if lead.mode == "quotes":  # issue 6: quotes arriving, the customer's choice
         from app.services import quotes
 

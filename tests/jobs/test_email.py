@@ -121,9 +121,10 @@ def test_sweep_reenqueues_a_lead_whose_route_job_was_lost(db, factory, rq, clock
     rq.queue.empty()  # Redis lost every job
     assert sweep.run(db.session)["leads"] == 0
     clock.advance(timedelta(seconds=app.config["ROUTE_RETRY_AFTER_SECONDS"] + 1))
-    assert sweep.run(db.session) == {"emails": 1, "leads": 1}
+    counts = sweep.run(db.session)
+    assert (counts["emails"], counts["leads"]) == (1, 1)
     rq.run()
     lead_id = lead.id
-    assert lead.delivery_status == "ready"
+    assert lead.routed_at is not None and lead.delivery_status != "new"  # routed (by its mode's router)
     db.session.commit()
     assert jobs.route_lead(lead_id) is False  # a duplicate job does nothing

@@ -1,0 +1,91 @@
+"""Admin (issue 5): metro broadcast policy editor, and unaccepted/live broadcast leads with
+assign-by-hand and restart-waves actions."""
+
+from __future__ import annotations
+
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Lead, Metro, Provider
+from app.models.provider import TIERS
+from app.services import metro_policy, waves
+from app.web.access import admin_required
+from app.web.admin.views import bp
+
+
+@bp.get("/metros")
+@admin_required
+def metros():
+    rows = list(db.session.scalars(select(Metro).order_by(Metro.name)))
+    return render_template("admin/metros.html", metros=rows, summary=metro_policy.plan_summary)
+
+
+@bp.route("/metros/<int:metro_id>", methods=["GET", "POST"])
+@admin_required
+def metro_edit(metro_id: int):
+    metro = db.session.get(Metro, metro_id) or abort(404)
+    if request.method == "POST":
+        data = metro_policy.parse(request.form)
+        if metro_policy.update(db.session, metro, data, current_user, request.remote_addr):
+            db.session.commit()
+            flash(f"{metro.name}: broadcast policy saved.", "success")
+            return redirect(url_for("admin.metros"), code=303)
+        return render_template("admin/metro_edit.html", metro=metro, data=data, tiers=TIERS,
+                               labels=metro_policy.POLICY_LABELS), 422
+    data = metro_policy.PolicyInput(metro.pool_policy, metro.unverified_preview, metro.consent_wait_hours,
+                                    metro.wave_plan, rows=metro_policy.rows_for(metro))
+    return render_template("admin/metro_edit.html", metro=metro, data=data, tiers=TIERS,
+                           labels=metro_policy.POLICY_LABELS)
+
+
+@bp.get("/broadcasts")
+@admin_required
+def broadcasts():
+    return render_template("admin/broadcasts.html", waiting=waves.unaccepted(db.session),
+                           live=waves.live(db.session), summary=waves.summary)
+
+
+@bp.get("/broadcasts/<int:lead_id>")
+@admin_required
+def broadcast(lead_id: int, error: str | None = None, status: int = 200):
+    lead = db.session.get(Lead, lead_id) or abort(404)
+    if lead.mode != "broadcast":
+        abort(404)
+    response = make_response(render_template(
+        "admin/broadcast.html", lead=lead, error=error, choices=waves.hand_assign_choices(db.session, lead),
+        waiting=lead.delivery_status == "pending" and lead.escrow_reason == waves.ESCROW_REASON,
+        summary=waves.summary(lead)), status)
+    response.headers["Cache-Control"] = "no-store"  # admins see the full contact
+    return response
+
+
+def _act(lead_id: int, action, done: str):
+    lead = db.session.get(Lead, lead_id) or abort(404)
+    try:
+        action(lead)
+    except waves.Refused as exc:
+        db.session.rollback()
+        return broadcast(lead_id, error=str(exc), status=409)
+    db.session.commit()
+    flash(done, "success")
+    return redirect(url_for("admin.broadcast", lead_id=lead_id), code=303)
+
+
+@bp.post("/broadcasts/<int:lead_id>/assign")
+@admin_required
+def broadcast_assign(lead_id: int):
+    provider = db.session.get(Provider, request.form.get("provider_id", type=int) or 0)
+    if provider is None:
+        return broadcast(lead_id, error="Provider: choose who gets this lead.", status=422)
+    return _act(lead_id, lambda lead: waves.assign_by_hand(db.session, lead, provider, current_user,
+                                                           request.remote_addr),
+                f"Assigned to {provider.name}; they and the customer were told.")
+
+
+@bp.post("/broadcasts/<int:lead_id>/restart")
+@admin_required
+def broadcast_restart(lead_id: int):
+    return _act(lead_id, lambda lead: waves.restart(db.session, lead, current_user, request.remote_addr),
+                "Offer waves restarted.")

@@ -1,0 +1,96 @@
+"""Broadcast offers for providers (issue 5): the live offers page, one self-refreshing card per
+offer (polls while open, stops with 286), accept and decline in one click, without JS too."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+from htmx_flask import request as hx_request
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import Offer
+from app.services import waves
+from app.web.access import provider_required
+from app.web.provider.views import bp
+
+
+def _private(response, status: int = 200):
+    """Cards may carry unlocked contact data: never cached; page and fragment differ by HX-Request."""
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+def _my_offer(offer_id: int) -> Offer:
+    provider = current_user.provider
+    offer = db.session.get(Offer, offer_id)
+    if provider is None or offer is None or offer.provider_id != provider.id:
+        abort(404)
+    return offer
+
+
+def _card(offer: Offer, error: str | None = None, status: int | None = None):
+    card = waves.card(db.session, offer)
+    html = render_template("provider/_offer_card.html", c=card, error=error,
+                           poll=current_app.config.get("OFFER_POLL_SECONDS", 3), DECLINE_REASONS=waves.DECLINE_REASONS)
+    return _private(make_response(html), status or (286 if card.final else 200))
+
+
+@bp.get("/offers")
+@provider_required
+def offers():
+    provider = current_user.provider
+    cards = [waves.card(db.session, o) for o in waves.offers_for(db.session, provider.id)] if provider else []
+    return _private(make_response(render_template(
+        "provider/offers.html", provider=provider, cards=cards,
+        poll=current_app.config.get("OFFER_POLL_SECONDS", 3), DECLINE_REASONS=waves.DECLINE_REASONS)))
+
+
+@bp.get("/offers/<int:offer_id>")
+@provider_required
+def offer_card(offer_id: int):
+    offer = _my_offer(offer_id)
+    if not hx_request.htmx:
+        return redirect(url_for("provider.offers", _anchor=f"offer-{offer_id}"))
+    return _card(offer)
+
+
+def _respond(offer_id: int, error: str | None, done: str):
+    if hx_request.htmx:  # htmx swaps 2xx only: the card itself says what happened
+        db.session.expire_all()
+        return _card(db.session.get(Offer, offer_id), error, status=200)
+    flash(error or done, "error" if error else "success")
+    return redirect(url_for("provider.offers", _anchor=f"offer-{offer_id}"), code=303)
+
+
+@bp.post("/offers/<int:offer_id>/accept")
+@provider_required
+def offer_accept(offer_id: int):
+    _my_offer(offer_id)
+    error = None
+    try:
+        waves.accept(db.session, offer_id, current_user.provider.id, user=current_user)
+        db.session.commit()
+    except waves.Refused as exc:
+        db.session.rollback()
+        error = str(exc)
+    except IntegrityError:  # the unique index caught a second winner: never two
+        db.session.rollback()
+        error = waves.STATE_REASONS["taken"]
+    return _respond(offer_id, error, "The lead is yours: call the customer now.")
+
+
+@bp.post("/offers/<int:offer_id>/decline")
+@provider_required
+def offer_decline(offer_id: int):
+    _my_offer(offer_id)
+    error = None
+    try:
+        waves.decline(db.session, offer_id, current_user.provider.id, request.form.get("reason") or None)
+        db.session.commit()
+    except waves.Refused as exc:
+        db.session.rollback()
+        error = str(exc)
+    return _respond(offer_id, error, "Offer declined. Thanks for letting us know.")
