@@ -1,0 +1,109 @@
+"""The admin escrow inbox and leads pages over HTTP: filters, one-click actions (htmx and no-JS)."""
+
+import pytest
+from sqlalchemy import select
+
+from app.models import AuditLog, Lead
+from app.services import routing
+from tests.conftest import csrf_from, login
+
+
+@pytest.fixture
+def setup(db, factory, client):
+    admin = factory.admin(email="admin@example.com")
+    houston = factory.metro("Houston", slug="houston")
+    unclaimed = factory.provider(metro=houston, status="unclaimed", tier="free", name="AAA Grease")
+    lead = factory.lead(mode="direct", metro=houston, requested_provider_id=unclaimed.id,
+                        category=unclaimed.categories[0])
+    routing.route(db.session, lead.id)
+    held = factory.lead(metro=houston, status="pending", customer_name="Held Person")
+    held2 = factory.lead(metro=houston, status="pending", customer_name="Held Two")
+    db.session.commit()
+    login(client, "admin@example.com", "correct horse battery")
+    return dict(admin=admin, lead_id=lead.id, held_id=held.id, held2_id=held2.id, provider=unclaimed)
+
+
+def test_escrow_page_lists_with_reason_age_counts_and_metro_filter(client, setup):
+    page = client.get("/admin/escrow")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    assert "Listing not claimed" in html and "Low quality (held for review)" in html
+    assert "AAA Grease" in html and "waiting 0 min" in html
+    assert f'id="escrow-{setup["lead_id"]}"' in html
+    filtered = client.get("/admin/escrow?reason=unclaimed").get_data(as_text=True)
+    assert f'id="escrow-{setup["lead_id"]}"' in filtered and f'id="escrow-{setup["held_id"]}"' not in filtered
+    other = client.get("/admin/escrow?metro=999999").get_data(as_text=True)
+    assert "Nothing waiting" in other
+
+
+def test_htmx_action_swaps_the_row_and_writes_audit_and_timeline(client, db, setup):
+    lead_id = setup["lead_id"]
+    token = csrf_from(client.get("/admin/escrow").get_data(as_text=True))
+    response = client.post(f"/admin/escrow/{lead_id}/release", headers={"HX-Request": "true", "X-CSRFToken": token})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and html.lstrip().startswith("<article"), html
+    assert "Not released: AAA Grease is not eligible (listing not claimed)" in html
+    response = client.post(f"/admin/escrow/{lead_id}/outreach", headers={"HX-Request": "true", "X-CSRFToken": token})
+    assert "Outreach sent to AAA Grease" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert [a.action for a in db.session.scalars(select(AuditLog))] == ["escrow.outreach"]
+    assert db.session.get(Lead, lead_id).events[-1].kind == "outreach_sent"
+    timeline = client.get(f"/admin/escrow/{lead_id}/timeline", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Outreach email sent" in timeline and "Held in escrow" in timeline
+
+
+def test_no_js_action_redirects_back_with_a_message(client, db, setup):
+    lead_id = setup["lead_id"]
+    token = csrf_from(client.get("/admin/escrow").get_data(as_text=True))
+    response = client.post(f"/admin/escrow/{lead_id}/spam",
+                           data={"csrf_token": token, "back": "/admin/escrow?reason=unclaimed"})
+    assert response.status_code == 303 and response.headers["Location"] == "/admin/escrow?reason=unclaimed"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Closed as spam." in page
+    db.session.expire_all()
+    assert db.session.get(Lead, lead_id).status == "spam"
+
+
+def test_action_without_csrf_changes_nothing(client, db, setup):
+    response = client.post(f"/admin/escrow/{setup['lead_id']}/spam")
+    assert response.status_code == 400
+    db.session.expire_all()
+    assert db.session.get(Lead, setup["lead_id"]).status == "verified"
+
+
+def test_verify_many_routes_the_selected_held_leads(client, db, setup, rq):
+    token = csrf_from(client.get("/admin/escrow?reason=low_quality").get_data(as_text=True))
+    response = client.post("/admin/escrow/verify", data={
+        "csrf_token": token, "lead_ids": [str(setup["held_id"]), str(setup["held2_id"])]})
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert {db.session.get(Lead, i).status for i in (setup["held_id"], setup["held2_id"])} == {"verified"}
+    assert [a.action for a in db.session.scalars(select(AuditLog))] == ["lead.verify", "lead.verify"]
+    assert rq.run() == 2  # both routed
+    db.session.expire_all()
+    assert db.session.get(Lead, setup["held_id"]).delivery_status != "new"
+    empty = client.post("/admin/escrow/verify", data={"csrf_token": token}, follow_redirects=True)
+    assert "tick at least one" in empty.get_data(as_text=True)
+
+
+def test_leads_search_and_lead_page_with_full_timeline(client, setup):
+    html = client.get("/admin/leads?q=held").get_data(as_text=True)
+    assert "Held Person" in html and "Held Two" in html and "Maria Garcia" not in html
+    html = client.get(f"/admin/leads?q=%23{setup['lead_id']}").get_data(as_text=True)
+    assert f"/admin/leads/{setup['lead_id']}" in html
+    page = client.get(f"/admin/leads/{setup['lead_id']}")
+    html = page.get_data(as_text=True)
+    assert page.headers["Cache-Control"] == "no-store" and 'hx-history="false"' in html
+    assert "Held in escrow for AAA Grease" in html and "Customer sees:" in html
+    assert "maria.garcia@gmail.com" in html  # admins see everything
+
+
+@pytest.mark.parametrize("url", ["/admin/escrow", "/admin/leads", "/admin/leads/1"])
+def test_admin_pages_refuse_providers_and_anonymous(app, db, factory, url):
+    factory.user(email="p@example.com")
+    db.session.commit()
+    anonymous = app.test_client()
+    assert anonymous.get(url).status_code in (302, 401)
+    provider = app.test_client()
+    login(provider, "p@example.com", "correct horse battery")
+    assert provider.get(url).status_code == 403
