@@ -33,7 +33,9 @@ def insert_ignore(session: Session, model, values: dict) -> int:
     """INSERT ... ON CONFLICT DO NOTHING on either database; returns rows inserted (0 or 1)."""
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return session.execute(insert(model).values(**values).on_conflict_do_nothing()).rowcount
+    statement = insert(model).values(**values).on_conflict_do_nothing()
+    key = list(model.__table__.primary_key.columns)
+    return 0 if session.execute(statement.returning(*key)).first() is None else 1
 
 
 def ensure_wallet(session: Session, provider_id: int) -> None:
