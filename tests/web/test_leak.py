@@ -1,0 +1,158 @@
+"""The leak test: a lead's raw phone and email reach only those entitled to them.
+
+For each role (anonymous, another provider, the unverified claimant with the metro's preview
+off/on, the provider the lead was delivered to, an admin) and each surface (pages, htmx
+fragments, notification texts, emails), the raw contact data of a lead appears only where
+allowed: the delivered provider for its lead, and admins.
+
+To add a surface (issues 5, 6): add one entry to SURFACES, a function (client, scenario, role)
+returning every text that surface shows that role.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import select
+
+from app.models import Notification, OutboxEmail
+from app.services import escrow, outbox, routing
+from tests.conftest import login
+
+PASSWORD = "correct horse battery"
+CONTACT = {
+    # lead key -> (email, E.164 phone); every written form of the phone is checked
+    "delivered": ("dora.delivered@gmail.com", "+17135551111"),
+    "escrowed": ("erin.escrowed@gmail.com", "+17135552222"),
+}
+
+
+def raw_forms(key: str) -> list[str]:
+    email, phone = CONTACT[key]
+    digits = phone[2:]
+    return [email, phone, digits, f"({digits[:3]}) {digits[3:6]}-{digits[6:]}", f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"]
+
+
+@dataclass
+class Scenario:
+    leads: dict[str, int]  # lead key -> id
+    providers: dict[str, object]  # role -> Provider (or None)
+    emails: dict[str, str | None]  # role -> login email
+    slugs: list[str]
+
+
+def build(db, factory, preview: bool) -> Scenario:
+    metro = factory.metro("Houston", unverified_preview=preview)
+    cat = factory.category()
+    admin = factory.admin(email="admin@example.com")
+    users = {r: factory.user(email=f"{r}@example.com") for r in ("delivered", "unverified", "other")}
+    delivered = factory.provider(metro=metro, categories=[cat], owner=users["delivered"], tier="pro")
+    unverified = factory.provider(metro=metro, categories=[cat], owner=users["unverified"], status="claimed", tier="free")
+    other = factory.provider(metro=metro, categories=[cat], owner=users["other"], tier="pro")
+    leads = {}
+    for key, provider in (("delivered", delivered), ("escrowed", unverified)):
+        email, phone = CONTACT[key]
+        lead = factory.lead(mode="direct", metro=metro, category=cat, requested_provider_id=provider.id,
+                            customer_email=email, customer_phone=phone,
+                            description=f"Trap overflowing. Reach me at {phone} or {email}.")
+        routing.route(db.session, lead.id)
+        leads[key] = lead.id
+    assert escrow.send_outreach(db.session, db.session.get(type(lead), leads["escrowed"]), admin).ok
+    db.session.commit()
+    return Scenario(
+        leads=leads,
+        providers={"delivered": delivered, "unverified": unverified, "other": other, "admin": None, "anonymous": None},
+        emails={"delivered": "delivered@example.com", "unverified": "unverified@example.com",
+                "other": "other@example.com", "admin": "admin@example.com", "anonymous": None},
+        slugs=[delivered.slug, unverified.slug, other.slug],
+    )
+
+
+def _get(client, *urls, htmx=False):
+    headers = {"HX-Request": "true"} if htmx else {}
+    return "\n".join(client.get(url, headers=headers).get_data(as_text=True) for url in urls)
+
+
+def _notifications(client, s: Scenario, role: str) -> str:
+    provider = s.providers.get(role)
+    if provider is None:
+        return ""
+    from app.extensions import db
+    rows = db.session.scalars(select(Notification).where(Notification.provider_id == provider.id))
+    return "\n".join(f"{n.title}\n{n.body}\n{n.url}" for n in rows)
+
+
+def _emails(client, s: Scenario, role: str) -> str:
+    address = s.emails.get(role)
+    if address is None or role == "admin":
+        return ""
+    from app.extensions import db
+    provider = s.providers[role]
+    rows = db.session.scalars(select(OutboxEmail).where(OutboxEmail.to_email.in_([address, provider.email])))
+    texts = []
+    for row in rows:
+        subject, text, html = outbox.render(row)
+        texts += [subject, text, html, repr(row.context)]
+    return "\n".join(texts)
+
+
+SURFACES = {
+    "provider inbox page": lambda c, s, r: _get(c, "/provider/inbox"),
+    "provider lead pages": lambda c, s, r: _get(c, *(f"/provider/inbox/{i}" for i in s.leads.values())),
+    "provider lead pages (htmx)": lambda c, s, r: _get(c, *(f"/provider/inbox/{i}" for i in s.leads.values()), htmx=True),
+    "bell fragment": lambda c, s, r: _get(c, "/provider/notifications/bell", htmx=True),
+    "notifications page": lambda c, s, r: _get(c, "/provider/notifications"),
+    "notification texts": _notifications,
+    "emails to the viewer": _emails,
+    "public provider pages": lambda c, s, r: _get(c, *(f"/p/{slug}" for slug in s.slugs)),
+    "admin escrow inbox": lambda c, s, r: _get(c, "/admin/escrow"),
+    "admin timeline fragments": lambda c, s, r: _get(
+        c, *(f"/admin/escrow/{i}/timeline" for i in s.leads.values()), htmx=True),
+    "admin lead pages": lambda c, s, r: _get(c, *(f"/admin/leads/{i}" for i in s.leads.values())),
+}
+
+# Which leads' raw contact each role may see (on any surface).
+ALLOWED = {"anonymous": set(), "other": set(), "unverified": set(), "delivered": {"delivered"},
+           "admin": {"delivered", "escrowed"}}
+# Sanity: surfaces where the contact must actually show (so the test can fail for the right reason).
+MUST_SHOW = {("delivered", "provider inbox page"): "delivered", ("delivered", "provider lead pages"): "delivered",
+             ("delivered", "emails to the viewer"): "delivered", ("admin", "admin lead pages"): "escrowed"}
+
+
+@pytest.mark.parametrize("role, preview", [
+    ("anonymous", False), ("other", False), ("unverified", False), ("unverified", True),
+    ("delivered", False), ("admin", True),
+])
+def test_raw_contact_only_where_allowed(app, db, factory, role, preview):
+    s = build(db, factory, preview)
+    client = app.test_client()
+    if role != "anonymous":
+        login(client, s.emails[role], PASSWORD)
+    for surface, show in SURFACES.items():
+        text = show(client, s, role)
+        for key in CONTACT:
+            leaked = [form for form in raw_forms(key) if form in text]
+            if key in ALLOWED[role]:
+                if MUST_SHOW.get((role, surface)) == key:
+                    assert leaked, f"{role} should see {key} contact on {surface}"
+            else:
+                assert not leaked, f"{role} sees {key} lead's {leaked} on {surface} (preview={preview})"
+        assert "12 Main St" not in text or ALLOWED[role], f"{role} sees the street on {surface}"
+
+
+@pytest.mark.parametrize("preview", [False, True])
+def test_unverified_claimant_sees_a_masked_preview_only_when_the_metro_allows(app, db, factory, preview):
+    s = build(db, factory, preview)
+    client = app.test_client()
+    login(client, "unverified@example.com", PASSWORD)
+    inbox = client.get("/provider/inbox")
+    html = inbox.get_data(as_text=True)
+    assert inbox.headers["Cache-Control"] == "no-store" and 'hx-history="false"' in html
+    lead_page = client.get(f"/provider/inbox/{s.leads['escrowed']}")
+    if preview:
+        assert "(***) ***-2222" in html and "e***@gmail.com" in html and "Verify your business to unlock" in html
+        assert lead_page.status_code == 200 and "(***) ***-2222" in lead_page.get_data(as_text=True)
+    else:
+        assert "(***) ***-2222" not in html and "No requests yet" in html
+        assert lead_page.status_code == 404
