@@ -1,0 +1,99 @@
+"""Exclusive first accept under real concurrency: 32 providers accept the same lead at the same
+moment, in 32 threads with their own database sessions, 50 times over (SQLite and PostgreSQL)."""
+
+import os
+import threading
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from app.models import Assignment, Lead, Offer, OutboxEmail
+from app.services import waves
+
+PROVIDERS = 32
+TRIALS = int(os.environ.get("ACCEPT_RACE_TRIALS", "50"))
+
+
+def race(app, db, offers: list[tuple[int, int]]) -> list[str]:
+    """Every (offer, provider) accepts at once; returns each thread's outcome."""
+    barrier = threading.Barrier(len(offers))
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def accept(offer_id: int, provider_id: int) -> None:
+        with app.app_context():
+            session = db.session
+            try:
+                barrier.wait(timeout=30)
+                waves.accept(session, offer_id, provider_id)
+                session.commit()
+                outcome = "won"
+            except waves.Refused as exc:
+                session.rollback()
+                outcome = f"refused: {exc}"
+            except (IntegrityError, OperationalError) as exc:  # must not happen: counted as failures
+                session.rollback()
+                outcome = f"error: {type(exc).__name__}"
+            finally:
+                session.remove()
+            with lock:
+                outcomes.append(outcome)
+
+    threads = [threading.Thread(target=accept, args=pair) for pair in offers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return outcomes
+
+
+def test_exactly_one_of_32_simultaneous_accepts_wins_every_time(app, db, factory):
+    metro = factory.metro("Houston", slug="houston")
+    cat = factory.category()
+    metro.wave_plan = [{"tiers": ["pro"], "size": PROVIDERS, "minutes": 5}]
+    for _ in range(PROVIDERS):
+        factory.provider(metro=metro, categories=[cat], tier="pro")
+    db.session.commit()
+
+    for trial in range(TRIALS):
+        lead = factory.lead(metro=metro, category=cat, delivery_status="ready", description=f"trial {trial}",
+                            customer_email=f"customer{trial}@example.com")
+        assert waves.start(db.session, lead)
+        lead_id = lead.id
+        offers = [(o.id, o.provider_id) for o in lead.offers]
+        assert len(offers) == PROVIDERS
+        db.session.commit()
+
+        outcomes = race(app, db, offers)
+
+        db.session.expire_all()
+        assert len(outcomes) == PROVIDERS, f"trial {trial}: a thread hung"
+        assert outcomes.count("won") == 1, f"trial {trial}: {sorted(set(outcomes))}"
+        assert outcomes.count("refused: Another provider accepted this lead first.") == PROVIDERS - 1, outcomes
+        lead = db.session.get(Lead, lead_id)
+        states = sorted(db.session.scalars(select(Offer.state).where(Offer.lead_id == lead_id)))
+        assert states == ["accepted"] + ["taken"] * (PROVIDERS - 1)
+        winner = db.session.scalar(select(Offer.provider_id).where(Offer.lead_id == lead_id, Offer.state == "accepted"))
+        assert (lead.delivery_status, lead.assigned_provider_id) == ("accepted", winner)
+        assert db.session.scalar(select(func.count(Assignment.id)).where(Assignment.lead_id == lead_id)) == 1
+        assert db.session.scalar(select(func.count(OutboxEmail.id)).where(
+            OutboxEmail.lead_id == lead_id, OutboxEmail.kind == "accepted_by")) == 1
+        db.session.commit()
+
+
+def test_the_database_refuses_a_second_accepted_offer_even_past_the_service(db, factory):
+    """The partial unique index is the last line of defence if a bug skipped the lead UPDATE."""
+    import pytest
+
+    metro, cat = factory.metro(), factory.category()
+    for _ in range(2):
+        factory.provider(metro=metro, categories=[cat])
+    lead = factory.lead(metro=metro, category=cat, delivery_status="ready")
+    waves.start(db.session, lead)
+    first, second = lead.offers
+    first.state = "accepted"
+    db.session.flush()
+    second.state = "accepted"
+    with pytest.raises(IntegrityError):
+        db.session.flush()
+    db.session.rollback()
