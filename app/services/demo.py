@@ -85,5 +85,17 @@ def seed(session: Session) -> list[tuple[str, str, str]]:
                 if provider.owner_id is None:
                     provider.owner_id = user.id
                 logins.append((f"provider ({status}, {tier})", email, DEMO_PASSWORD))
+    _demo_credits(session)
     session.flush()
     return logins
+
+
+def _demo_credits(session: Session) -> None:
+    """Issue 6: 10 credits for each verified growth/starter listing, so quote unlocks work in
+    `make run` (pro unlocks free). Keyed per listing: seeding again grants nothing."""
+    from app.services import credits
+
+    paying = session.scalars(select(Provider).where(Provider.status == "verified",
+                                                    Provider.tier.in_(("growth", "starter"))))
+    for provider in paying:
+        credits.grant(session, provider.id, 10, f"demo:credits:{provider.slug}", note="Demo credits")
