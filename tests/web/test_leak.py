@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Notification, OutboxEmail
-from app.services import escrow, outbox, routing
+from app.services import escrow, outbox, quotes, routing
 from tests.conftest import login
 
 PASSWORD = "correct horse battery"
@@ -25,6 +25,7 @@ CONTACT = {
     # lead key -> (email, E.164 phone); every written form of the phone is checked
     "delivered": ("dora.delivered@gmail.com", "+17135551111"),
     "escrowed": ("erin.escrowed@gmail.com", "+17135552222"),
+    "quote": ("quinn.quote@gmail.com", "+17135553333"),  # issue 6: unlocked by "delivered" only
 }
 
 
@@ -59,6 +60,12 @@ def build(db, factory, preview: bool) -> Scenario:
         routing.route(db.session, lead.id)
         leads[key] = lead.id
     assert escrow.send_outreach(db.session, db.session.get(type(lead), leads["escrowed"]), admin).ok
+    email, phone = CONTACT["quote"]  # issue 6: a quote lead, previewed by all, unlocked by "delivered"
+    quote = factory.lead(mode="quotes", metro=metro, category=cat, customer_email=email, customer_phone=phone,
+                         description=f"Need quotes. Reach me at {phone} or {email}.")
+    routing.route(db.session, quote.id)
+    assert quotes.unlock(db.session, quote.id, delivered, 0).ok
+    leads["quote"] = quote.id
     db.session.commit()
     return Scenario(
         leads=leads,
@@ -110,14 +117,19 @@ SURFACES = {
     "admin timeline fragments": lambda c, s, r: _get(
         c, *(f"/admin/escrow/{i}/timeline" for i in s.leads.values()), htmx=True),
     "admin lead pages": lambda c, s, r: _get(c, *(f"/admin/leads/{i}" for i in s.leads.values())),
+    "provider quote leads": lambda c, s, r: _get(c, "/provider/quotes", "/provider/credits"),
+    "provider quote cards": lambda c, s, r: _get(c, *(f"/provider/quotes/{i}" for i in s.leads.values())),
+    "provider quote cards (htmx)": lambda c, s, r: _get(
+        c, *(f"/provider/quotes/{i}" for i in s.leads.values()), htmx=True),
 }
 
 # Which leads' raw contact each role may see (on any surface).
-ALLOWED = {"anonymous": set(), "other": set(), "unverified": set(), "delivered": {"delivered"},
-           "admin": {"delivered", "escrowed"}}
+ALLOWED = {"anonymous": set(), "other": set(), "unverified": set(), "delivered": {"delivered", "quote"},
+           "admin": {"delivered", "escrowed", "quote"}}
 # Sanity: surfaces where the contact must actually show (so the test can fail for the right reason).
 MUST_SHOW = {("delivered", "provider inbox page"): "delivered", ("delivered", "provider lead pages"): "delivered",
-             ("delivered", "emails to the viewer"): "delivered", ("admin", "admin lead pages"): "escrowed"}
+             ("delivered", "emails to the viewer"): "delivered", ("admin", "admin lead pages"): "escrowed",
+             ("delivered", "provider quote cards"): "quote", ("delivered", "provider quote cards (htmx)"): "quote"}
 
 
 @pytest.mark.parametrize("role, preview", [
