@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Notification, OutboxEmail
-from app.services import escrow, outbox, quotes, routing
+from app.services import escrow, outbox, quotes, routing, waves
 from tests.conftest import login
 
 PASSWORD = "correct horse battery"
@@ -26,6 +26,7 @@ CONTACT = {
     "delivered": ("dora.delivered@gmail.com", "+17135551111"),
     "escrowed": ("erin.escrowed@gmail.com", "+17135552222"),
     "quote": ("quinn.quote@gmail.com", "+17135553333"),  # issue 6: unlocked by "delivered" only
+    "broadcast": ("bea.broadcast@gmail.com", "+17135554444"),  # issue 5: offered to delivered + other, delivered accepts
 }
 
 
@@ -66,6 +67,13 @@ def build(db, factory, preview: bool) -> Scenario:
     routing.route(db.session, quote.id)
     assert quotes.unlock(db.session, quote.id, delivered, 0).ok
     leads["quote"] = quote.id
+    email, phone = CONTACT["broadcast"]  # issue 5: a broadcast lead offered to both pros, accepted by "delivered"
+    broadcast = factory.lead(mode="broadcast", metro=metro, category=cat, customer_email=email, customer_phone=phone,
+                             description=f"Anyone? Reach me at {phone} or {email}.")
+    routing.route(db.session, broadcast.id)
+    won = next(o for o in broadcast.offers if o.provider_id == delivered.id)
+    waves.accept(db.session, won.id, delivered.id)
+    leads["broadcast"] = broadcast.id
     db.session.commit()
     return Scenario(
         leads=leads,
@@ -74,6 +82,13 @@ def build(db, factory, preview: bool) -> Scenario:
                 "other": "other@example.com", "admin": "admin@example.com", "anonymous": None},
         slugs=[delivered.slug, unverified.slug, other.slug],
     )
+
+
+def _offer_ids() -> list[int]:
+    """Every broadcast offer (a provider gets 404 for others', which must not leak either)."""
+    from app.extensions import db
+    from app.models import Offer
+    return list(db.session.scalars(select(Offer.id)))
 
 
 def _get(client, *urls, htmx=False):
@@ -121,15 +136,18 @@ SURFACES = {
     "provider quote cards": lambda c, s, r: _get(c, *(f"/provider/quotes/{i}" for i in s.leads.values())),
     "provider quote cards (htmx)": lambda c, s, r: _get(
         c, *(f"/provider/quotes/{i}" for i in s.leads.values()), htmx=True),
+    "provider offers page": lambda c, s, r: _get(c, "/provider/offers"),  # issue 5
+    "provider offer cards (htmx)": lambda c, s, r: _get(c, *(f"/provider/offers/{i}" for i in _offer_ids()), htmx=True),
 }
 
 # Which leads' raw contact each role may see (on any surface).
-ALLOWED = {"anonymous": set(), "other": set(), "unverified": set(), "delivered": {"delivered", "quote"},
-           "admin": {"delivered", "escrowed", "quote"}}
+ALLOWED = {"anonymous": set(), "other": set(), "unverified": set(), "delivered": {"delivered", "quote", "broadcast"},
+           "admin": {"delivered", "escrowed", "quote", "broadcast"}}
 # Sanity: surfaces where the contact must actually show (so the test can fail for the right reason).
 MUST_SHOW = {("delivered", "provider inbox page"): "delivered", ("delivered", "provider lead pages"): "delivered",
              ("delivered", "emails to the viewer"): "delivered", ("admin", "admin lead pages"): "escrowed",
-             ("delivered", "provider quote cards"): "quote", ("delivered", "provider quote cards (htmx)"): "quote"}
+             ("delivered", "provider quote cards"): "quote", ("delivered", "provider quote cards (htmx)"): "quote",
+             ("delivered", "provider offers page"): "broadcast", ("delivered", "provider offer cards (htmx)"): "broadcast"}
 
 
 @pytest.mark.parametrize("role, preview", [
