@@ -192,13 +192,3 @@ def test_reset_request_for_unknown_email_looks_the_same_and_sends_nothing(client
 def test_reset_requests_are_rate_limited(client, db):
     codes = [post(client, "/auth/reset", {"email": f"x{i}@example.com"}).status_code for i in range(6)]
     assert codes == [200] * 5 + [429]
-
-
-def test_email_headers_cannot_be_injected_through_a_sign_up_name(client, db, rq, smtp):
-    signup(client, email="inj@example.com")
-    user = db.session.scalar(select(User))
-    user.name = "Ana\r\nBcc: victim@example.com"
-    accounts.send_confirmation(db.session, user)
-    rq.run()
-    assert all("victim" not in str(m.get("Bcc", "")) for m in smtp.messages)
-    assert all("\n" not in m["Subject"] for m in smtp.messages)

@@ -45,7 +45,7 @@ def verification_decide(request_id: int):
     else:
         db.session.rollback()
     db.session.refresh(item)
-    if hx_request:
-        return render_block(TEMPLATE, "item", r=item, error=error, note=note), 422 if error else 200
+    if hx_request.htmx:
+        return render_block(TEMPLATE, "item", r=item, error=error, note=note)  # 200: htmx swaps only 2xx
     flash(error or f"{item.provider.name}: {item.status}.", "error" if error else "success")
     return redirect(url_for("admin.verification"), code=303)

@@ -15,6 +15,11 @@ class CheckboxesField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
 
+    def pre_validate(self, form):
+        allowed = {value for value, _ in self.choices or []}
+        if any(value not in allowed for value in self.data or []):
+            raise ValidationError("Choose only from the options listed.")
+
 
 def _phone(form, field):
     check = validation.check_phone(field.data)

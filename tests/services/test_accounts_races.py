@@ -1,0 +1,108 @@
+"""Races decided by the database: real threads, real connections (SQLite and PostgreSQL)."""
+
+import threading
+
+from sqlalchemy import func, select
+
+from app.extensions import db as _db
+from app.models import AuditLog, Provider, User, VerificationRequest
+from app.services import claims, plans, verification
+
+TRIALS = 8
+
+
+def race(app, count, work):
+    """Run work(i) in `count` threads released together, each in its own app context/session;
+    returns what each returned (or the exception it raised)."""
+    barrier = threading.Barrier(count)
+    results = [None] * count
+
+    def run(i):
+        with app.app_context():
+            try:
+                barrier.wait(timeout=10)
+                results[i] = work(i)
+                _db.session.commit()
+            except Exception as exc:  # noqa: BLE001 - reported to the test
+                _db.session.rollback()
+                results[i] = exc
+            finally:
+                _db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return results
+
+
+def test_simultaneous_claims_of_one_listing_have_exactly_one_winner(app, db, factory):
+    metro, cat = factory.metro(), factory.category()
+    for trial in range(TRIALS):
+        listing = factory.provider(metro=metro, categories=[cat], status="unclaimed", tier="free")
+        users = [factory.user() for _ in range(4)]
+        listing_id, user_ids = listing.id, [u.id for u in users]
+        db.session.commit()
+
+        results = race(app, 4, lambda i, ids=user_ids, pid=listing_id: claims.claim(
+            _db.session, _db.session.get(User, ids[i]), pid))
+
+        outcomes = sorted(r.outcome for r in results)
+        assert outcomes == ["claimed", "taken", "taken", "taken"], (trial, results)
+        winner = user_ids[[r.outcome for r in results].index("claimed")]
+        db.session.expire_all()
+        provider = db.session.get(Provider, listing_id)
+        assert provider.owner_id == winner and provider.status == "claimed"
+
+
+def test_one_account_claiming_two_listings_at_once_gets_one(app, db, factory):
+    metro, cat = factory.metro(), factory.category()
+    for _ in range(TRIALS):
+        listings = [factory.provider(metro=metro, categories=[cat], status="unclaimed", tier="free") for _ in range(2)]
+        user = factory.user()
+        ids, user_id = [p.id for p in listings], user.id
+        db.session.commit()
+
+        results = race(app, 2, lambda i, uid=user_id, ids=ids: claims.claim(
+            _db.session, _db.session.get(User, uid), ids[i]))
+
+        assert sorted(r.outcome for r in results if not isinstance(r, Exception)).count("claimed") >= 1, results
+        owned = db.session.scalar(select(func.count(Provider.id)).where(Provider.owner_id == user_id))
+        assert owned == 1, results
+
+
+def test_two_admins_deciding_one_request_at_once_decide_it_once(app, db, factory):
+    for _ in range(TRIALS):
+        owner = factory.user()
+        provider = factory.provider(status="claimed", tier="free", owner=owner)
+        request = verification.submit(db.session, provider, owner, licence_number="TX-1",
+                                      service_phone="+17135550100", note=None)
+        admins = [factory.admin() for _ in range(2)]
+        request_id, admin_ids, provider_id = request.id, [a.id for a in admins], provider.id
+        db.session.commit()
+
+        results = race(app, 2, lambda i, rid=request_id, ids=admin_ids: verification.decide(
+            _db.session, rid, _db.session.get(User, ids[i]), approve=i == 0, note="n"))
+
+        decided = [r for r in results if isinstance(r, VerificationRequest)]
+        assert len(decided) == 1 and results.count(None) == 1, results
+        db.session.expire_all()
+        final = db.session.get(VerificationRequest, request_id)
+        assert final.decided_by_id == admin_ids[results.index(decided[0])]
+        expected = "verified" if final.status == "approved" else "claimed"
+        assert db.session.get(Provider, provider_id).status == expected
+        assert db.session.scalar(select(func.count(AuditLog.id)).where(AuditLog.object_id == request_id,
+                                                                        AuditLog.object_type == "verificationrequest")) == 1
+
+
+def test_double_clicked_trial_starts_once(app, db, factory, clock):
+    for _ in range(TRIALS):
+        provider = factory.provider(status="verified", tier="free")
+        provider_id = provider.id
+        db.session.commit()
+
+        results = race(app, 3, lambda i, pid=provider_id: plans.start_trial(
+            _db.session, _db.session.get(Provider, pid)))
+
+        assert sorted(results) == [False, False, True], results
