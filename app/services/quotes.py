@@ -146,6 +146,11 @@ def view_count(session: Session, lead_id: int) -> int:
     return session.scalar(select(func.count(QuoteView.id)).where(QuoteView.lead_id == lead_id)) or 0
 
 
+def may_preview(provider: Provider, lead: Lead) -> bool:
+    """Verified listings serving the lead's category and area see the masked preview."""
+    return provider.status == "verified" and lead.mode == "quotes" and serves(provider, lead)
+
+
 def record_view(session: Session, lead: Lead, provider: Provider) -> bool:
     """Count this provider's first look at the preview; later looks change nothing."""
     return credits.insert_ignore(session, QuoteView, {
@@ -155,6 +160,9 @@ def record_view(session: Session, lead: Lead, provider: Provider) -> bool:
 def visible_leads(session: Session, provider: Provider, limit: int = 100) -> list[Lead]:
     """Quote leads this provider may look at: open ones it serves, and every one it unlocked."""
     mine = select(Assignment.lead_id).where(Assignment.provider_id == provider.id)
+    if provider.status != "verified":  # unverified and suspended listings see only their own unlocks
+        return list(session.scalars(select(Lead).where(Lead.mode == "quotes", Lead.id.in_(mine))
+                                    .order_by(Lead.id.desc()).limit(limit)))
     in_area = [provider.home_metro_id] + [m.id for m in provider.extra_metros]
     cats = [c.id for c in provider.categories]
     query = select(Lead).where(Lead.mode == "quotes", or_(

@@ -219,3 +219,20 @@ def test_quote_routes_need_the_right_role(app, db, market):
     provider = as_provider(app, "alpha")
     assert provider.get("/admin/credits").status_code == 403
     assert provider.get("/admin/disputes").status_code == 403
+
+
+def test_unverified_suspended_and_unrelated_listings_get_no_preview(app, db, factory, market):
+    from app.models import Provider
+
+    metro = db.session.get(Provider, market["alpha"]).home_metro
+    cat = db.session.get(Provider, market["alpha"]).categories[0]
+    for role, kw in (("claimed", {"status": "claimed"}), ("banned", {"status": "suspended"}),
+                     ("jetter", {"categories": [factory.category("Hydro jetting")]})):
+        user = factory.user(email=f"{role}@example.com")
+        factory.provider(metro=metro, owner=user, tier="growth", **{"categories": [cat], **kw})
+    db.session.commit()
+    for role in ("claimed", "banned", "jetter"):
+        client = as_provider(app, role)
+        assert "Maria G." not in client.get("/provider/quotes").get_data(as_text=True)
+        assert client.get(f"/provider/quotes/{market['lead_id']}").status_code == 404
+    assert db.session.scalar(select(func.count()).select_from(quotes.QuoteView)) == 0

@@ -42,8 +42,8 @@ def _card_response(lead_id: int, result: quotes.Result | None = None, status: in
     if lead is None or lead.mode != "quotes":
         abort(404)
     card = quotes.card(db.session, lead, provider)
-    if card.assignment is None and card.blocked and "outside" in card.blocked:
-        abort(404)  # not a lead this provider could ever see
+    if card.assignment is None and not quotes.may_preview(provider, lead):
+        abort(404)  # not a lead this provider may look at
     ctx = dict(provider=provider, card=card, result=result,
                dispute=disputes.dispute_of(db.session, card.assignment.id) if card.assignment else None,
                reasons=disputes.REASON_LABELS, STATUS_LABELS=quotes.STATUS_LABELS)
@@ -62,7 +62,7 @@ def _card_response(lead_id: int, result: quotes.Result | None = None, status: in
 def quote_lead(lead_id: int):
     provider = _provider()
     lead = db.session.get(Lead, lead_id) or abort(404)
-    if lead.mode == "quotes" and quotes.serves(provider, lead):
+    if quotes.may_preview(provider, lead):
         quotes.record_view(db.session, lead, provider)  # the first look counts, once
         db.session.commit()
     return _card_response(lead_id)
