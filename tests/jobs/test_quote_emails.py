@@ -14,7 +14,7 @@ def test_the_quote_flow_emails_everyone_over_smtp(db, factory, rq, smtp):
     pro = factory.provider(metro=metro, categories=[cat], tier="pro", name="Pro Co", email="pro@example.com")
     growth = factory.provider(metro=metro, categories=[cat], tier="growth", name="Growth Co",
                               email="growth@example.com")
-    broke = factory.provider(metro=metro, categories=[cat], tier="growth", name="Broke Co", email="broke@example.com")
+    factory.provider(metro=metro, categories=[cat], tier="growth", name="Broke Co", email="broke@example.com")
     fund(db.session, growth, 5)
     lead = factory.lead(metro=metro, category=cat, mode="quotes", urgency="emergency",
                         description="Overflowing trap, call 713-555-1234")

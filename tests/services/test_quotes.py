@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from app.models import Assignment, Lead, Notification, OutboxEmail, QuoteView, Review
-from app.services import clock, credits, quotes, reviews, routing
+from app.services import credits, quotes, reviews, routing
 from tests.quote_helpers import fund, houston_market, quoting_lead
 
 
@@ -194,7 +194,7 @@ def test_customer_choice_wins_one_loses_the_others_and_emails_everyone(db, facto
     assert not quotes.choose(db.session, lead, quotes.assignment_of(db.session, lead.id, a.id).id).ok
 
 
-def test_done_then_one_review_then_reputation(db, factory, clock):
+def test_done_then_one_review_then_reputation(db, factory):
     lead, (a, b) = _unlocked(db, factory, 2)
     assert not quotes.mark_done(db.session, lead).ok  # nobody chosen yet
     quotes.transition(db.session, lead.id, a, "quoted", amount="400")
