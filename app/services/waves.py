@@ -574,6 +574,12 @@ def offers_for(session: Session, provider_id: int, limit: int = 30) -> list[Offe
     return open_ + closed
 
 
+def new_offers(session: Session, provider_id: int, after_id: int) -> list[Offer]:
+    """Open offers newer than `after_id` (the live page's poller), newest first."""
+    return list(session.scalars(select(Offer).where(Offer.provider_id == provider_id, Offer.id > after_id,
+                                                    Offer.state == "offered").order_by(Offer.id.desc())))
+
+
 @dataclass(frozen=True)
 class Card:
     """What one offer card shows, masked according to the viewer's entitlement."""

@@ -44,8 +44,22 @@ def offers():
     provider = current_user.provider
     cards = [waves.card(db.session, o) for o in waves.offers_for(db.session, provider.id)] if provider else []
     return _private(make_response(render_template(
-        "provider/offers.html", provider=provider, cards=cards,
+        "provider/offers.html", provider=provider, cards=cards, after=max([c.offer.id for c in cards] + [0]),
         poll=current_app.config.get("OFFER_POLL_SECONDS", 3), DECLINE_REASONS=waves.DECLINE_REASONS)))
+
+
+@bp.get("/offers/new")
+@provider_required
+def offers_new():
+    """The page's poller (htmx): offers that arrived since the page loaded, then a fresh poller."""
+    provider = current_user.provider or abort(404)
+    after = request.args.get("after", type=int) or 0
+    fresh = waves.new_offers(db.session, provider.id, after)
+    latest = max([o.id for o in fresh] + [after])
+    html = render_template("provider/_offer_poller.html", new_cards=[waves.card(db.session, o) for o in fresh],
+                           after=latest, poll=current_app.config.get("OFFER_POLL_SECONDS", 3),
+                           DECLINE_REASONS=waves.DECLINE_REASONS)
+    return _private(make_response(html))
 
 
 @bp.get("/offers/<int:offer_id>")
