@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -12,6 +13,10 @@ from app.extensions import db
 from app.models.base import TimestampMixin, UTCDateTime, check_in
 
 ROLES = ("provider", "admin")
+
+
+def password_fingerprint(password_hash: str | None) -> str:
+    return hashlib.sha256((password_hash or "").encode()).hexdigest()[:20]
 
 
 class User(UserMixin, TimestampMixin, db.Model):
@@ -37,6 +42,11 @@ class User(UserMixin, TimestampMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.is_active_account
+
+    def get_id(self) -> str:
+        """Flask-Login's session/remember-cookie id: the user id plus a fingerprint of the
+        password hash, so changing or resetting the password signs out every other session."""
+        return f"{self.id}.{password_fingerprint(self.password_hash)}"
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"

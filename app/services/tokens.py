@@ -8,12 +8,12 @@ token issued before is dead (single use).
 
 from __future__ import annotations
 
-import hashlib
 from datetime import timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from app.models.user import password_fingerprint
 from app.services import clock
 
 CONFIRM = "email-confirm"
@@ -44,4 +44,4 @@ def read(purpose: str, token: str) -> dict | None:
 
 
 def fingerprint(secret: str | None) -> str:
-    return hashlib.sha256((secret or "").encode()).hexdigest()[:20]
+    return password_fingerprint(secret)

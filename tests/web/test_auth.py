@@ -192,3 +192,23 @@ def test_reset_request_for_unknown_email_looks_the_same_and_sends_nothing(client
 def test_reset_requests_are_rate_limited(client, db):
     codes = [post(client, "/auth/reset", {"email": f"x{i}@example.com"}).status_code for i in range(6)]
     assert codes == [200] * 5 + [429]
+
+
+def test_a_password_reset_signs_out_other_sessions_and_deactivation_signs_out(client, db, factory, app, rq, smtp):
+    user = factory.user(email="p@example.com")
+    db.session.commit()
+    login(client, "p@example.com", "correct horse battery")
+    assert client.get("/provider/").status_code == 200
+    other = app.test_client()
+    post(other, "/auth/reset", {"email": "p@example.com"})
+    rq.run()
+    _, path = link_in(smtp, "p@example.com", "/auth/reset/")
+    page = other.get(path)
+    other.post(path, data={"password": "a brand new password", "confirm": "a brand new password",
+                           "csrf_token": csrf_from(text(page))})
+    assert other.get("/provider/").status_code == 200
+    assert client.get("/provider/").status_code == 302  # the old session is gone
+    user = db.session.get(User, user.id)
+    user.is_active_account = False
+    db.session.commit()
+    assert other.get("/provider/").status_code == 302

@@ -23,8 +23,15 @@ RESET_SENT = ("If an account uses that address, we've emailed it a link to choos
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+def load_user(session_id: str) -> User | None:
+    """The signed-in user, unless deactivated or the password changed since (see User.get_id)."""
+    user_id = (session_id or "").partition(".")[0]
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.is_active or user.get_id() != session_id:
+        return None
+    return user
 
 
 def safe_next(target: str | None) -> str | None:
