@@ -31,9 +31,10 @@ REASON_LABELS = {
     "no_matching_provider": "No matching provider",
     "low_quality": "Low quality (held for review)",
     "consented": "Customer consented to broadcast",
+    "eligible_now": "Provider eligible now: release",
 }
 DIRECT_REASONS = ("unclaimed", "unverified", "free_plan", "paused", "suspended", "weekly_cap")
-FILTER_ORDER = ("low_quality", *DIRECT_REASONS, "consented", "unaccepted_broadcast", "no_matching_provider")
+FILTER_ORDER = ("eligible_now", "low_quality", *DIRECT_REASONS, "consented", "unaccepted_broadcast", "no_matching_provider")
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,14 @@ def reason_of(lead: Lead) -> str:
         return "low_quality"
     if lead.consent == "yes" and lead.delivery_status in ("new", "ready"):
         return "consented"
+    provider = lead.requested_provider
+    if lead.mode == "direct" and lead.delivery_status == "pending" and provider is not None:
+        # The provider may have changed since the lead was escrowed (claimed, verified...): say
+        # what holds it now. The weekly cap needs a count, so it is kept as stored.
+        live = eligibility.direct(provider, 0)
+        if not live.ok:
+            return live.reason
+        return "weekly_cap" if lead.escrow_reason == "weekly_cap" else "eligible_now"
     return lead.escrow_reason or "unclaimed"
 
 
@@ -248,13 +257,22 @@ def release_for_provider(session: Session, provider: Provider) -> list[int]:
     Called by every change that can make a provider eligible (verification, plan change,
     trial start, un-pause). Oldest first; stops at the weekly cap."""
     delivered: list[int] = []
+    decision = eligibility.check_direct(session, provider)
+    if not decision.ok:  # keep the stored reason current for the inbox filters
+        session.execute(
+            update(Lead).where(Lead.mode == "direct", Lead.status == "verified", Lead.delivery_status == "pending",
+                               Lead.requested_provider_id == provider.id, Lead.escrow_reason != decision.reason)
+            .values(escrow_reason=decision.reason))
+        return delivered
     leads = session.scalars(
         select(Lead).where(Lead.mode == "direct", Lead.status == "verified", Lead.delivery_status == "pending",
                            Lead.requested_provider_id == provider.id)
         .order_by(Lead.created_at, Lead.id))
     for lead in list(leads):
         if not eligibility.check_direct(session, provider).ok:
-            break
+            session.execute(update(Lead).where(Lead.id == lead.id, Lead.delivery_status == "pending")
+                            .values(escrow_reason="weekly_cap"))
+            continue
         if direct.deliver(session, lead, provider, how="auto") is not None:
             delivered.append(lead.id)
     return delivered

@@ -81,5 +81,26 @@ def test_automatic_release_on_eligibility_delivers_oldest_first_up_to_the_cap(db
     notes = db.session.scalars(select(Notification).order_by(Notification.id)).all()
     assert [n.lead_id for n in notes] == ids[:2]
     third = db.session.get(Lead, ids[2])
-    assert third.delivery_status == "pending" and third.escrow_reason == "unverified"
+    assert third.delivery_status == "pending" and third.escrow_reason == "weekly_cap"
     assert "Released automatically" in db.session.get(Lead, ids[0]).events[-1].text
+
+
+def test_inbox_reason_follows_the_provider(db, factory):
+    provider = factory.provider(status="unclaimed", tier="free")
+    lead = direct_lead(factory, provider)
+    routing.route(db.session, lead.id)
+    assert escrow.reason_of(lead) == "unclaimed"
+    provider.status = "claimed"  # claimed since: the inbox says what holds it now
+    db.session.flush()
+    assert escrow.reason_of(lead) == "unverified"
+    assert escrow.release_for_provider(db.session, provider) == []
+    db.session.refresh(lead)
+    assert lead.escrow_reason == "unverified"
+    provider.status, provider.paused = "verified", True
+    provider.tier = "growth"
+    db.session.flush()
+    assert escrow.reason_of(lead) == "paused"
+    provider.paused = False
+    db.session.flush()
+    assert escrow.reason_of(lead) == "eligible_now"
+    assert [r.id for r in escrow.inbox(db.session, reason="eligible_now").rows] == [lead.id]
