@@ -327,3 +327,21 @@ def test_admin_restart_and_assign_by_hand(db, factory, market, rq, smtp):
     rq.run()
     assert smtp.to("maria.garcia@gmail.com")[-1]["Subject"] == "Hand Picked Co accepted your grease trap pumping request"
     assert db.session.scalar(select(func.count(Offer.id)).where(Offer.lead_id == lead_id)) == 1
+
+
+def test_a_consented_escrow_lead_enters_the_waves(db, factory, market, rq):
+    from app.services import escrow, routing
+
+    metro, cat, provider = market
+    pro = provider("pro")
+    unclaimed = provider("free", status="unclaimed")
+    lead = factory.lead(mode="direct", metro=metro, category=cat, requested_provider_id=unclaimed.id)
+    routing.route(db.session, lead.id)
+    assert (lead.delivery_status, lead.escrow_reason) == ("pending", "unclaimed")
+    lead.consent = "yes"
+    assert escrow.convert_to_broadcast(db.session, lead, factory.admin()).ok
+    lead_id = lead.id
+    rq.run()  # the route_lead job hands it to the broadcast router
+    lead = db.session.get(Lead, lead_id)
+    assert (lead.mode, lead.delivery_status, lead.current_wave) == ("broadcast", "offering", 1)
+    assert offered(lead) == [pro.id]
