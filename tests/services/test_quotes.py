@@ -221,3 +221,20 @@ def test_median_time_from_notification_to_unlock(db, factory, clock):
         assert quotes.unlock(db.session, lead.id, provider, 0).ok
     assert reviews.reputation(db.session, provider.id).median_label == "10 min"
     assert db.session.scalar(select(func.count(Lead.id))) == 3
+
+
+def test_bad_leads_can_be_reported_once_within_seven_days(db, factory, clock):
+    from datetime import timedelta
+
+    from app.services import disputes
+
+    lead, (early, late) = _unlocked(db, factory, 2)
+    stranger = factory.provider(tier="pro")
+    assert "only report leads you unlocked" in disputes.report(db.session, lead.id, stranger, "spam", None).message
+    assert disputes.report(db.session, lead.id, early, "bogus", None).errors == {
+        "reason": "Choose what was wrong with the lead."}
+    assert disputes.report(db.session, lead.id, early, "duplicate", "Same as #12").ok
+    assert "already reported" in disputes.report(db.session, lead.id, early, "spam", None).message
+    clock.advance(timedelta(days=7, minutes=1))
+    refused = disputes.report(db.session, lead.id, late, "spam", None)
+    assert not refused.ok and "within 7 days" in refused.message
