@@ -236,3 +236,18 @@ def test_unverified_suspended_and_unrelated_listings_get_no_preview(app, db, fac
         assert "Maria G." not in client.get("/provider/quotes").get_data(as_text=True)
         assert client.get(f"/provider/quotes/{market['lead_id']}").status_code == 404
     assert db.session.scalar(select(func.count()).select_from(quotes.QuoteView)) == 0
+
+
+def test_customer_actions_over_htmx_answer_the_status_block(app, db, client, market):
+    _quoted_by_two(app, db, market)
+    tracking = f"/t/{market['token']}"
+    alpha_assignment = db.session.scalar(select(Assignment.id).where(Assignment.provider_id == market["alpha"]))
+    response = post(client, f"{tracking}/choose/{alpha_assignment}", htmx=True, page=tracking)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and html.lstrip().startswith('<section id="status"') and "<html" not in html
+    assert "You chose Alpha. We let them know." in html and response.headers["Cache-Control"] == "no-store"
+    again = post(client, f"{tracking}/choose/{alpha_assignment}", htmx=True, page=tracking).get_data(as_text=True)
+    assert "You already chose a provider" in again
+    post(client, f"{tracking}/done", htmx=True, page=tracking)
+    bad = post(client, f"{tracking}/review", {"rating": "9"}, htmx=True, page=tracking).get_data(as_text=True)
+    assert "Choose 1 to 5 stars." in bad and 'role="alert"' in bad

@@ -5,6 +5,8 @@ panel is included from templates/public/tracking.html."""
 from __future__ import annotations
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from htmx_flask import request as hx_request
+from jinja2_fragments.flask import render_block
 from sqlalchemy import select
 
 from app.extensions import db
@@ -29,13 +31,20 @@ def _lead(token: str) -> Lead:
 
 
 def _done(lead: Lead, result: quotes.Result):
+    """No JS: redirect back with a message (or the page with the errors, 422). htmx: answer
+    the tracking page's status block, message included."""
     db.session.commit()
-    if result.ok:
+    if result.ok and not hx_request.htmx:
         flash(result.message, "success")
         return redirect(url_for("public.tracking", token=lead.public_token), code=303)
-    response = make_response(render_template(
-        "public/tracking.html", lead=lead, view=tracking_service.view(lead), events=timeline.public_events(lead),
-        quote_result=result, quote_form=request.form), 422)
+    db.session.refresh(lead)
+    ctx = dict(lead=lead, view=tracking_service.view(lead), events=timeline.public_events(lead),
+               quote_result=result, quote_form=request.form if not result.ok else {})
+    if hx_request.htmx:
+        response = make_response(render_block("public/tracking.html", "status", **ctx))
+        response.headers["Vary"] = "HX-Request"
+    else:
+        response = make_response(render_template("public/tracking.html", **ctx), 422)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
