@@ -251,3 +251,29 @@ def test_customer_actions_over_htmx_answer_the_status_block(app, db, client, mar
     post(client, f"{tracking}/done", htmx=True, page=tracking)
     bad = post(client, f"{tracking}/review", {"rating": "9"}, htmx=True, page=tracking).get_data(as_text=True)
     assert "Choose 1 to 5 stars." in bad and 'role="alert"' in bad
+
+
+def test_admin_credit_history_page_grants_and_lists_entries(app, db, market):
+    client = app.test_client()
+    login(client, "admin@example.com", PASSWORD)
+    url = f"/admin/credits/{market['alpha']}"
+    html = client.get(url).get_data(as_text=True)
+    assert "Alpha: 5 credits" in html and "test credits" in html
+    key = re.search(r'name="grant_key" value="([^"]+)"', html).group(1)
+    response = client.post(f"/admin/credits/{market['alpha']}/grant",
+                           data={"csrf_token": csrf_from(html), "grant_key": key, "amount": "3",
+                                 "note": "Goodwill", "next": url})
+    assert response.status_code == 303 and response.headers["Location"] == url
+    html = client.get(url).get_data(as_text=True)
+    assert "Alpha: 8 credits" in html and "Goodwill" in html and "admin@example.com" in html
+
+
+def test_grant_never_redirects_off_site(app, db, market):
+    client = app.test_client()
+    login(client, "admin@example.com", PASSWORD)
+    html = client.get("/admin/credits").get_data(as_text=True)
+    key = re.search(r'name="grant_key" value="([^"]+)"', html).group(1)
+    response = client.post(f"/admin/credits/{market['alpha']}/grant",
+                           data={"csrf_token": csrf_from(html), "grant_key": key, "amount": "1", "note": "x",
+                                 "next": "https://evil.example/admin/"})
+    assert response.headers["Location"] == "/admin/credits"

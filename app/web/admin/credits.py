@@ -71,4 +71,7 @@ def grant_credits(provider_id: int):
     else:
         flash("That grant was already recorded (submitted twice); nothing added.", "info")
     db.session.commit()
-    return redirect(request.form.get("next") or url_for("admin.credits"), code=303)
+    back = request.form.get("next") or ""
+    if not (back.startswith("/admin/") and "//" not in back and "\\" not in back):
+        back = url_for("admin.credits")  # only back into the admin area, never off-site
+    return redirect(back, code=303)
