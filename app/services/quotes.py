@@ -454,3 +454,25 @@ def tracking_view(lead: Lead, view_class):
     return view_class("Finding providers to quote",
                       f"We're asking {lead.category.name.lower()} providers in {lead.metro.name} to quote. "
                       f"Up to {lead.max_providers} can respond; quotes will appear here.", "waiting", False)
+
+
+def reroute_unmatched(session: Session, limit: int = 100) -> int:
+    """The sweep's part: quote leads held for lack of providers are sent out once some match
+    (a provider verified, upgraded or unpaused). Each lead is claimed by a conditional UPDATE."""
+    held = session.scalars(select(Lead).where(
+        Lead.mode == "quotes", Lead.status == "verified", Lead.delivery_status == "pending",
+        Lead.escrow_reason == "no_matching_provider").order_by(Lead.id).limit(limit)).all()
+    routed = 0
+    for lead in held:
+        if not candidates(session, lead):
+            continue
+        claimed = session.execute(
+            update(Lead).where(Lead.id == lead.id, Lead.delivery_status == "pending",
+                               Lead.escrow_reason == "no_matching_provider")
+            .values(delivery_status="ready", escrow_reason=None, updated_at=clock.now())
+            .execution_options(synchronize_session=False)).rowcount
+        if claimed == 1:
+            session.refresh(lead)
+            route(session, lead)
+            routed += 1
+    return routed

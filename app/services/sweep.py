@@ -31,4 +31,7 @@ def run(session: Session) -> dict[str, int]:
     from app.services import consent  # issue 4: ask for consent once the metro's wait has passed
 
     counts["consent_asked"] = consent.ask_due(session)
+    from app.services import quotes  # issue 6: quote leads held for lack of providers, once some match
+
+    counts["quotes_rerouted"] = quotes.reroute_unmatched(session)
     return counts

@@ -238,3 +238,20 @@ def test_bad_leads_can_be_reported_once_within_seven_days(db, factory, clock):
     clock.advance(timedelta(days=7, minutes=1))
     refused = disputes.report(db.session, lead.id, late, "spam", None)
     assert not refused.ok and "within 7 days" in refused.message
+
+
+def test_the_sweep_sends_out_a_held_quote_lead_once_a_provider_matches(db, factory):
+    from app.services import sweep
+
+    metro, cat = houston_market(factory)
+    lead = factory.lead(metro=metro, category=cat, mode="quotes")
+    routing.route(db.session, lead.id)
+    assert sweep.run(db.session)["quotes_rerouted"] == 0
+    provider = factory.provider(metro=metro, categories=[cat], tier="starter", status="claimed")
+    assert sweep.run(db.session)["quotes_rerouted"] == 0  # not verified yet
+    provider.status = "verified"
+    assert sweep.run(db.session)["quotes_rerouted"] == 1
+    db.session.refresh(lead)
+    assert (lead.delivery_status, lead.escrow_reason) == ("quoting", None)
+    assert db.session.scalar(select(Notification.provider_id)) == provider.id
+    assert sweep.run(db.session)["quotes_rerouted"] == 0
