@@ -375,7 +375,7 @@ def check_can_accept(session: Session, offer: Offer) -> None:
         raise Refused(STATE_REASONS.get(offer.state, "This offer is no longer open."))
     if provider.status == "suspended":
         raise Refused("Your listing is suspended, so it cannot accept leads.")
-    if provider.status != "verified" or offer.restricted:
+    if provider.status != "verified":  # a restricted offer becomes acceptable once verified
         raise Refused("Verify your listing to accept leads.")
     if provider.paused:
         raise Refused("Your listing is paused. Resume it in your settings to accept leads.")
@@ -595,13 +595,14 @@ class Card:
 def card(session: Session, offer: Offer) -> Card:
     lead = offer.lead
     mine = offer.state == "accepted" and is_entitled(session, lead.id, offer.provider_id)
+    restricted = offer.restricted and not offer.provider.is_verified
     if mine:
         shown = masking.full(lead)
-    elif offer.restricted:
+    elif restricted:
         shown = restricted_preview(lead)
     else:
         shown = masking.preview(lead)
-    state = {"accepted": "mine", "offered": "restricted" if offer.restricted else "open"}.get(offer.state, offer.state)
+    state = {"accepted": "mine", "offered": "restricted" if restricted else "open"}.get(offer.state, offer.state)
     left = 0
     if offer.state == "offered" and lead.wave_deadline is not None:
         left = max(0, int((lead.wave_deadline - clock.now()).total_seconds()))

@@ -22,8 +22,9 @@ def sign_in(page, base, email):
 
 
 def test_two_providers_race_for_a_broadcast_live_and_the_customer_sees_the_winner(
-        live_server, db, page, browser, app, smtp):
-    app.config.update(OFFER_POLL_SECONDS=1, TRACKING_POLL_SECONDS=1)
+        live_server, db, page, browser, app, smtp, monkeypatch):
+    monkeypatch.setitem(app.config, "OFFER_POLL_SECONDS", 1)  # restored after the test
+    monkeypatch.setitem(app.config, "TRACKING_POLL_SECONDS", 1)
     demo.seed(db.session)
     db.session.commit()
     base = live_server.url

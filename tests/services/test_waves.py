@@ -169,6 +169,9 @@ def test_strict_and_aggressive_policies(db, factory, market):
     with pytest.raises(waves.Refused, match="Verify your listing"):
         waves.accept(db.session, offer.id, claimed.id)
     assert free.id not in offered(lead)
+    claimed.status = "verified"  # verified while the offer is open: now it may accept
+    assert waves.card(db.session, offer).state == "open"
+    assert waves.accept(db.session, offer.id, claimed.id).provider_id == claimed.id
 
 
 def test_a_lead_nobody_can_take_falls_back_at_once_and_the_customer_hears(db, factory, market, rq, smtp):
