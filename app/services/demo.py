@@ -28,7 +28,7 @@ PROVIDER_PLAN = [
     ("Growth Grease Services", "verified", "growth", [0, 1], True),
     ("Starter Trap Co", "verified", "starter", [0, 2], False),
     ("Free Verified FOG", "verified", "free", [0, 2], True),
-    ("Claimed Jetting", "claimed", "free", [1], False),
+    ("Claimed Jetting", "claimed", "free", [1], True),
     ("Unclaimed Oil Recyclers", "unclaimed", "free", [2], False),
 ]
 DEMO_PASSWORD = "fogforge-demo-2026"
@@ -86,8 +86,22 @@ def seed(session: Session) -> list[tuple[str, str, str]]:
                     provider.owner_id = user.id
                 logins.append((f"provider ({status}, {tier})", email, DEMO_PASSWORD))
     _demo_credits(session)
+    _demo_verification_request(session)
     session.flush()
     return logins
+
+
+def _demo_verification_request(session: Session) -> None:
+    """Issue 3: the claimed Houston listing waits in the admin verification queue (once)."""
+    from app.models import VerificationRequest
+
+    provider = session.scalar(select(Provider).where(Provider.slug == "houston-claimed-jetting"))
+    if provider is None or provider.owner_id is None or provider.status != "claimed":
+        return
+    if session.scalar(select(VerificationRequest.id).where(VerificationRequest.provider_id == provider.id)) is None:
+        session.add(VerificationRequest(provider_id=provider.id, submitted_by_id=provider.owner_id,
+                                        licence_number="HOU-LWH-10442", service_phone="+17135550100",
+                                        note="Demo: jetting crew, 3 trucks.", status="pending"))
 
 
 def _demo_credits(session: Session) -> None:
