@@ -32,9 +32,12 @@ REASON_LABELS = {
     "low_quality": "Low quality (held for review)",
     "consented": "Customer consented to broadcast",
     "eligible_now": "Provider eligible now: release",
+    "free_plan": "Free plan (teaser possible)",
+    "direct": "Direct pending (all reasons)",
 }
 DIRECT_REASONS = ("unclaimed", "unverified", "free_plan", "paused", "suspended", "weekly_cap")
-FILTER_ORDER = ("eligible_now", "low_quality", *DIRECT_REASONS, "consented", "unaccepted_broadcast", "no_matching_provider")
+DIRECT_GROUP = {*DIRECT_REASONS, "eligible_now"}
+FILTER_ORDER = ("direct", "eligible_now", "low_quality", *DIRECT_REASONS, "consented", "unaccepted_broadcast", "no_matching_provider")
 
 
 @dataclass(frozen=True)
@@ -84,8 +87,12 @@ def inbox(session: Session, reason: str | None = None, metro_id: int | None = No
     leads = list(session.scalars(query))
     counts: dict[str, int] = {}
     for lead in leads:
-        counts[reason_of(lead)] = counts.get(reason_of(lead), 0) + 1
-    rows = [lead for lead in leads if reason is None or reason_of(lead) == reason]
+        key = reason_of(lead)
+        counts[key] = counts.get(key, 0) + 1
+        if key in DIRECT_GROUP:
+            counts["direct"] = counts.get("direct", 0) + 1
+    wanted = DIRECT_GROUP if reason == "direct" else {reason}
+    rows = [lead for lead in leads if reason is None or reason_of(lead) in wanted]
     return Inbox(rows=rows, counts=counts, total=len(leads))
 
 
@@ -155,6 +162,8 @@ def send_outreach(session: Session, lead: Lead, user: User | None, ip: str | Non
                     user=user, data={"provider_id": provider.id})
     _log(session, user, "escrow.outreach", lead, f"Sent outreach for lead #{lead.id} to {provider.name}", ip,
          provider_id=provider.id)
+    if not provider.wants_email("escrow_outreach"):
+        return ActionResult(True, f"Outreach sent to {provider.name} in-app only (it turned these emails off).")
     return ActionResult(True, f"Outreach sent to {provider.name}.")
 
 
