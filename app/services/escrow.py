@@ -78,6 +78,13 @@ def in_inbox_clause():
     )
 
 
+def is_waiting(lead: Lead) -> bool:
+    """Is this lead in the escrow inbox (the same rule as in_inbox_clause, for one lead)?"""
+    return (lead.status == "pending"
+            or (lead.status == "verified" and lead.delivery_status == "pending")
+            or (lead.status == "verified" and lead.consent == "yes" and lead.delivery_status in ("new", "ready")))
+
+
 def inbox(session: Session, reason: str | None = None, metro_id: int | None = None,
           limit: int = 500) -> Inbox:
     """Leads waiting on staff, oldest first, with counts per reason (within the metro filter)."""

@@ -96,6 +96,13 @@ def test_leads_search_and_lead_page_with_full_timeline(client, setup):
     assert page.headers["Cache-Control"] == "no-store" and 'hx-history="false"' in html
     assert "Held in escrow for AAA Grease" in html and "Customer sees:" in html
     assert "maria.garcia@gmail.com" in html  # admins see everything
+    assert f'id="escrow-{setup["lead_id"]}"' in html and "Send outreach" in html  # the actions, here too
+    token = csrf_from(html)
+    response = client.post(f"/admin/escrow/{setup['lead_id']}/cancel",
+                           data={"csrf_token": token, "back": f"/admin/leads/{setup['lead_id']}"})
+    assert response.headers["Location"] == f"/admin/leads/{setup['lead_id']}"
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Closed as cancelled" in html and "Waiting in escrow" not in html
 
 
 @pytest.mark.parametrize("url", ["/admin/escrow", "/admin/leads", "/admin/leads/1"])

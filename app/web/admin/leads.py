@@ -44,6 +44,6 @@ def leads():
 def lead(lead_id: int):
     lead = db.session.get(Lead, lead_id) or abort(404)
     response = make_response(render_template("admin/lead.html", lead=lead, labels=escrow.REASON_LABELS,
-                                              in_inbox=escrow.reason_of(lead)))
+                                              waiting=escrow.is_waiting(lead)))
     response.headers["Cache-Control"] = "no-store"
     return response
