@@ -378,6 +378,8 @@ def choose(session: Session, lead: Lead, assignment_id: int) -> Result:
     """The customer picks a quote: it is won, every other unlock lost, everyone emailed."""
     if lead.assigned_provider_id is not None:
         return _refuse("You already chose a provider for this request.")
+    if lead.status != "verified":
+        return _refuse("This request is closed.")
     chosen = session.get(Assignment, assignment_id)
     if chosen is None or chosen.lead_id != lead.id or chosen.kind != "quote" or chosen.status != "quoted":
         return _refuse("Choose one of the quotes on this page.")
