@@ -97,3 +97,47 @@ def test_ten_providers_double_clicking_unlock_at_once(app, db, factory, market):
     assert total_unlocks == 3 * TRIALS
     assert sum(credits.ledger_sum(db.session, pid) for pid in ids[1:]) == (PRICE * TRIALS) * (PROVIDERS - 1) \
         - PRICE * total_unlocks
+
+
+def test_two_simultaneous_choices_pick_exactly_one_winner(app, db, factory):
+    metro, cat = houston_market(factory)
+    providers = [factory.provider(metro=metro, categories=[cat], tier="pro") for _ in range(3)]
+    lead = Lead(mode="quotes", metro_id=metro.id, category_id=cat.id, description="Trap overflowing",
+                customer_name="Maria Garcia", customer_email="maria.garcia@gmail.com", city="Houston",
+                status="verified", delivery_status="quoting", quality_score=75)
+    db.session.add(lead)
+    db.session.flush()
+    for p in providers:
+        assert quotes.unlock(db.session, lead.id, p, 0).ok
+        assert quotes.transition(db.session, lead.id, p, "quoted", amount="100").ok
+    lead_id = lead.id
+    assignment_ids = db.session.scalars(select(Assignment.id).where(Assignment.lead_id == lead_id)).all()
+    db.session.commit()
+    barrier = threading.Barrier(len(assignment_ids))
+    outcomes, lock = [], threading.Lock()
+
+    def choose(assignment_id):
+        with app.app_context():
+            session = _db.session
+            try:
+                barrier.wait(timeout=30)
+                result = quotes.choose(session, session.get(Lead, lead_id), assignment_id)
+                session.commit()
+                outcome = result.ok
+            except Exception as exc:  # noqa: BLE001
+                session.rollback()
+                outcome = type(exc).__name__
+            finally:
+                session.remove()
+            with lock:
+                outcomes.append(outcome)
+
+    threads = [threading.Thread(target=choose, args=(a,)) for a in assignment_ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    db.session.expire_all()
+    assert sorted(outcomes, key=str) == [False, False, True]
+    statuses = sorted(db.session.scalars(select(Assignment.status).where(Assignment.lead_id == lead_id)).all())
+    assert statuses == ["lost", "lost", "won"]
