@@ -145,3 +145,25 @@ def test_request_for_an_eligible_provider_is_delivered_at_once(live_server, db, 
     expect(provider.locator(".lead-card")).to_contain_text("sam.lee@gmail.com")
     expect(provider.locator(".lead-card")).to_contain_text("(713) 555-0177")
     provider_context.close()
+
+
+def test_after_the_wait_the_customer_is_asked_and_yes_offers_it_to_others(live_server, db, page, smtp, clock,
+                                                                          monkeypatch):
+    from datetime import timedelta
+
+    monkeypatch.setitem(live_server.app.config, "TRACKING_POLL_SECONDS", 1)
+    demo.seed(db.session)
+    db.session.commit()
+    request_provider(page, live_server.url, "houston-aaa-grease-trap-cleaners", "Rosa Delgado",
+                     "rosa.delgado@gmail.com", "713 555 0199")
+    expect(page.locator("#status")).to_contain_text(f"Waiting for {AAA} to confirm")  # escrowed (polled in)
+    expect(page.locator(".consent-form")).to_have_count(0)
+    clock.advance(timedelta(hours=24, minutes=1))
+    page.reload()
+    form = page.locator(".consent-form")
+    expect(form).to_contain_text("Offer your request to other providers?")
+    page.screenshot(path="/tmp/h4-consent.png", full_page=True)
+    form.get_by_role("button", name="Yes, offer it to others").click()
+    expect(page.locator(".flashes")).to_contain_text("we've noted your answer")
+    expect(page.locator(".consent-form")).to_have_count(0)
+    expect(page.locator("#status")).to_contain_text("As you agreed, we're now offering your request to other providers")
