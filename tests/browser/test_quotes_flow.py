@@ -24,6 +24,7 @@ def provider_quotes(browser, base_url, email, amount, message):
     page.get_by_role("button", name="Sign in").click()
     page.goto(base_url + "/provider/quotes")
     expect(page.locator(".quote-item")).to_contain_text("Maria G.")
+    page.screenshot(path=f"/tmp/h6-quotes-list-{email.split('-')[1]}.png", full_page=True)
     page.get_by_role("link", name="Grease trap pumping in Houston").click()
     card = page.locator("#quote-card")
     expect(card).to_contain_text("(***) ***-0142")
