@@ -104,3 +104,24 @@ def test_inbox_reason_follows_the_provider(db, factory):
     db.session.flush()
     assert escrow.reason_of(lead) == "eligible_now"
     assert [r.id for r in escrow.inbox(db.session, reason="eligible_now").rows] == [lead.id]
+
+
+def test_admin_approving_verification_releases_the_escrowed_lead(db, factory, rq, smtp):
+    from app.services import verification
+
+    owner = factory.user(email="owner@paid.example")
+    provider = factory.provider(status="claimed", tier="starter", owner=owner)
+    lead = direct_lead(factory, provider)
+    routing.route(db.session, lead.id)
+    assert lead.delivery_status == "pending" and lead.escrow_reason == "unverified"
+    request = verification.submit(db.session, provider, owner, licence_number="HOU-1", service_phone="+17135550100",
+                                  note=None)
+    verification.decide(db.session, request.id, factory.admin(), approve=True, note="ok")
+    db.session.refresh(lead)
+    assert lead.delivery_status == "delivered" and lead.assigned_provider_id == provider.id
+    lead_id = lead.id
+    rq.run()
+    [delivered] = [m for m in smtp.to("owner@paid.example") if "New direct request" in m["Subject"]]
+    assert "maria.garcia@gmail.com" in smtp.text_of(delivered)
+    assert db.session.scalar(select(Notification.id).where(Notification.lead_id == lead_id,
+                                                           Notification.kind == "direct_lead"))
