@@ -212,3 +212,15 @@ def test_a_password_reset_signs_out_other_sessions_and_deactivation_signs_out(cl
     user.is_active_account = False
     db.session.commit()
     assert other.get("/provider/").status_code == 302
+
+
+def test_guessing_one_account_from_many_addresses_is_rate_limited_too(client, db, factory):
+    factory.user(email="p@example.com")
+    db.session.commit()
+    token = csrf_from(text(client.get("/auth/login")))
+    codes = [client.post("/auth/login", data={"email": "P@example.com", "password": f"guess {i}", "csrf_token": token},
+                         environ_base={"REMOTE_ADDR": f"198.51.100.{i}"}).status_code for i in range(21)]
+    assert codes[:20] == [422] * 20 and codes[20] == 429
+    other = client.post("/auth/login", data={"email": "q@example.com", "password": "guess", "csrf_token": token},
+                        environ_base={"REMOTE_ADDR": "198.51.100.99"})
+    assert other.status_code == 422  # other accounts are unaffected

@@ -54,8 +54,13 @@ def _start_session(user: User, remember: bool = False) -> None:
     login_user(user, remember=remember)
 
 
+def _submitted_email() -> str:
+    return "login-email:" + accounts.normalize_email(request.form.get("email", ""))[:254]
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute;50 per hour", methods=["POST"])
+@limiter.limit("10 per minute;50 per hour", methods=["POST"])  # per client address
+@limiter.limit("20 per hour", methods=["POST"], key_func=_submitted_email)  # per account, from anywhere
 def login():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
