@@ -216,7 +216,7 @@ def expand(session: Session, lead_id: int, expected_wave: int, *, now_ok: bool =
     """Open the next wave after `expected_wave` that has anyone eligible, or fall back after
     the last. Returns "expanded", "fallback", "early" (before the deadline: nothing done) or
     "skipped" (the lead was not at that wave: a duplicate or late job, or already accepted)."""
-    lead = session.get(Lead, lead_id)
+    lead = session.get(Lead, lead_id, populate_existing=True)  # never trust a stale identity map here
     if lead is None or lead.delivery_status != "offering" or lead.current_wave != expected_wave:
         return "skipped"
     if not now_ok and lead.wave_deadline is not None and clock.now() < lead.wave_deadline - EARLY_TOLERANCE:
