@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from flask import Flask, request
+from werkzeug.exceptions import SecurityError
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -19,6 +20,11 @@ def init_app(app: Flask) -> None:
     hosts = os.environ.get("TRUSTED_HOSTS")
     if hosts and not app.config.get("TRUSTED_HOSTS"):
         app.config["TRUSTED_HOSTS"] = [h.strip() for h in hosts.split(",") if h.strip()]
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(error):
+        # No URL adapter exists for an untrusted host, so the HTML error page (url_for) can't render.
+        return "Bad request: unknown host.", 400, {"Content-Type": "text/plain; charset=utf-8"}
 
     @app.after_request
     def security_headers(response):

@@ -224,3 +224,14 @@ def test_guessing_one_account_from_many_addresses_is_rate_limited_too(client, db
     other = client.post("/auth/login", data={"email": "q@example.com", "password": "guess", "csrf_token": token},
                         environ_base={"REMOTE_ADDR": "198.51.100.99"})
     assert other.status_code == 422  # other accounts are unaffected
+
+
+def test_create_admin_command_needs_a_long_password(app, db):
+    runner = app.test_cli_runner()
+    short = runner.invoke(args=["create-admin", "ops@example.com", "--password", "short"])
+    assert short.exit_code != 0 and "at least 12 characters" in short.output
+    done = runner.invoke(args=["create-admin", "Ops@Example.com", "--password", "a long admin password"])
+    assert done.exit_code == 0, done.output
+    db.session.expire_all()
+    admin = accounts.authenticate(db.session, "ops@example.com", "a long admin password")
+    assert admin is not None and admin.role == "admin" and admin.email_confirmed_at is not None

@@ -124,3 +124,11 @@ def test_a_deactivated_account_cannot_sign_in(client, db, factory):
     db.session.commit()
     assert login(client, "gone@example.com", "correct horse battery").status_code == 422
     assert db.session.scalar(select(User.id)) == user.id
+
+
+def test_trusted_hosts_refuse_other_host_headers(app, db, monkeypatch):
+    monkeypatch.setenv("TRUSTED_HOSTS", "fogforge.example, www.fogforge.example")
+    guarded = create_app({**app.config, "TRUSTED_HOSTS": None})
+    client = guarded.test_client()
+    assert client.get("/auth/login", headers={"Host": "fogforge.example"}).status_code == 200
+    assert client.get("/auth/login", headers={"Host": "evil.example"}).status_code == 400
