@@ -182,3 +182,38 @@ def test_growth_trial_once_and_it_expires_by_the_clock(client, db, factory, cloc
     db.session.expire_all()
     assert not db.session.get(Provider, listing.id).in_trial
     assert "can be used once" in text(client.get("/provider/plan"))
+
+
+def escrowed_lead(factory, provider, reason):
+    return factory.lead(metro=provider.home_metro, category=provider.categories[0], mode="direct",
+                        requested_provider_id=provider.id, delivery_status="pending", escrow_reason=reason)
+
+
+def test_becoming_eligible_releases_escrowed_direct_leads(client, db, factory):
+    """Approval of a paid listing, the trial start and un-pausing each release escrow (issue 4)."""
+    from app.models import Assignment, Lead
+    from app.services import plans, verification
+
+    owner = signed_in(client, factory, db)
+    listing = factory.provider(status="claimed", tier="growth", owner=owner)
+    first = escrowed_lead(factory, listing, "unverified")
+    request = verification.submit(db.session, listing, owner, licence_number="TX-1",
+                                  service_phone="+17135550100", note=None)
+    verification.decide(db.session, request.id, factory.admin(), approve=True, note=None)
+    db.session.commit()
+    assert db.session.get(Lead, first.id).delivery_status == "delivered"
+
+    free = factory.provider(status="verified", tier="free", owner=factory.user())
+    second = escrowed_lead(factory, free, "free_plan")
+    plans.start_trial(db.session, free)
+    db.session.commit()
+    assert db.session.get(Lead, second.id).delivery_status == "delivered"
+
+    listing.paused = True
+    third = escrowed_lead(factory, listing, "paused")
+    db.session.commit()
+    resumed = post(client, "/provider/settings", {"category_ids": [str(listing.categories[0].id)], "weekly_cap": ""})
+    assert resumed.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Lead, third.id).delivery_status == "delivered"
+    assert db.session.scalar(select(func.count(Assignment.id))) == 3
