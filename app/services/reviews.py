@@ -87,7 +87,8 @@ def reputation(session: Session, provider_id: int, recent: int = 5) -> Reputatio
     reviews = list(session.scalars(select(Review).where(Review.provider_id == provider_id)
                                    .order_by(Review.created_at.desc(), Review.id.desc()).limit(recent)))
     pairs = session.execute(select(Assignment.notified_at, Assignment.created_at).where(
-        Assignment.provider_id == provider_id, Assignment.notified_at.is_not(None))).all()
+        Assignment.provider_id == provider_id, Assignment.notified_at.is_not(None),
+        Assignment.kind.in_(("quote", "broadcast")))).all()  # direct deliveries need no response
     waits = sorted(clock.as_utc(got) - clock.as_utc(told) for told, got in pairs if got >= told)
     return Reputation(
         average=round(float(avg), 1) if avg is not None else None, count=count or 0, recent=reviews,
