@@ -51,7 +51,7 @@ def test_offers_page_shows_masked_open_offers_with_a_polling_card(clock, app, se
     assert "Maria G." in html and "(***) ***-1234" in html and "m***@gmail.com" in html
     assert "Maria Garcia" not in html and "12 Main St" not in html
     # wave 1 of 3: the countdown is to the next wave, from the server's deadline
-    assert re.search(r'More providers get this offer in\s*<strong class="countdown" data-seconds="300">5:00</strong>', html)
+    assert re.search(r'More providers get this offer in\s*<strong class="countdown" role="timer" aria-live="off" data-seconds="300">5:00</strong>', html)
     card = client.get(f"/provider/offers/{offer_id}", headers=HX)
     assert card.status_code == 200 and card.get_data(as_text=True).lstrip().startswith("<article")
     assert "Accept lead" in card.get_data(as_text=True)
