@@ -108,9 +108,7 @@ def redis_url(tmp_path_factory):
     if url:
         yield url
         return
-    from app.queue import start_embedded_redis
-
-    from app.queue import stop_embedded_redis
+    from app.queue import start_embedded_redis, stop_embedded_redis
 
     server = start_embedded_redis(str(tmp_path_factory.mktemp("redis") / "redis.db"))
     yield f"unix://{server.socket_file}"

@@ -6,7 +6,7 @@ from flask import Flask
 
 
 def register_web(app: Flask) -> None:
-    from app.web import errors, security, templating
+    from app.web import errors, security, templating  # noqa: I001 (per-issue view modules are grouped below)
     from app.web.admin.views import bp as admin_bp
     from app.web.api.views import bp as api_bp
     from app.web.auth.views import bp as auth_bp
