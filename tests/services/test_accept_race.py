@@ -97,3 +97,29 @@ def test_the_database_refuses_a_second_accepted_offer_even_past_the_service(db, 
     with pytest.raises(IntegrityError):
         db.session.flush()
     db.session.rollback()
+
+
+def test_a_free_provider_racing_for_two_leads_gets_one_teaser(app, db, factory):
+    """Two broadcast leads offered to the same verified-free provider, accepted at the same
+    moment from two threads: the week's single teaser goes to one of them, never both."""
+    metro, cat = factory.metro("Houston", slug="houston"), factory.category()
+    free = factory.provider(metro=metro, categories=[cat], tier="free")
+    free_id = free.id
+    db.session.commit()
+    for trial in range(10):
+        offers = []
+        for n in range(2):
+            lead = factory.lead(metro=metro, category=cat, delivery_status="ready", description=f"t{trial} lead {n}",
+                                customer_email=f"c{trial}-{n}@example.com")
+            assert waves.start(db.session, lead)
+            offers.append((lead.offers[0].id, free_id))
+        db.session.commit()
+        outcomes = race(app, db, offers)
+        assert sorted(outcomes) == ["refused: You have used this week's free lead. Start a Growth trial to accept more.",
+                                    "won"], outcomes
+        db.session.expire_all()
+        teasers = db.session.scalar(select(func.count(Assignment.id)).where(
+            Assignment.provider_id == free_id, Assignment.teaser.is_(True)))
+        assert teasers == 1
+        db.session.execute(Assignment.__table__.delete())  # next trial: the allowance is back
+        db.session.commit()
