@@ -187,6 +187,7 @@ def test_admin_assigns_an_unaccepted_broadcast_by_hand(admin_client, db, setup, 
     assert f"/admin/broadcasts/{lead_id}" in listing
     escrow_inbox = admin_client.get("/admin/escrow?reason=unaccepted_broadcast").get_data(as_text=True)
     assert "Unaccepted broadcast" in escrow_inbox and f"/admin/broadcasts/{lead_id}" in escrow_inbox
+    assert f"/admin/broadcasts/{lead_id}" in admin_client.get(f"/admin/leads/{lead_id}").get_data(as_text=True)
     page = admin_client.get(f"/admin/broadcasts/{lead_id}").get_data(as_text=True)
     assert "Nobody accepted" in page and "Maria Garcia" in page
     token = csrf_from(page)
