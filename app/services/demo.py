@@ -26,7 +26,7 @@ CATEGORIES = [
 PROVIDER_PLAN = [
     ("Pro Pumping", "verified", "pro", [0, 1, 3], True),
     ("Growth Grease Services", "verified", "growth", [0, 1], True),
-    ("Starter Trap Co", "verified", "starter", [0, 2], False),
+    ("Starter Trap Co", "verified", "starter", [0, 2], True),
     ("Free Verified FOG", "verified", "free", [0, 2], True),
     ("Claimed Jetting", "claimed", "free", [1], True),
     ("Unclaimed Oil Recyclers", "unclaimed", "free", [2], False),
@@ -78,13 +78,14 @@ def seed(session: Session) -> list[tuple[str, str, str]]:
                 provider.categories = [cats[i] for i in cat_idx]
                 session.add(provider)
                 session.flush()
-            if login and metro.slug == "houston":
+            if login:  # every claimed or verified listing can sign in (and so accept offers)
                 email = f"{slug}@demo.fogforge.local"
                 user = accounts.find_by_email(session, email) or accounts.create_user(
                     session, email, DEMO_PASSWORD, role="provider", name=name, confirmed_at=clock.now())
                 if provider.owner_id is None:
                     provider.owner_id = user.id
-                logins.append((f"provider ({status}, {tier})", email, DEMO_PASSWORD))
+                if metro.slug == "houston":  # the others follow the same pattern
+                    logins.append((f"provider ({status}, {tier})", email, DEMO_PASSWORD))
     _demo_credits(session)
     _demo_verification_request(session)
     session.flush()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from flask import Flask, request
 from werkzeug.exceptions import SecurityError
 
@@ -15,12 +13,8 @@ CSP = (
 
 
 def init_app(app: Flask) -> None:
-    # Host header allow-list (Flask 3.1): TRUSTED_HOSTS="fogforge.example,www.fogforge.example".
+    # Host header allow-list: Flask 3.1 reads app.config["TRUSTED_HOSTS"] (see app/config.py).
     # Links in emails never use the Host header anyway (services/urls.py uses APP_BASE_URL).
-    hosts = os.environ.get("TRUSTED_HOSTS")
-    if hosts and not app.config.get("TRUSTED_HOSTS"):
-        app.config["TRUSTED_HOSTS"] = [h.strip() for h in hosts.split(",") if h.strip()]
-
     @app.errorhandler(SecurityError)
     def untrusted_host(error):
         # No URL adapter exists for an untrusted host, so the HTML error page (url_for) can't render.

@@ -126,9 +126,8 @@ def test_a_deactivated_account_cannot_sign_in(client, db, factory):
     assert db.session.scalar(select(User.id)) == user.id
 
 
-def test_trusted_hosts_refuse_other_host_headers(app, db, monkeypatch):
-    monkeypatch.setenv("TRUSTED_HOSTS", "fogforge.example, www.fogforge.example")
-    guarded = create_app({**app.config, "TRUSTED_HOSTS": None})
+def test_trusted_hosts_refuse_other_host_headers(app, db):
+    guarded = create_app({**app.config, "TRUSTED_HOSTS": ["fogforge.example", "www.fogforge.example"]})
     client = guarded.test_client()
     assert client.get("/auth/login", headers={"Host": "fogforge.example"}).status_code == 200
     assert client.get("/auth/login", headers={"Host": "evil.example"}).status_code == 400

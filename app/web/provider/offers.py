@@ -34,7 +34,7 @@ def _my_offer(offer_id: int) -> Offer:
 def _card(offer: Offer, error: str | None = None, status: int | None = None):
     card = waves.card(db.session, offer)
     html = render_template("provider/_offer_card.html", c=card, error=error,
-                           poll=current_app.config.get("OFFER_POLL_SECONDS", 3), DECLINE_REASONS=waves.DECLINE_REASONS)
+                           poll=current_app.config["OFFER_POLL_SECONDS"], DECLINE_REASONS=waves.DECLINE_REASONS)
     return _private(make_response(html), status or (286 if card.final else 200))
 
 
@@ -45,7 +45,7 @@ def offers():
     cards = [waves.card(db.session, o) for o in waves.offers_for(db.session, provider.id)] if provider else []
     return _private(make_response(render_template(
         "provider/offers.html", provider=provider, cards=cards, after=max([c.offer.id for c in cards] + [0]),
-        poll=current_app.config.get("OFFER_POLL_SECONDS", 3), DECLINE_REASONS=waves.DECLINE_REASONS)))
+        poll=current_app.config["OFFER_POLL_SECONDS"], DECLINE_REASONS=waves.DECLINE_REASONS)))
 
 
 @bp.get("/offers/new")
@@ -57,7 +57,7 @@ def offers_new():
     fresh = waves.new_offers(db.session, provider.id, after)
     latest = max([o.id for o in fresh] + [after])
     html = render_template("provider/_offer_poller.html", new_cards=[waves.card(db.session, o) for o in fresh],
-                           after=latest, poll=current_app.config.get("OFFER_POLL_SECONDS", 3),
+                           after=latest, poll=current_app.config["OFFER_POLL_SECONDS"],
                            DECLINE_REASONS=waves.DECLINE_REASONS)
     return _private(make_response(html))
 
