@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Category, Metro, Provider
-from app.services import claims, onboarding, plans, provider_settings, verification
+from app.services import claims, onboarding, plans, provider_settings, teaser, verification
 from app.web.access import provider_required
 from app.web.provider.forms import NewListingForm, SettingsForm, VerificationForm
 
@@ -29,7 +29,8 @@ def dashboard():
     latest = verification.latest_for(db.session, provider.id) if provider else None
     card = onboarding.status(current_user, provider, latest)
     return render_template("provider/dashboard.html", provider=provider, card=card, latest=latest,
-                           trial_available=provider is not None and plans.trial_available(provider))
+                           trial_available=provider is not None and plans.trial_available(provider),
+                           teaser_pitch=teaser.pitch(db.session, provider) if provider else None)
 
 
 @bp.route("/claim/<slug>", methods=["GET", "POST"])
