@@ -18,11 +18,13 @@ bp = Blueprint("admin", __name__)
 @admin_required
 def dashboard():
     held = db.session.scalar(select(func.count(Lead.id)).where(Lead.status == "pending"))
+    escrowed = db.session.scalar(select(func.count(Lead.id)).where(
+        Lead.delivery_status == "pending", Lead.status == "verified"))
     email_counts = dict(db.session.execute(
         select(OutboxEmail.status, func.count(OutboxEmail.id)).group_by(OutboxEmail.status)).all())
     pending_verifications = db.session.scalar(
         select(func.count(VerificationRequest.id)).where(VerificationRequest.status == "pending"))
-    return render_template("admin/dashboard.html", held=held, email_counts=email_counts,
+    return render_template("admin/dashboard.html", held=held, escrowed=escrowed, email_counts=email_counts,
                            pending_verifications=pending_verifications)
 
 
