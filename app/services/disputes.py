@@ -6,11 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.models import Assignment, Dispute, Provider, User
-from app.services import audit, clock, credits, timeline
+from app.services import audit, clock, credits, timeline, unique
 from app.services.quotes import Result, _refuse, assignment_of
 
 WINDOW = timedelta(days=7)
@@ -39,16 +38,10 @@ def report(session: Session, lead_id: int, provider: Provider, reason: str | Non
         return _refuse("Bad leads can be reported within 7 days of unlocking; this one is older.")
     if dispute_of(session, assignment.id) is not None:
         return _refuse("You already reported this lead.")
-    savepoint = session.begin_nested()
-    try:
-        dispute = Dispute(assignment_id=assignment.id, lead_id=lead_id, provider_id=provider.id, reason=reason,
-                          details=details, status="open", created_at=clock.now())
-        session.add(dispute)
-        session.flush()
-    except IntegrityError:
-        savepoint.rollback()
+    dispute = Dispute(assignment_id=assignment.id, lead_id=lead_id, provider_id=provider.id, reason=reason,
+                      details=details, status="open", created_at=clock.now())
+    if not unique.insert_once(session, dispute):
         return _refuse("You already reported this lead.")
-    savepoint.commit()
     timeline.record(session, assignment.lead, "dispute_opened",
                     f"{provider.name} reported the lead: {REASON_LABELS[reason]}", data={"dispute_id": dispute.id})
     return Result(True, "Reported. Our team will review it and refund the credits if the lead was bad.")

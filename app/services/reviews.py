@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.models import Assignment, Lead, Review
-from app.services import clock, masking, notify, timeline
+from app.services import clock, masking, notify, timeline, unique
 from app.services.quotes import Result, _refuse, app_path
 from app.services.urls import external_url
 
@@ -39,16 +38,10 @@ def leave(session: Session, lead: Lead, rating: str | int | None, text: str | No
         return Result(False, "Please fix the review.", errors=errors)
     if review_of(session, lead.id) is not None:
         return _refuse("You already reviewed this job.")
-    savepoint = session.begin_nested()
-    try:
-        review = Review(lead_id=lead.id, provider_id=lead.assigned_provider_id, rating=stars, text=text,
-                        author_name=masking.mask_name(lead.customer_name), created_at=clock.now())
-        session.add(review)
-        session.flush()
-    except IntegrityError:
-        savepoint.rollback()
+    review = Review(lead_id=lead.id, provider_id=lead.assigned_provider_id, rating=stars, text=text,
+                    author_name=masking.mask_name(lead.customer_name), created_at=clock.now())
+    if not unique.insert_once(session, review):
         return _refuse("You already reviewed this job.")
-    savepoint.commit()
     provider = lead.assigned_provider
     timeline.record(session, lead, "review", f"Customer reviewed {provider.name}: {stars}/5",
                     public_text=f"You reviewed {provider.name}: {stars} of 5 stars.", data={"rating": stars})
