@@ -8,8 +8,9 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Lead, OutboxEmail, VerificationRequest
-from app.services import audit, outbox
+from app.services import audit, escrow, metrics, outbox
 from app.web.access import admin_required
+from app.web.admin.charts import dashboard_charts
 
 bp = Blueprint("admin", __name__)
 
@@ -24,8 +25,11 @@ def dashboard():
         select(OutboxEmail.status, func.count(OutboxEmail.id)).group_by(OutboxEmail.status)).all())
     pending_verifications = db.session.scalar(
         select(func.count(VerificationRequest.id)).where(VerificationRequest.status == "pending"))
+    days = metrics.parse_days(request.args.get("days"))
+    charts = dashboard_charts(metrics.dashboard(db.session, days), escrow.REASON_LABELS)
     return render_template("admin/dashboard.html", held=held, escrowed=escrowed, email_counts=email_counts,
-                           pending_verifications=pending_verifications)
+                           pending_verifications=pending_verifications, days=days, periods=metrics.PERIODS,
+                           charts=charts)
 
 
 @bp.get("/emails")
