@@ -8,6 +8,7 @@ from app.models.metro import Category, Metro
 from app.models.notification import Notification
 from app.models.offer import Offer
 from app.models.outbox import OutboxEmail
+from app.models.partner import ApiIdempotency, ApiKey, Partner, PartnerLead
 from app.models.provider import Provider
 from app.models.quotes import Dispute, QuoteView, Review
 from app.models.user import User
@@ -17,4 +18,5 @@ __all__ = [
     "Assignment", "AuditLog", "Category", "Lead", "LeadEvent", "Metro", "Notification", "Offer", "OutboxEmail",
     "Provider", "User", "VerificationRequest",
     "CreditEntry", "CreditWallet", "Dispute", "QuoteView", "Review",
+    "ApiIdempotency", "ApiKey", "Partner", "PartnerLead",
 ]

@@ -21,6 +21,7 @@ def register_web(app: Flask) -> None:
     from app.web.provider import quotes  # noqa: F401  (issue 6: quote leads, credits)
     from app.web.admin import credits, disputes  # noqa: F401  (issue 6: credits, disputes)
     from app.web.public import quotes as public_quotes  # noqa: F401  (issue 6: customer quotes, reviews)
+    from app.web.admin import partners  # noqa: F401  (partner API: partners and keys)
 
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
