@@ -2,7 +2,8 @@
 - every /admin route: anonymous -> redirect to sign in, provider -> 403;
 - every /provider route: anonymous -> redirect to sign in (admins get 403);
 - every state-changing route refuses a request without a (valid) CSRF token with 400 and
-  changes nothing in the database.
+  changes nothing in the database;
+- every /api/ route (but the public OpenAPI document) answers 401 JSON without a valid API key.
 """
 
 import hashlib
@@ -133,6 +134,33 @@ def test_state_changing_routes_refuse_requests_without_csrf_and_change_nothing(
             if missing.status_code != 400 or forged.status_code != 400:
                 failures.append(f"{method} {rule.rule}: {missing.status_code}/{forged.status_code}")
     assert checked >= 10
+    assert not failures, "\n".join(failures)
+    assert database_digest() == before
+
+
+# /api/ routes that need no key, each with its reason.
+API_PUBLIC = {
+    "/api/v1/openapi.json": "the public description of the API; it holds no data",
+}
+
+
+@pytest.mark.parametrize("who", ["anonymous", "admin"])
+def test_api_routes_refuse_requests_without_a_valid_key_with_401_json(app, client, admin_client, seeded, who):
+    """A browser session (even an admin's) is not an API key; a wrong or malformed key neither."""
+    user_client = {"anonymous": client, "admin": admin_client}[who]
+    before = database_digest()
+    failures, checked = [], 0
+    for rule, url, methods in routes(app, "/api/"):
+        if rule.rule in API_PUBLIC:
+            continue
+        assert getattr(app.view_functions[rule.endpoint], "api_key_required", False), rule.rule
+        for method in methods:
+            for header in (None, "Bearer ffk_00000000_" + "x" * 43, "Bearer wrong"):
+                checked += 1
+                response = call(user_client, method, url, headers={"Authorization": header} if header else {})
+                if response.status_code != 401 or response.json.get("error") != "unauthorized":
+                    failures.append(f"{who} {method} {rule.rule} ({header}): {response.status_code}")
+    assert checked >= 6
     assert not failures, "\n".join(failures)
     assert database_digest() == before
 
