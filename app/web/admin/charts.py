@@ -17,10 +17,10 @@ from markupsafe import Markup
 from app.services import metrics
 
 WIDTH = 640
-PLOT_LEFT = 150  # room for bar labels
 COLUMN_HEIGHT = 180
 BAR_HEIGHT = 22
 MODE_LABELS = {"direct": "Direct", "broadcast": "Broadcast", "quotes": "Quotes"}
+MODE_GROUPS = {"direct": "Direct leads", "broadcast": "Broadcast leads", "quotes": "Quote leads"}
 
 
 @dataclass
@@ -122,29 +122,30 @@ def _axis_label(value: float) -> str:
 
 
 def bars(key: str, title: str, labels: list[str], series: list[tuple[str, list[float]]], fmt=str,
-         total_fmt=None, axis_top: float | None = None) -> Markup:
-    """One horizontal bar per label, series stacked; the total is written after the bar."""
-    right = WIDTH - 60
+         value_labels: list[str] | None = None, axis_top: float | None = None) -> Markup:
+    """One horizontal bar per label, series stacked; the total (or `value_labels`) after the bar."""
+    plot_left = min(260, 16 + 7 * max((len(label) for label in labels), default=10))
+    right = WIDTH - 90
     totals = [sum(values[i] or 0 for _n, values in series) for i in range(len(labels))]
     top = axis_top or _nice_max(max(totals, default=0))
     body = []
     for i, label in enumerate(labels):
         y = 6 + i * (BAR_HEIGHT + 8)
         body.append(Markup('<text class="chart-label" x="{x}" y="{y}" text-anchor="end">{t}</text>').format(
-            x=PLOT_LEFT - 8, y=y + BAR_HEIGHT - 6, t=label))
-        x = PLOT_LEFT
+            x=plot_left - 8, y=y + BAR_HEIGHT - 6, t=label))
+        x = plot_left
         for n, (name, values) in enumerate(series):
             value = values[i] or 0
             if not value:
                 continue
-            w = value / top * (right - PLOT_LEFT)
+            w = value / top * (right - plot_left)
             body.append(Markup('<rect class="series-{n}" x="{x:.1f}" y="{y}" width="{w:.1f}" height="{h}">{t}</rect>')
                         .format(n=n, x=x, y=y, w=w, h=BAR_HEIGHT, t=_title(f"{label} · {name}: {fmt(value)}")))
             x += w
         body.append(Markup('<text class="chart-value" x="{x:.1f}" y="{y}">{t}</text>').format(
-            x=x + 6, y=y + BAR_HEIGHT - 6, t=(total_fmt or fmt)(totals[i])))
+            x=x + 6, y=y + BAR_HEIGHT - 6, t=value_labels[i] if value_labels else fmt(totals[i])))
     if not labels:
-        body.append(Markup('<text class="chart-label" x="{x}" y="20">No data in this period</text>').format(x=PLOT_LEFT))
+        body.append(Markup('<text class="chart-label" x="{x}" y="20">No data in this period</text>').format(x=plot_left))
     height = max(30, 6 + len(labels) * (BAR_HEIGHT + 8))
     return _svg(key, title, height, body)
 
@@ -160,13 +161,23 @@ def time_to_accept(d: metrics.Durations) -> Chart:
                            "provider accepted, by the day the first wave went out.")
 
 
+def duration_unit(peak: float | None) -> tuple[float, str]:
+    """The axis unit for durations up to `peak` seconds: (seconds per unit, its name)."""
+    if not peak or peak < 120:
+        return 1, "seconds"
+    if peak < 7200:
+        return 60, "minutes"
+    return 3600, "hours"
+
+
 def _duration_chart(key: str, title: str, d: metrics.Durations, note: str) -> Chart:
     days = [day for day, _s in d.daily]
     series = [("Median", [s.p50 for _d, s in d.daily]), ("90th percentile", [s.p90 for _d, s in d.daily])]
+    scale, unit = duration_unit(max((s.p90 or 0 for _d, s in d.daily), default=0))
     return Chart(
-        key=key, title=title, note=note + " Axis in minutes.",
-        svg=columns(key, f"{title}: median and 90th percentile per day, in minutes", days, series,
-                    fmt=duration, scale=60),
+        key=key, title=title, note=f"{note} Axis in {unit}.",
+        svg=columns(key, f"{title}: median and 90th percentile per day, in {unit}", days, series,
+                    fmt=duration, scale=scale),
         headers=["Day", "Leads", "Median", "90th percentile"],
         rows=[[day.isoformat(), str(s.count), duration(s.p50), duration(s.p90)] for day, s in d.daily if s.count],
         figures=[("Median", duration(d.overall.p50)), ("90th percentile", duration(d.overall.p90)),
@@ -177,13 +188,14 @@ def _duration_chart(key: str, title: str, d: metrics.Durations, note: str) -> Ch
 
 def fill_rate(f: metrics.FillRate) -> Chart:
     rows = [("Mode", fill) for fill in f.by_mode] + [("Metro", fill) for fill in f.by_metro]
-    labels = [MODE_LABELS.get(fill.label, fill.label) if kind == "Mode" else fill.label for kind, fill in rows]
+    labels = [MODE_GROUPS.get(fill.label, fill.label) if kind == "Mode" else fill.label for kind, fill in rows]
     return Chart(
         key="fill", title="Fill rate",
         note="Share of verified leads that reached a provider, per mode and per metro.",
         svg=bars("fill", "Fill rate per mode and per metro, in percent", labels,
                  [("Fill rate", [(fill.rate or 0) * 100 for _k, fill in rows])],
-                 fmt=lambda v: f"{v:.0f}%", axis_top=100),
+                 fmt=lambda v: f"{v:.0f}%", axis_top=100,
+                 value_labels=[f"{percent(fill.rate)} · {fill.filled}/{fill.total}" for _k, fill in rows]),
         headers=["Group", "Name", "Verified leads", "Reached a provider", "Fill rate"],
         rows=[[kind, label, str(fill.total), str(fill.filled), percent(fill.rate)]
               for (kind, fill), label in zip(rows, labels, strict=True)],
