@@ -236,7 +236,7 @@ def test_simultaneous_retries_with_one_key_create_exactly_one_lead(app, db, key,
         client = app.test_client()
         barrier.wait()
         response = post(client, key, lead_body(), idem=f"race-{trial}")
-        results.append((response.status_code, response.get_json()))
+        results.append((response.status_code, response.get_json(), response.headers.get("Idempotent-Replayed")))
 
     threads = [threading.Thread(target=send) for _ in range(6)]
     for t in threads:
@@ -244,8 +244,9 @@ def test_simultaneous_retries_with_one_key_create_exactly_one_lead(app, db, key,
     for t in threads:
         t.join(timeout=60)
     assert len(results) == 6
-    assert {code for code, _ in results} == {201}
-    assert len({body["id"] for _, body in results}) == 1
+    assert {code for code, _, _ in results} == {201}
+    assert len({body["id"] for _, body, _ in results}) == 1
+    assert sorted(str(replayed) for _, _, replayed in results) == ["None"] + ["true"] * 5
     db.session.expire_all()
     assert count(Lead) == 1 and count(ApiIdempotency) == 1
 
