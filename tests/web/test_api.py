@@ -100,6 +100,14 @@ def test_partner_may_send_pending_which_holds_the_lead_for_review(client, key, r
     assert get(client, key, response.json["id"]).json["delivery_status"] == "new"  # not routed
 
 
+def test_without_a_status_our_quality_checks_decide(client, key):
+    held = post(client, key, lead_body(status=..., customer_email="x@mailinator.com", customer_phone=...))
+    assert held.status_code == 201 and held.json["status"] == "pending"  # disposable inbox: 70 - 30
+    assert held.json["status_text"]["headline"] == "We're checking your request"
+    fine = post(client, key, lead_body(status=..., description="A different job at another site."))
+    assert fine.status_code == 201 and fine.json["status"] == "verified"
+
+
 # ---------------------------------------------------------------- validation
 @pytest.mark.parametrize("overrides, field, words", [
     ({"mode": "spam"}, "mode", "direct, broadcast, quotes"),
