@@ -109,6 +109,8 @@ class Config:
     ROUTE_RETRY_AFTER_SECONDS = _int("ROUTE_RETRY_AFTER_SECONDS", 60)
     TRACKING_POLL_SECONDS = _int("TRACKING_POLL_SECONDS", 5)
     BELL_POLL_SECONDS = _int("BELL_POLL_SECONDS", 15)
+    # Admin pages and emails show times here when no metro applies (all launch metros are Central).
+    DISPLAY_TIMEZONE = os.environ.get("DISPLAY_TIMEZONE", "America/Chicago")
     OFFER_POLL_SECONDS = _int("OFFER_POLL_SECONDS", 3)
 
 

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, current_app, has_request_context
+from flask_login import current_user
 
 from app.services import clock
 from app.services.intake import BUDGET_LABELS, MODE_LABELS, URGENCY_LABELS
 from app.services.validation import format_phone
 
 
+def default_timezone() -> str:
+    """Times without a metro show in the signed-in provider's home metro, else DISPLAY_TIMEZONE."""
+    if has_request_context() and current_user and current_user.is_authenticated:
+        provider = getattr(current_user, "provider", None)
+        if provider is not None:
+            return provider.home_metro.timezone
+    return current_app.config["DISPLAY_TIMEZONE"]
+
+
 def local_time(value, tz_name: str | None = None, fmt: str = "%b %-d, %-I:%M %p %Z") -> str:
+    """A stored UTC time in a metro's local time (the one clock stores UTC)."""
     if value is None:
         return ""
-    if tz_name:
-        return clock.local(value, tz_name).strftime(fmt)
-    return clock.as_utc(value).strftime(fmt)
+    return clock.local(value, tz_name or default_timezone()).strftime(fmt)
 
 
 def init_app(app: Flask) -> None:
