@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.models import Lead, Provider, User
+from app.models import Lead, Offer, Provider, User
 from app.services import audit, clock, direct, eligibility, masking, notify, routing, timeline
 from app.services.urls import external_url
 
@@ -34,10 +34,11 @@ REASON_LABELS = {
     "eligible_now": "Provider eligible now: release",
     "free_plan": "Free plan (teaser possible)",
     "direct": "Direct pending (all reasons)",
+    "teaser": "Teaser requests (weekly teaser unused)",
 }
 DIRECT_REASONS = ("unclaimed", "unverified", "free_plan", "paused", "suspended", "weekly_cap")
 DIRECT_GROUP = {*DIRECT_REASONS, "eligible_now"}
-FILTER_ORDER = ("direct", "eligible_now", "low_quality", *DIRECT_REASONS, "consented", "unaccepted_broadcast", "no_matching_provider")
+FILTER_ORDER = ("direct", "eligible_now", "low_quality", "teaser", *DIRECT_REASONS, "consented", "unaccepted_broadcast", "no_matching_provider")
 
 
 @dataclass(frozen=True)
@@ -92,15 +93,34 @@ def inbox(session: Session, reason: str | None = None, metro_id: int | None = No
     if metro_id:
         query = query.where(Lead.metro_id == metro_id)
     leads = list(session.scalars(query))
+    reasons = {lead.id: reason_of(lead) for lead in leads}
+    teasers = teaser_requests(session, [lead for lead in leads if reasons[lead.id] == "free_plan"])
     counts: dict[str, int] = {}
     for lead in leads:
-        key = reason_of(lead)
+        key = reasons[lead.id]
         counts[key] = counts.get(key, 0) + 1
         if key in DIRECT_GROUP:
             counts["direct"] = counts.get("direct", 0) + 1
+        if lead.id in teasers:
+            counts["teaser"] = counts.get("teaser", 0) + 1
     wanted = DIRECT_GROUP if reason == "direct" else {reason}
-    rows = [lead for lead in leads if reason is None or reason_of(lead) in wanted]
+    if reason == "teaser":
+        rows = [lead for lead in leads if lead.id in teasers]
+    else:
+        rows = [lead for lead in leads if reason is None or reasons[lead.id] in wanted]
     return Inbox(rows=rows, counts=counts, total=len(leads))
+
+
+def teaser_requests(session: Session, leads: list[Lead]) -> set[int]:
+    """The "teaser requests" filter: escrowed direct leads whose requested provider is verified,
+    on the free plan, not paused, and has not used this ISO week's teaser (so an admin can
+    unlock one for it now). One teaser count per provider."""
+    available: dict[int, bool] = {}
+    for lead in leads:
+        provider = lead.requested_provider
+        if provider is not None and provider.id not in available:
+            available[provider.id] = eligibility.teaser_available(session, provider)
+    return {lead.id for lead in leads if lead.requested_provider_id and available.get(lead.requested_provider_id)}
 
 
 def age(lead: Lead, now: datetime | None = None) -> str:
@@ -255,11 +275,12 @@ def close(session: Session, lead: Lead, user: User | None, as_status: str, ip: s
         return _refuse("Close as spam or cancelled.")
     now = clock.now()
     result = session.execute(
-        update(Lead).where(Lead.id == lead.id, Lead.status.in_(("pending", "verified")),
-                           Lead.delivery_status != "delivered")
+        update(Lead).where(Lead.id == lead.id, in_inbox_clause())  # only what waits on staff
         .values(status=as_status, updated_at=now).execution_options(synchronize_session=False))
     if result.rowcount != 1:
-        return _refuse("This request is already closed or delivered.")
+        return _refuse("This request is no longer waiting in escrow (already closed, delivered or out with providers).")
+    session.execute(update(Offer).where(Offer.lead_id == lead.id, Offer.state == "offered")
+                    .values(state="expired", updated_at=now).execution_options(synchronize_session=False))
     session.refresh(lead)
     text, public = CLOSE_TEXT[as_status]
     timeline.record(session, lead, f"closed_{as_status}", text, public_text=public, user=user)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.models import Assignment, Category, Lead, Metro, Offer, Provider, User
@@ -197,7 +197,9 @@ def start(session: Session, lead: Lead, *, user: User | None = None) -> bool:
     now = clock.now()
     result = session.execute(
         update(Lead)
-        .where(Lead.id == lead.id, Lead.status == "verified", Lead.delivery_status.in_(("ready", "pending")))
+        .where(Lead.id == lead.id, Lead.status == "verified", Lead.mode == "broadcast",
+               or_(Lead.delivery_status == "ready",
+                   and_(Lead.delivery_status == "pending", Lead.escrow_reason == ESCROW_REASON)))
         .values(mode="broadcast", delivery_status="offering", escrow_reason=None, current_wave=0,
                 wave_deadline=None, wave_plan=list(lead.metro.wave_plan or default_wave_plan()),
                 updated_at=now)
@@ -237,7 +239,8 @@ def expand(session: Session, lead_id: int, expected_wave: int, *, now_ok: bool =
     deadline = now + timedelta(minutes=int(plan[wave_no - 1]["minutes"]))
     claimed = session.execute(
         update(Lead)
-        .where(Lead.id == lead_id, Lead.delivery_status == "offering", Lead.current_wave == expected_wave)
+        .where(Lead.id == lead_id, Lead.status == "verified", Lead.delivery_status == "offering",
+               Lead.current_wave == expected_wave)
         .values(current_wave=wave_no, wave_deadline=deadline, updated_at=now)
         .execution_options(synchronize_session=False))
     if claimed.rowcount != 1:
@@ -309,7 +312,8 @@ def fallback(session: Session, lead: Lead, expected_wave: int, skipped: list[int
     now = clock.now()
     result = session.execute(
         update(Lead)
-        .where(Lead.id == lead.id, Lead.delivery_status == "offering", Lead.current_wave == expected_wave)
+        .where(Lead.id == lead.id, Lead.status == "verified", Lead.delivery_status == "offering",
+               Lead.current_wave == expected_wave)
         .values(delivery_status="pending", escrow_reason=ESCROW_REASON, wave_deadline=None, updated_at=now)
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
@@ -402,7 +406,8 @@ def accept(session: Session, offer_id: int, provider_id: int, *, user: User | No
     now = clock.now()
     won = session.execute(
         update(Lead)
-        .where(Lead.id == offer.lead_id, Lead.delivery_status == "offering", Lead.assigned_provider_id.is_(None))
+        .where(Lead.id == offer.lead_id, Lead.status == "verified", Lead.delivery_status == "offering",
+               Lead.assigned_provider_id.is_(None))
         .values(assigned_provider_id=provider_id, delivery_status="accepted", wave_deadline=None, updated_at=now)
         .execution_options(synchronize_session=False))
     if won.rowcount != 1:
@@ -502,7 +507,7 @@ def assign_by_hand(session: Session, lead: Lead, provider: Provider, user: User,
     now = clock.now()
     won = session.execute(
         update(Lead)
-        .where(Lead.id == lead.id, Lead.mode == "broadcast", Lead.delivery_status == "pending",
+        .where(Lead.id == lead.id, Lead.status == "verified", Lead.mode == "broadcast", Lead.delivery_status == "pending",
                Lead.escrow_reason == ESCROW_REASON, Lead.assigned_provider_id.is_(None))
         .values(assigned_provider_id=provider.id, delivery_status="accepted", escrow_reason=None,
                 wave_deadline=None, updated_at=now)

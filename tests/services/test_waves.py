@@ -348,3 +348,33 @@ def test_a_consented_escrow_lead_enters_the_waves(db, factory, market, rq):
     lead = db.session.get(Lead, lead_id)
     assert (lead.mode, lead.delivery_status, lead.current_wave) == ("broadcast", "offering", 1)
     assert offered(lead) == [pro.id]
+
+
+def test_an_offering_lead_cannot_be_closed_from_escrow_and_a_closed_lead_cannot_be_accepted(db, factory, market, clock):
+    from app.services import escrow
+
+    metro, cat, provider = market
+    a = provider("pro")
+    lead = start(db, factory, metro, cat)
+    offer = next(o for o in lead.offers if o.provider_id == a.id)
+    refused = escrow.close(db.session, lead, factory.admin(), "spam")
+    assert not refused.ok and "no longer waiting in escrow" in refused.message
+    # Closed some other way (e.g. by a data fix): no accept, no further waves.
+    lead.status = "spam"
+    db.session.flush()
+    with pytest.raises(waves.Refused):
+        waves.accept(db.session, offer.id, a.id)
+    clock.advance(timedelta(hours=1))
+    assert waves.expand(db.session, lead.id, lead.current_wave) == "skipped"
+    db.session.refresh(lead)
+    assert (lead.assigned_provider_id, lead.delivery_status) == (None, "offering")
+
+
+def test_start_never_turns_a_direct_escrow_lead_into_a_broadcast(db, factory, market):
+    metro, cat, provider = market
+    requested = provider("free", status="claimed")
+    lead = factory.lead(metro=metro, category=cat, mode="direct", requested_provider_id=requested.id,
+                        delivery_status="pending", escrow_reason="unverified")
+    assert not waves.start(db.session, lead)
+    db.session.refresh(lead)
+    assert (lead.mode, lead.delivery_status) == ("direct", "pending")
