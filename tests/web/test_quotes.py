@@ -48,7 +48,10 @@ def post(client, url, data=None, htmx=False, page=None):
 
 def test_list_shows_masked_preview_cost_and_competition(app, market):
     client = as_provider(app, "alpha")
-    html = client.get("/provider/quotes").get_data(as_text=True)
+    response = client.get("/provider/quotes")
+    assert response.headers["Cache-Control"] == "no-store"  # unlocked cards list the customer
+    html = response.get_data(as_text=True)
+    assert 'hx-history="false"' in html
     assert "Grease trap pumping in Houston" in html and "Maria G." in html
     assert "0/3 unlocked" in html and "Unlock for 2 credits" in html and "(***) ***-1234" in html
     assert not any(raw in html for raw in RAW)

@@ -13,31 +13,25 @@ from app.services import inbox as inbox_service
 from app.services import notify
 from app.web.access import provider_required
 from app.web.provider.views import bp
+from app.web.responses import private
 
 
 def _provider():
     return current_user.provider
 
 
-def _private(response):
-    """Pages with unlocked contact data: never cached (browser, proxies, htmx history)."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Vary"] = "HX-Request"
-    return response
-
-
 @bp.get("/inbox")
 @provider_required
 def inbox():
     items = inbox_service.items(db.session, _provider())
-    return _private(make_response(render_template("provider/inbox.html", provider=_provider(), items=items)))
+    return private(make_response(render_template("provider/inbox.html", provider=_provider(), items=items)))
 
 
 @bp.get("/inbox/<int:lead_id>")
 @provider_required
 def inbox_lead(lead_id: int):
     item = inbox_service.item(db.session, _provider(), lead_id) or abort(404)
-    return _private(make_response(render_template("provider/inbox_lead.html", provider=_provider(), item=item)))
+    return private(make_response(render_template("provider/inbox_lead.html", provider=_provider(), item=item)))
 
 
 @bp.app_context_processor
@@ -63,7 +57,7 @@ def bell():
 def notifications():
     provider = _provider()
     rows = notify.recent(db.session, provider.id) if provider else []
-    return _private(make_response(render_template("provider/notifications.html", notifications=rows)))
+    return private(make_response(render_template("provider/notifications.html", notifications=rows)))
 
 
 @bp.post("/notifications/<int:notification_id>/read")

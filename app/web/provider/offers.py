@@ -13,14 +13,7 @@ from app.models import Offer
 from app.services import waves
 from app.web.access import provider_required
 from app.web.provider.views import bp
-
-
-def _private(response, status: int = 200):
-    """Cards may carry unlocked contact data: never cached; page and fragment differ by HX-Request."""
-    response.status_code = status
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Vary"] = "HX-Request"
-    return response
+from app.web.responses import private
 
 
 def _my_offer(offer_id: int) -> Offer:
@@ -35,7 +28,7 @@ def _card(offer: Offer, error: str | None = None, status: int | None = None):
     card = waves.card(db.session, offer)
     html = render_template("provider/_offer_card.html", c=card, error=error,
                            poll=current_app.config["OFFER_POLL_SECONDS"], DECLINE_REASONS=waves.DECLINE_REASONS)
-    return _private(make_response(html), status or (286 if card.final else 200))
+    return private(make_response(html), status or (286 if card.final else 200))
 
 
 @bp.get("/offers")
@@ -43,7 +36,7 @@ def _card(offer: Offer, error: str | None = None, status: int | None = None):
 def offers():
     provider = current_user.provider
     cards = [waves.card(db.session, o) for o in waves.offers_for(db.session, provider.id)] if provider else []
-    return _private(make_response(render_template(
+    return private(make_response(render_template(
         "provider/offers.html", provider=provider, cards=cards, after=max([c.offer.id for c in cards] + [0]),
         poll=current_app.config["OFFER_POLL_SECONDS"], DECLINE_REASONS=waves.DECLINE_REASONS)))
 
@@ -59,7 +52,7 @@ def offers_new():
     html = render_template("provider/_offer_poller.html", new_cards=[waves.card(db.session, o) for o in fresh],
                            after=latest, poll=current_app.config["OFFER_POLL_SECONDS"],
                            DECLINE_REASONS=waves.DECLINE_REASONS)
-    return _private(make_response(html))
+    return private(make_response(html))
 
 
 @bp.get("/offers/<int:offer_id>")

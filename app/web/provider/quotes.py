@@ -13,6 +13,7 @@ from app.models import Lead
 from app.services import credits, disputes, quotes
 from app.web.access import provider_required
 from app.web.provider.views import bp
+from app.web.responses import private
 
 
 def _provider():
@@ -31,8 +32,9 @@ def _int(value) -> int | None:
 def quotes_list():
     provider = _provider()
     cards = [quotes.card(db.session, lead, provider) for lead in quotes.visible_leads(db.session, provider)]
-    return render_template("provider/quotes.html", provider=provider, cards=cards,
-                           balance=credits.balance(db.session, provider.id), STATUS_LABELS=quotes.STATUS_LABELS)
+    return private(make_response(render_template(  # unlocked cards show the customer's details
+        "provider/quotes.html", provider=provider, cards=cards,
+        balance=credits.balance(db.session, provider.id), STATUS_LABELS=quotes.STATUS_LABELS)))
 
 
 def _card_response(lead_id: int, result: quotes.Result | None = None, status: int = 200):
@@ -51,9 +53,10 @@ def _card_response(lead_id: int, result: quotes.Result | None = None, status: in
         response = make_response(render_block("provider/quote_lead.html", "card", **ctx), status)
     else:
         response = make_response(render_template("provider/quote_lead.html", **ctx), status)
-    response.headers["Vary"] = "HX-Request"
     if card.assignment is not None:
-        response.headers["Cache-Control"] = "no-store"
+        private(response)
+    else:
+        response.headers["Vary"] = "HX-Request"
     return response
 
 
