@@ -7,7 +7,7 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.config import INSTANCE_DIR, Config
+from app.config import INSTANCE_DIR, Config, production_problems
 from app.extensions import csrf, db, htmx, limiter, login_manager, mail, migrate
 
 
@@ -25,6 +25,9 @@ def create_app(config: type | dict | None = None) -> Flask:
         app.config.from_object(Config)
         if config:
             app.config.update(config)
+    problems = production_problems(app.config)
+    if problems:
+        raise RuntimeError("Unsafe production configuration: " + "; ".join(problems))
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO)
 

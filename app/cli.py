@@ -17,6 +17,8 @@ def register_cli(app: Flask) -> None:
         """Load demo metros, categories, providers and logins (idempotent)."""
         from app.services import demo
 
+        if current_app.config["ENV_NAME"] == "production":
+            raise click.ClickException("seed-demo creates known passwords: refused when FOGFORGE_ENV=production.")
         logins = demo.seed(db.session)
         db.session.commit()
         click.echo("Demo data ready. Logins:")

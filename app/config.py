@@ -84,7 +84,9 @@ class Config:
 
     PORT = _int("PORT", 5000)
     APP_BASE_URL = (os.environ.get("APP_BASE_URL") or f"http://127.0.0.1:{PORT}").rstrip("/")
-    DEV_MAILBOX = _bool("DEV_MAILBOX", default=ENV_NAME != "production")
+    # The local mailbox page shows every email (reset links included): development only, and
+    # only while no real mail server is configured.
+    DEV_MAILBOX = _bool("DEV_MAILBOX", default=ENV_NAME == "development" and not MAIL_SERVER)
 
     # Security
     SESSION_COOKIE_HTTPONLY = True
@@ -112,6 +114,22 @@ class Config:
     # Admin pages and emails show times here when no metro applies (all launch metros are Central).
     DISPLAY_TIMEZONE = os.environ.get("DISPLAY_TIMEZONE", "America/Chicago")
     OFFER_POLL_SECONDS = _int("OFFER_POLL_SECONDS", 3)
+
+
+def production_problems(config) -> list[str]:
+    """What makes a production configuration unsafe; create_app refuses to start on any."""
+    if config.get("ENV_NAME") != "production":
+        return []
+    problems = []
+    if not os.environ.get("SECRET_KEY"):
+        problems.append("SECRET_KEY must be set in the environment")
+    if config.get("DEV_MAILBOX"):
+        problems.append("DEV_MAILBOX must be off (it shows every email, reset links included)")
+    if not config.get("MAIL_SERVER"):
+        problems.append("MAIL_SERVER must be set (otherwise emails are only kept in the outbox)")
+    if config.get("APP_BASE_URL", "").startswith("http://127.0.0.1"):
+        problems.append("APP_BASE_URL must be the public https origin used in email links")
+    return problems
 
 
 class TestConfig(Config):
