@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from app.extensions import mail
 from app.models import OutboxEmail
 from app.queue import enqueue_after_commit
-from app.services import clock
+from app.services import clock, unique
 
 CLAIM_TIMEOUT = timedelta(minutes=5)
 
@@ -57,8 +57,11 @@ def queue_email(
         dedupe_key=dedupe_key,
         status="pending",
     )
-    session.add(row)
-    session.flush()
+    if dedupe_key is None:
+        session.add(row)
+        session.flush()
+    elif not unique.insert_once(session, row):  # a concurrent writer queued it first
+        return None
     enqueue_after_commit(session, "app.jobs.send_email", row.id)
     return row
 
