@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, union
+from sqlalchemy import and_, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from app.models import Assignment, Lead, Notification, Offer, Provider
@@ -36,7 +36,9 @@ def pitch(session: Session, provider: Provider) -> TeaserPitch | None:
     if had_teaser is None:
         return None
     since = month_start()
-    growth = select(Provider.id).where(Provider.tier == "growth")
+    growth = select(Provider.id).where(or_(  # on Growth, or counting as Growth in a trial
+        Provider.tier == "growth",
+        and_(Provider.tier.in_(("starter", "free")), Provider.trial_ends_at > clock.now())))
     reached_growth = union(
         select(Offer.lead_id).where(Offer.provider_id.in_(growth)),
         select(Notification.lead_id).where(Notification.kind == "quote_available",

@@ -55,9 +55,12 @@ def test_counts_leads_that_reached_growth_but_not_the_provider(db, factory, mark
     offer(factory, last_month, growth)
     direct = factory.lead(metro=metro, category=trap, mode="direct")
     offer(factory, direct, growth)
+    trialing = factory.provider(metro=metro, categories=[trap], tier="starter", name="Trial Co",
+                                trial_ends_at=clock.now() + timedelta(days=3))
+    offer(factory, factory.lead(metro=metro, category=trap), trialing)  # Growth trial counts as Growth
 
     result = teaser.pitch(db.session, free)
-    assert result.more_leads == 1
+    assert result.more_leads == 2
     assert result.missed_offers == 1
     assert result.response_time == "4 min"
 
