@@ -134,10 +134,10 @@ def test_a_duplicate_dedupe_key_from_a_concurrent_writer_leaves_the_caller_usabl
     """Two transactions queue the same email at once: one row, and the loser's other work stays."""
     import threading
 
+    from flask import current_app
+
     from app.extensions import db as _db
     from app.models import Metro
-
-    from flask import current_app
 
     app = current_app._get_current_object()
     # SQLite serialises writers (BEGIN IMMEDIATE): there the second simply sees the first's row.
