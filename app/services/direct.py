@@ -27,7 +27,7 @@ def route(session: Session, lead: Lead) -> None:
     if provider is None:
         escrow(session, lead, "unclaimed")
         return
-    decision = eligibility.check_direct(session, provider)
+    decision = eligibility.check_direct(session, provider, lock=True)
     if decision.ok:
         deliver(session, lead, provider)
     else:

@@ -65,7 +65,17 @@ def deliveries_this_week(session: Session, provider_id: int) -> int:
     ) or 0
 
 
-def check_direct(session: Session, provider: Provider) -> Eligibility:
+def lock_provider(session: Session, provider_id: int) -> None:
+    """Serialise decisions that count a provider's leads (weekly cap, teaser) until commit:
+    a row lock on PostgreSQL; on SQLite, BEGIN IMMEDIATE already serialises writers."""
+    session.execute(select(Provider.id).where(Provider.id == provider_id).with_for_update())
+
+
+def check_direct(session: Session, provider: Provider, *, lock: bool = False) -> Eligibility:
+    """Direct eligibility with this week's count. `lock=True` when the answer decides a
+    delivery, so two deliveries to one provider are counted one after the other."""
+    if lock:
+        lock_provider(session, provider.id)
     return direct(provider, deliveries_this_week(session, provider.id))
 
 

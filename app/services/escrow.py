@@ -200,7 +200,7 @@ def release(session: Session, lead: Lead, user: User | None, ip: str | None = No
     if problem:
         return _refuse(problem)
     provider = lead.requested_provider
-    decision = eligibility.check_direct(session, provider)
+    decision = eligibility.check_direct(session, provider, lock=True)
     if not decision.ok:
         return _refuse(f"Not released: {provider.name} is not eligible ({decision.label.lower()}).")
     if direct.deliver(session, lead, provider, user=user, how="release") is None:
@@ -208,14 +208,6 @@ def release(session: Session, lead: Lead, user: User | None, ip: str | None = No
     _log(session, user, "escrow.release", lead, f"Released lead #{lead.id} to {provider.name}", ip,
          provider_id=provider.id)
     return ActionResult(True, f"Released to {provider.name}.")
-
-
-def _lock_provider(session: Session, provider: Provider) -> None:
-    """Serialise per-provider decisions (teaser count) until commit: a row lock on PostgreSQL;
-    SQLite's BEGIN IMMEDIATE already serialises writers."""
-    session.execute(update(Provider).where(Provider.id == provider.id)
-                    .values(last_offered_at=Provider.last_offered_at)
-                    .execution_options(synchronize_session=False))
 
 
 def use_teaser(session: Session, lead: Lead, user: User | None, ip: str | None = None) -> ActionResult:
@@ -227,7 +219,7 @@ def use_teaser(session: Session, lead: Lead, user: User | None, ip: str | None =
     if not eligibility.teaser_eligible(provider):
         return _refuse(f"Teasers are for verified free-plan providers; {provider.name} is not one "
                        f"({eligibility.check_direct(session, provider).label.lower()}).")
-    _lock_provider(session, provider)
+    eligibility.lock_provider(session, provider.id)  # the teaser count is decided under the lock
     if not eligibility.teaser_available(session, provider):
         return _refuse(f"{provider.name} already used this week's teaser.")
     if direct.deliver(session, lead, provider, teaser=True, user=user, how="teaser") is None:
@@ -294,7 +286,7 @@ def release_for_provider(session: Session, provider: Provider) -> list[int]:
     Called by every change that can make a provider eligible (verification, plan change,
     trial start, un-pause). Oldest first; stops at the weekly cap."""
     delivered: list[int] = []
-    decision = eligibility.check_direct(session, provider)
+    decision = eligibility.check_direct(session, provider, lock=True)
     if not decision.ok:  # keep the stored reason current for the inbox filters
         session.execute(
             update(Lead).where(Lead.mode == "direct", Lead.status == "verified", Lead.delivery_status == "pending",

@@ -58,9 +58,10 @@ def serves(provider: Provider, lead: Lead) -> bool:
     return in_area and any(c.id == lead.category_id for c in provider.categories)
 
 
-def check(session: Session, provider: Provider, lead: Lead) -> eligibility.Eligibility:
-    """May `provider` receive/unlock quote lead `lead`? Same rule as direct delivery plus match."""
-    decision = eligibility.check_direct(session, provider)
+def check(session: Session, provider: Provider, lead: Lead, *, lock: bool = False) -> eligibility.Eligibility:
+    """May `provider` receive/unlock quote lead `lead`? Same rule as direct delivery plus match.
+    `lock=True` when deciding an unlock (the weekly cap is counted under the provider's lock)."""
+    decision = eligibility.check_direct(session, provider, lock=lock)
     if not decision.ok:
         return decision
     if not serves(provider, lead):
@@ -235,7 +236,7 @@ def unlock(session: Session, lead_id: int, provider: Provider, quoted_price: int
     existing = assignment_of(session, lead.id, provider.id)
     if existing is not None:
         return Result(True, "You already unlocked this lead.", existing)
-    decision = check(session, provider, lead)
+    decision = check(session, provider, lead, lock=True)
     if not decision.ok:
         if decision.reason == "no_match":
             return _refuse("This lead is outside your services or area.")

@@ -386,7 +386,7 @@ def check_can_accept(session: Session, offer: Offer) -> None:
     if provider.weekly_cap is not None or not provider.is_paid:
         # The weekly cap and the teaser count this provider's other leads: take its row lock
         # so two accepts of different leads by the same provider are counted one after the other.
-        session.execute(select(Provider.id).where(Provider.id == provider.id).with_for_update())
+        eligibility.lock_provider(session, provider.id)
     if not eligibility.under_cap(provider, eligibility.deliveries_this_week(session, provider.id)):
         raise Refused("You have reached your weekly lead cap.")
     if not provider.is_paid and not eligibility.teaser_available(session, provider):

@@ -1,0 +1,47 @@
+"""The weekly cap holds when two deliveries to one provider are decided at the same time."""
+
+import threading
+
+import pytest
+from flask import current_app
+from sqlalchemy import func, select
+
+from app.extensions import db as _db
+from app.models import Assignment, Lead
+from app.services import routing
+
+pytestmark = pytest.mark.race
+
+
+def test_two_direct_leads_routed_at_once_respect_a_cap_of_one(db, factory):
+    provider = factory.provider(tier="pro", weekly_cap=1)
+    leads = [factory.lead(mode="direct", metro=provider.home_metro, category=provider.categories[0],
+                          requested_provider_id=provider.id, customer_email=f"c{i}@gmail.com") for i in range(2)]
+    lead_ids = [lead.id for lead in leads]
+    provider_id = provider.id
+    db.session.commit()
+    app = current_app._get_current_object()
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def route(lead_id):
+        with app.app_context():
+            try:
+                barrier.wait(timeout=10)
+                routing.route(_db.session, lead_id)
+                _db.session.commit()
+            except Exception as exc:  # noqa: BLE001
+                errors.append(exc)
+            finally:
+                _db.session.remove()
+
+    threads = [threading.Thread(target=route, args=(lead_id,)) for lead_id in lead_ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    assert db.session.scalar(select(func.count(Assignment.id)).where(Assignment.provider_id == provider_id)) == 1
+    states = sorted((lead.delivery_status, lead.escrow_reason) for lead in
+                    db.session.scalars(select(Lead).where(Lead.id.in_(lead_ids))))
+    assert states == [("delivered", None), ("pending", "weekly_cap")]
