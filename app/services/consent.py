@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Lead
 from app.services import clock, escrow, outbox, timeline
+from app.services.batches import keyset
 from app.services.urls import external_url
 
 
@@ -55,12 +56,10 @@ def answer(session: Session, lead: Lead, yes: bool) -> bool:
 def ask_due(session: Session, limit: int = 200) -> int:
     """Sweep: email the consent question once for every lead whose wait has passed."""
     now = clock.now()
-    candidates = session.scalars(
-        select(Lead).where(Lead.mode == "direct", Lead.status == "verified", Lead.delivery_status == "pending",
-                           Lead.consent.is_(None), Lead.consent_asked_at.is_(None))
-        .order_by(Lead.id).limit(limit))
     asked = 0
-    for lead in list(candidates):
+    for lead in keyset(session, select(Lead).where(
+            Lead.mode == "direct", Lead.status == "verified", Lead.delivery_status == "pending",
+            Lead.consent.is_(None), Lead.consent_asked_at.is_(None)), Lead.id, limit):
         if not due(lead, now):
             continue
         result = session.execute(

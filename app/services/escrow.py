@@ -280,6 +280,19 @@ def close(session: Session, lead: Lead, user: User | None, as_status: str, ip: s
     return ActionResult(True, f"{text}.")
 
 
+def release_capped(session: Session) -> int:
+    """Sweep: leads held only by a provider's weekly cap go out once a new week starts."""
+    provider_ids = session.scalars(select(Lead.requested_provider_id).distinct().where(
+        Lead.mode == "direct", Lead.status == "verified", Lead.delivery_status == "pending",
+        Lead.escrow_reason == "weekly_cap")).all()
+    released = 0
+    for provider_id in provider_ids:
+        provider = session.get(Provider, provider_id)
+        if provider is not None:
+            released += len(release_for_provider(session, provider))
+    return released
+
+
 def release_for_provider(session: Session, provider: Provider) -> list[int]:
     """Deliver the provider's escrowed direct leads if it is now eligible; returns lead ids.
 

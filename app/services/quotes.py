@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from app.models import Assignment, Lead, Notification, Provider, QuoteView
 from app.models.provider import TIER_RANK, provider_categories, provider_metros
 from app.services import clock, credits, eligibility, masking, notify, outbox, pricing, timeline
+from app.services.batches import keyset
 from app.services.urls import external_url
 
 NOTIFY_TOP = 10
@@ -462,11 +463,10 @@ def tracking_view(lead: Lead, view_class):
 def reroute_unmatched(session: Session, limit: int = 100) -> int:
     """The sweep's part: quote leads held for lack of providers are sent out once some match
     (a provider verified, upgraded or unpaused). Each lead is claimed by a conditional UPDATE."""
-    held = session.scalars(select(Lead).where(
-        Lead.mode == "quotes", Lead.status == "verified", Lead.delivery_status == "pending",
-        Lead.escrow_reason == "no_matching_provider").order_by(Lead.id).limit(limit)).all()
     routed = 0
-    for lead in held:
+    for lead in keyset(session, select(Lead).where(
+            Lead.mode == "quotes", Lead.status == "verified", Lead.delivery_status == "pending",
+            Lead.escrow_reason == "no_matching_provider"), Lead.id, limit):
         if not candidates(session, lead):
             continue
         claimed = session.execute(

@@ -31,6 +31,9 @@ def run(session: Session) -> dict[str, int]:
     from app.services import consent  # issue 4: ask for consent once the metro's wait has passed
 
     counts["consent_asked"] = consent.ask_due(session)
+    from app.services import escrow  # a new ISO week lifts the weekly cap
+
+    counts["cap_released"] = escrow.release_capped(session)
     from app.services import quotes  # issue 6: quote leads held for lack of providers, once some match
 
     counts["quotes_rerouted"] = quotes.reroute_unmatched(session)

@@ -244,3 +244,36 @@ def test_race_two_teasers_same_week_only_one_wins(app, db, factory, trial):
     results, errors = run_threads(in_own_session(app, act), 4)
     assert not errors and results.count(True) == 1, (results, errors)
     assert db.session.scalar(select(func.count(Assignment.id)).where(Assignment.teaser.is_(True))) == 1
+
+
+def test_leads_held_by_the_weekly_cap_go_out_when_the_week_turns(db, factory, clock):
+    provider = factory.provider(tier="pro", weekly_cap=1)
+    first = factory.lead(mode="direct", metro=provider.home_metro, requested_provider_id=provider.id,
+                         category=provider.categories[0])
+    routing.route(db.session, first.id)
+    second = factory.lead(mode="direct", metro=provider.home_metro, requested_provider_id=provider.id,
+                          category=provider.categories[0], customer_email="other@gmail.com")
+    routing.route(db.session, second.id)
+    db.session.refresh(second)
+    db.session.refresh(first)
+    assert first.delivery_status == "delivered"
+    assert (second.delivery_status, second.escrow_reason) == ("pending", "weekly_cap")
+    assert sweep.run(db.session)["cap_released"] == 0  # same week: still capped
+    clock.advance(timedelta(days=7))
+    assert sweep.run(db.session)["cap_released"] == 1
+    db.session.refresh(second)
+    assert (second.delivery_status, second.assigned_provider_id) == ("delivered", provider.id)
+
+
+def test_the_consent_sweep_reaches_due_leads_behind_a_full_page_of_waiting_ones(db, factory, clock):
+    """Leads in a metro with a long wait must not hide a due lead from the sweep."""
+    slow = factory.metro("Slowtown", consent_wait_hours=336)
+    fast = factory.metro("Fasttown", consent_wait_hours=1)
+    for i in range(3):
+        escrowed(db, factory, factory.provider(metro=slow, status="unclaimed", tier="free"),
+                 customer_email=f"slow{i}@gmail.com")
+    due_lead = escrowed(db, factory, factory.provider(metro=fast, status="unclaimed", tier="free"))
+    clock.advance(timedelta(hours=2))
+    assert consent.ask_due(db.session, limit=2) == 1
+    db.session.refresh(due_lead)
+    assert due_lead.consent_asked_at is not None
