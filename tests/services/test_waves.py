@@ -71,6 +71,9 @@ def test_plan_validation_names_each_bad_field():
     assert waves.validate_plan([])[1] == {"waves": "Add at least one wave: pick its tiers, how many providers and how many minutes."}
     assert waves.validate_plan([{"tiers": ["growth", "pro"], "size": "3", "minutes": "5"}]) == (
         [{"tiers": ["pro", "growth"], "size": 3, "minutes": 5}], {})
+    free_first = waves.validate_plan([{"tiers": ["free"], "size": "5", "minutes": "10"},
+                                      {"tiers": ["pro"], "size": "3", "minutes": "5"}])[1]
+    assert free_first == {"wave-1-tiers": "Wave 1: verified-free providers (teasers) can only be in the last wave."}
 
 
 # ---------------------------------------------------------------------------- database
