@@ -114,3 +114,29 @@ def test_admin_pages_refuse_providers_and_anonymous(app, db, factory, url):
     provider = app.test_client()
     login(provider, "p@example.com", "correct horse battery")
     assert provider.get(url).status_code == 403
+
+
+def test_a_direct_customer_marks_the_job_done_and_reviews_the_provider(client, db, factory):
+    """Completion and reputation are not only for quote leads: any request a provider got."""
+    import html as _html
+
+    from app.services import routing
+    from tests.conftest import csrf_from
+
+    provider = factory.provider(tier="pro", name="Direct Pumping Co")
+    lead = factory.lead(mode="direct", metro=provider.home_metro, category=provider.categories[0],
+                        requested_provider_id=provider.id)
+    routing.route(db.session, lead.id)
+    db.session.commit()
+    url = f"/t/{lead.public_token}"
+    page = client.get(url).get_data(as_text=True)
+    assert "Direct Pumping Co did the job: mark it done" in _html.unescape(page)
+    token = csrf_from(page)
+    assert client.post(f"{url}/done", data={"csrf_token": token}).status_code == 303
+    bad = client.post(f"{url}/review", data={"csrf_token": token, "rating": "9", "text": "?"})
+    assert bad.status_code == 422 and "Choose 1 to 5 stars." in bad.get_data(as_text=True)
+    assert client.post(f"{url}/review", data={"csrf_token": token, "rating": "4", "text": "On time."}).status_code == 303
+    profile = _html.unescape(client.get(f"/p/{provider.slug}").get_data(as_text=True))
+    assert "On time." in profile and "4.0" in profile
+    again = client.post(f"{url}/review", data={"csrf_token": token, "rating": "1", "text": "changed my mind"})
+    assert "You already reviewed this job." in _html.unescape(again.get_data(as_text=True))

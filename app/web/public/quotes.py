@@ -20,14 +20,19 @@ from app.web.public.views import bp
 def quote_panel(lead: Lead) -> dict:
     """What the tracking page shows of a quote lead: quotes with each provider's rating."""
     offered = quotes.quotes_for(db.session, lead)
-    return {
-        "quotes": [(a, reviews.reputation(db.session, a.provider_id, recent=0)) for a in offered],
-        "review": reviews.review_of(db.session, lead.id),
-    }
+    return {"quotes": [(a, reviews.reputation(db.session, a.provider_id, recent=0)) for a in offered]}
 
 
-def _lead(token: str) -> Lead:
-    return db.session.scalar(select(Lead).where(Lead.public_token == token, Lead.mode == "quotes")) or abort(404)
+def _lead(token: str, mode: str | None = "quotes") -> Lead:
+    query = select(Lead).where(Lead.public_token == token)
+    if mode is not None:
+        query = query.where(Lead.mode == mode)
+    return db.session.scalar(query) or abort(404)
+
+
+@bp.app_template_global("lead_review")
+def lead_review(lead: Lead):
+    return reviews.review_of(db.session, lead.id)
 
 
 def _done(lead: Lead, result: quotes.Result):
@@ -58,13 +63,13 @@ def quote_choose(token: str, assignment_id: int):
 
 @bp.post("/t/<token>/done")
 def quote_done(token: str):
-    lead = _lead(token)
+    lead = _lead(token, mode=None)  # any request a provider got: direct, broadcast or the chosen quote
     return _done(lead, quotes.mark_done(db.session, lead))
 
 
 @bp.post("/t/<token>/review")
 def quote_review(token: str):
-    lead = _lead(token)
+    lead = _lead(token, mode=None)
     return _done(lead, reviews.leave(db.session, lead, request.form.get("rating"), request.form.get("text")))
 
 
