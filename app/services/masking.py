@@ -13,7 +13,7 @@ import unicodedata
 
 from app.models import Lead
 
-EMAIL_RE = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+EMAIL_RE = re.compile(r"[\w.+'-]+\s*@\s*[\w-]+(?:\s*\.\s*[\w-]+)+", re.UNICODE)
 URL_RE = re.compile(
     r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|io|co|us|biz|info|me|app|site)(?:/\S*)?\b",
     re.IGNORECASE,
@@ -23,7 +23,7 @@ PHONE_RE = re.compile(r"(?<![\w])\+?\(?\d(?:[\s().-]*\d){6,}(?![\w])")
 # "maria [at] gmail [dot] com", "maria(at)gmail.com", "maria at gmail dot com".
 OBFUSCATED_EMAIL_RE = re.compile(
     r"[\w.+'-]+\s*(?:\[at\]|\(at\)|\{at\})\s*[\w-]+(?:\s*(?:\.|\[dot\]|\(dot\)|\{dot\})\s*[\w-]+)+"
-    r"|[\w.+'-]+\s+at\s+[\w-]+(?:\s+dot\s+[\w-]+)+",
+    r"|(?:[\w+'-]+\s+dot\s+)*[\w.+'-]+\s+at\s+[\w-]+(?:\s+dot\s+[\w-]+)+",
     re.IGNORECASE | re.UNICODE,
 )
 LINK_HIDDEN = "[link hidden]"
@@ -47,9 +47,18 @@ def _not_a_phone(value: str) -> bool:
     return bool(range_match) and len(range_match.group(1)) != 3
 
 
+_HONORIFICS = {"mr", "mrs", "ms", "mx", "miss", "dr", "prof", "sr", "sra", "srta"}
+_SUFFIXES = {"jr", "sr", "ii", "iii", "iv", "phd", "md", "esq"}
+
+
 def mask_name(name: str | None) -> str:
-    """First name + last initial: "Maria Garcia" -> "Maria G."; one word stays as is."""
+    """First name + last initial: "Maria Garcia" -> "Maria G."; one word stays as is.
+    Titles and suffixes are ignored: "Dr. Maria Garcia Jr." -> "Maria G."."""
     parts = mask_text(name).split()  # a "name" that is an e-mail or a number is masked first
+    while len(parts) > 1 and parts[0].lower().strip(".,") in _HONORIFICS:
+        parts = parts[1:]
+    while len(parts) > 1 and parts[-1].lower().strip(".,") in _SUFFIXES:
+        parts = parts[:-1]
     if not parts:
         return "Customer"
     if len(parts) == 1:
@@ -63,7 +72,7 @@ def mask_email(email: str | None) -> str | None:
     """"maria.garcia@gmail.com" -> "m***@gmail.com"."""
     if not email:
         return None
-    local, _, domain = email.strip().rpartition("@")
+    local, _, domain = re.sub(r"\s+", "", email).rpartition("@")
     if not local:
         return "***"
     return f"{local[0]}***@{domain}"
@@ -83,6 +92,8 @@ def mask_text(text: str | None) -> str:
     """Hide e-mail addresses, URLs and phone numbers written inside free text."""
     if not text:
         return ""
+    text = unicodedata.normalize("NFKC", text)  # full-width "＠" and digits are the ASCII ones
+
     def replace(match: re.Match) -> str:
         if match.group("email"):
             return mask_email(match.group("email"))

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from app.services import clock
 from app.services.intake import BUDGET_LABELS, MODE_LABELS, URGENCY_LABELS
+from app.services.masking import mask_text
 from app.services.validation import format_phone
 
 
@@ -29,6 +30,7 @@ def local_time(value, tz_name: str | None = None, fmt: str = "%b %-d, %-I:%M %p 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["phone"] = format_phone
+    app.jinja_env.filters["mask_text"] = mask_text  # public text (reviews) never shows contact data
     app.jinja_env.globals.update(
         URGENCY_LABELS=URGENCY_LABELS,
         BUDGET_LABELS=BUDGET_LABELS,

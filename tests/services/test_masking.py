@@ -95,3 +95,20 @@ def test_for_viewer_gives_full_only_when_entitled(factory):
     assert masking.for_viewer(lead, entitled=True)["customer_email"] == "maria.garcia@gmail.com"
     assert masking.for_viewer(lead, entitled=True)["street"] == "12 Main St"
     assert masking.for_viewer(lead, entitled=False)["customer_email"] == "m***@gmail.com"
+
+
+@pytest.mark.parametrize("text, hidden", [
+    ("write to maria dot garcia at gmail dot com please", "garcia"),
+    ("maria＠gmail.com", "maria"),
+    ("maria@gmail .com", "maria"),
+    ("call ７１３ ５５５ ０１４２", "555"),
+])
+def test_disguised_contact_in_text_is_hidden(text, hidden):
+    assert hidden not in masking.mask_text(text)
+
+
+@pytest.mark.parametrize("name, shown", [
+    ("Maria Garcia Jr.", "Maria G."), ("Dr. Maria Garcia", "Maria G."), ("Mrs. Ana de la Cruz III", "Ana C."),
+])
+def test_titles_and_suffixes_do_not_become_the_name(name, shown):
+    assert masking.mask_name(name) == shown

@@ -135,8 +135,10 @@ def test_a_direct_customer_marks_the_job_done_and_reviews_the_provider(client, d
     assert client.post(f"{url}/done", data={"csrf_token": token}).status_code == 303
     bad = client.post(f"{url}/review", data={"csrf_token": token, "rating": "9", "text": "?"})
     assert bad.status_code == 422 and "Choose 1 to 5 stars." in bad.get_data(as_text=True)
-    assert client.post(f"{url}/review", data={"csrf_token": token, "rating": "4", "text": "On time."}).status_code == 303
+    assert client.post(f"{url}/review", data={"csrf_token": token, "rating": "4",
+                                              "text": "On time. Call me on 713-555-0142"}).status_code == 303
     profile = _html.unescape(client.get(f"/p/{provider.slug}").get_data(as_text=True))
     assert "On time." in profile and "4.0" in profile
+    assert "555-0142" not in profile and "(***) ***-0142" in profile  # public reviews are masked
     again = client.post(f"{url}/review", data={"csrf_token": token, "rating": "1", "text": "changed my mind"})
     assert "You already reviewed this job." in _html.unescape(again.get_data(as_text=True))
