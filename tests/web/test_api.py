@@ -310,6 +310,18 @@ def test_openapi_request_schema_matches_what_the_api_accepts(client, key):
     assert list(Draft202012Validator(schema).iter_errors(lead_body(colour="red")))
 
 
+def test_real_answers_match_the_documented_schemas(client, key):
+    from jsonschema import Draft202012Validator
+
+    schemas = client.get("/api/v1/openapi.json").json["components"]["schemas"]
+    created = post(client, key, lead_body())
+    Draft202012Validator(schemas["LeadStatus"]).validate(created.json)
+    Draft202012Validator(schemas["LeadStatus"]).validate(get(client, key, created.json["id"]).json)
+    for response in (post(client, key, lead_body(city="")), post(client, None, lead_body()),
+                     get(client, key, 999999), post(client, key, None, raw="nope")):
+        Draft202012Validator(schemas["Error"]).validate(response.json)
+
+
 # ---------------------------------------------------------------- admin pages
 def test_admin_creates_partner_and_key_shown_once_then_revokes_it(client, db, factory, houston):
     admin = factory.admin(email="boss@example.com")
