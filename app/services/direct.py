@@ -7,18 +7,12 @@ same lead twice; the unique (lead, provider) assignment is the last line of defe
 
 from __future__ import annotations
 
-from flask import current_app
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.models import Assignment, Lead, Provider, User
 from app.services import clock, eligibility, masking, notify, timeline
-from app.services.urls import external_url
-
-
-def app_path(endpoint: str, **values) -> str:
-    """A path inside the app for `endpoint`, without a request (jobs build notifications)."""
-    return current_app.url_map.bind("fogforge.invalid").build(endpoint, values)
+from app.services.urls import app_path, external_url
 
 
 def route(session: Session, lead: Lead) -> None:

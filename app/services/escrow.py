@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Lead, Offer, Provider, User
 from app.services import audit, clock, direct, eligibility, masking, notify, routing, timeline
-from app.services.urls import external_url
+from app.services.urls import app_path, external_url
 
 OUTREACH_COOLDOWN = timedelta(hours=24)
 
@@ -176,7 +176,7 @@ def send_outreach(session: Session, lead: Lead, user: User | None, ip: str | Non
     notify.notify(
         session, provider, "escrow_outreach", title,
         body="A customer asked for you by name. Claim and verify your listing to unlock it.",
-        url=direct.app_path("provider.inbox"), lead_id=lead.id,
+        url=app_path("provider.inbox"), lead_id=lead.id,
         email_template="escrow_outreach",
         email_context={
             "lead": {k: shown[k] for k in ("customer_name", "city", "metro", "category", "description", "urgency")},

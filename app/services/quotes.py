@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from flask import current_app
 from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -22,7 +21,7 @@ from app.models import Assignment, Lead, Notification, Provider, QuoteView
 from app.models.provider import TIER_RANK, provider_categories, provider_metros
 from app.services import clock, credits, eligibility, masking, notify, outbox, pricing, timeline
 from app.services.batches import keyset
-from app.services.urls import external_url
+from app.services.urls import app_path, external_url
 
 NOTIFY_TOP = 10
 OPEN_STATUSES = ("purchased", "contacted", "quoted")
@@ -46,10 +45,6 @@ class Result:
 
 def _refuse(message: str, **errors) -> Result:
     return Result(False, message, errors=errors)
-
-
-def app_path(endpoint: str, **values) -> str:
-    return current_app.url_map.bind("fogforge.invalid").build(endpoint, values)
 
 
 # ---------------------------------------------------------------- matching and routing

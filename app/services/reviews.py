@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from app.models import Assignment, Lead, Review
 from app.services import clock, masking, notify, timeline, unique
-from app.services.quotes import Result, _refuse, app_path
-from app.services.urls import external_url
+from app.services.quotes import Result, _refuse
+from app.services.urls import app_path, external_url
 
 
 def review_of(session: Session, lead_id: int) -> Review | None:

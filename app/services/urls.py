@@ -5,7 +5,11 @@ from __future__ import annotations
 from flask import current_app
 
 
+def app_path(endpoint: str, **values) -> str:
+    """A path inside the app for `endpoint`, without a request (jobs build notifications)."""
+    return current_app.url_map.bind("fogforge.invalid").build(endpoint, values)
+
+
 def external_url(endpoint: str, **values) -> str:
-    adapter = current_app.url_map.bind("fogforge.invalid", url_scheme="http")
-    path = adapter.build(endpoint, values, force_external=False)
-    return current_app.config["APP_BASE_URL"] + path
+    """An absolute link for emails: APP_BASE_URL + the path."""
+    return current_app.config["APP_BASE_URL"] + app_path(endpoint, **values)

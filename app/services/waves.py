@@ -28,7 +28,7 @@ from app.models.metro import POOL_POLICIES, default_wave_plan
 from app.models.provider import PAID_TIERS, TIER_RANK, TIERS
 from app.queue import enqueue_after_commit
 from app.services import audit, clock, eligibility, masking, notify, outbox, timeline
-from app.services.urls import external_url
+from app.services.urls import app_path, external_url
 
 ESCROW_REASON = "unaccepted_broadcast"
 EARLY_TOLERANCE = timedelta(seconds=1)
@@ -568,11 +568,6 @@ def live(session: Session) -> list[Lead]:
 
 
 # ---------------------------------------------------------------------------- views' helpers
-def app_path(endpoint: str, **values) -> str:
-    """A path inside the app (jobs build notifications without a request)."""
-    return current_app.url_map.bind("fogforge.invalid").build(endpoint, values)
-
-
 def is_entitled(session: Session, lead_id: int, provider_id: int) -> bool:
     return session.scalar(select(Assignment.id).where(Assignment.lead_id == lead_id,
                                                       Assignment.provider_id == provider_id)) is not None
