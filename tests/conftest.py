@@ -61,12 +61,19 @@ class SMTPCapture:
         with self.lock:
             return [m for m in self.messages if address.lower() in str(m["To"]).lower()]
 
-    def wait_for(self, count: int, timeout: float = 10.0) -> list[EmailMessage]:
+    def wait_for(self, count: int = 1, timeout: float = 10.0, match=None) -> list[EmailMessage]:
+        """Wait until `count` messages (those for which `match(msg)` is true, if given) have
+        arrived; fail the test, naming what did arrive, if they don't in time."""
         deadline = time.monotonic() + timeout
         with self.lock:
-            while len(self.messages) < count and time.monotonic() < deadline:
+            while True:
+                found = [m for m in self.messages if match is None or match(m)]
+                if len(found) >= count or time.monotonic() >= deadline:
+                    break
                 self.arrived.wait(timeout=max(0.01, deadline - time.monotonic()))
-            return list(self.messages)
+            subjects = [str(m["Subject"]) for m in self.messages]
+        assert len(found) >= count, f"expected {count} matching email(s) within {timeout}s; got: {subjects}"
+        return found
 
     @staticmethod
     def text_of(msg: EmailMessage) -> str:

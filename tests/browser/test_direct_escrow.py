@@ -69,8 +69,7 @@ def test_escrowed_request_reaches_the_provider_after_outreach_claim_verification
     admin.screenshot(path="/tmp/h4-escrow-inbox.png", full_page=True)
 
     # The provider follows the outreach email's link, signs up, confirms, claims, asks to verify.
-    smtp.wait_for(2)
-    [outreach] = [m for m in smtp.messages if "You were requested" in m["Subject"]]
+    [outreach] = smtp.wait_for(1, match=lambda m: "You were requested" in m["Subject"])
     text = smtp.text_of(outreach)
     assert "Rosa D." in text and "rosa.delgado@gmail.com" not in text and "555 0199" not in text  # masked
     claim_link = re.search(r"(http://\S+/p/houston-aaa-grease-trap-cleaners/claim)", text).group(1)
@@ -83,7 +82,7 @@ def test_escrowed_request_reaches_the_provider_after_outreach_claim_verification
     provider.get_by_label("Repeat the password").fill("grease-trap-2026!")
     provider.get_by_role("button", name="Create account").click()
     expect(provider.get_by_role("heading", level=1)).to_have_text(f"Claim {AAA}")
-    confirm = next(m for m in smtp.wait_for(3) if "dana@aaa-grease.example" in str(m["To"]))
+    [confirm] = smtp.wait_for(1, match=lambda m: "dana@aaa-grease.example" in str(m["To"]))
     provider.goto(re.search(r"(http://\S+/auth/confirm/\S+)", smtp.text_of(confirm)).group(1))
     provider.goto(claim_link)
     provider.get_by_role("button", name="Claim this listing").click()
