@@ -103,3 +103,41 @@ def grant(session: Session, provider_id: int, amount: int, key: str, *, note: st
     if amount <= 0:
         raise ValueError("a grant adds at least 1 credit")
     return post(session, provider_id, "grant", amount, key, reference="admin", note=note, created_by=created_by)
+
+
+@dataclass(frozen=True)
+class GrantResult:
+    ok: bool
+    message: str
+    errors: dict
+    created: bool = False  # False for a double submit that added nothing
+
+
+def admin_grant(session: Session, admin, provider, raw_amount: str | None, note: str | None,
+                form_key: str | None, ip: str | None = None) -> GrantResult:
+    """An admin grants credits with a note: validated, keyed by the form's one-time key (a
+    double submit grants once), and written to the audit log."""
+    from app.services import audit
+
+    errors = {}
+    raw = (raw_amount or "").strip()
+    amount = int(raw) if raw.isdigit() else 0
+    if not 1 <= amount <= 1000:
+        errors["amount"] = "Amount: enter a whole number of credits from 1 to 1,000."
+    note = (note or "").strip()
+    if not note:
+        errors["note"] = "Note: say why these credits are granted (shown to the provider)."
+    elif len(note) > 500:
+        errors["note"] = "Note: keep it under 500 characters."
+    key = (form_key or "").strip()
+    if not 16 <= len(key) <= 64:
+        errors["grant_key"] = "The form expired; reload the page and try again."
+    if errors:
+        return GrantResult(False, "Please fix the grant.", errors)
+    posted = grant(session, provider.id, amount, f"grant:{provider.id}:{key}", note=note, created_by=admin.id)
+    if not posted.created:
+        return GrantResult(True, "That grant was already recorded (submitted twice); nothing added.", {})
+    audit.log(session, admin, "credits.grant", provider, f"Granted {amount} credits to {provider.name}: {note}",
+              data={"amount": amount, "entry_id": posted.entry.id}, ip=ip)
+    return GrantResult(True, f"Granted {amount} credits to {provider.name}.", {}, created=True)
+

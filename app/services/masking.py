@@ -130,6 +130,16 @@ def preview(lead: Lead) -> dict:
     }
 
 
+def restricted_preview(lead: Lead) -> dict:
+    """Aggressive broadcast policy, claimed-unverified providers: less than the masked preview
+    (no customer name, email or phone hints; a short masked description)."""
+    shown = preview(lead)
+    text = shown["description"]
+    return {**shown, "restricted": True, "customer_name": "A customer", "customer_email": None,
+            "customer_phone": None, "preferred_time": None,
+            "description": text if len(text) <= 80 else text[:77].rstrip() + "…"}
+
+
 def full(lead: Lead) -> dict:
     """Everything, for the provider that got the lead (and for admins)."""
     return {

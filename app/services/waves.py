@@ -139,16 +139,6 @@ def _whole(value) -> int | None:
         return None
 
 
-def restricted_preview(lead: Lead) -> dict:
-    """Aggressive policy, claimed-unverified providers: less than the masked preview (no
-    customer name, email or phone hints; a short masked description)."""
-    shown = masking.preview(lead)
-    text = shown["description"]
-    return {**shown, "restricted": True, "customer_name": "A customer", "customer_email": None,
-            "customer_phone": None, "preferred_time": None,
-            "description": text if len(text) <= 80 else text[:77].rstrip() + "…"}
-
-
 # ---------------------------------------------------------------------------- pool lookup
 def candidates(session: Session, lead: Lead) -> list[Candidate]:
     """Providers of the lead's metro (home or extra) and category, with what the rules need."""
@@ -292,7 +282,7 @@ def _offer_to(session: Session, lead: Lead, chosen: list[Candidate], wave_no: in
 
 
 def _notify_new_offer(session: Session, lead: Lead, offer: Offer) -> None:
-    shown = restricted_preview(lead) if offer.restricted else masking.preview(lead)
+    shown = masking.restricted_preview(lead) if offer.restricted else masking.preview(lead)
     title = f"New lead: {shown['category']} in {shown['city']}"
     cta = "Verify your listing to accept." if offer.restricted else "First to accept gets it."
     notify.notify(
@@ -607,7 +597,7 @@ def card(session: Session, offer: Offer) -> Card:
     if mine:
         shown = masking.full(lead)
     elif restricted:
-        shown = restricted_preview(lead)
+        shown = masking.restricted_preview(lead)
     else:
         shown = masking.preview(lead)
     state = {"accepted": "mine", "offered": "restricted" if restricted else "open"}.get(offer.state, offer.state)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import CreditWallet, Provider
-from app.services import audit, credits
+from app.services import credits
 from app.web.access import admin_required
 from app.web.admin.views import bp
 
@@ -46,31 +46,12 @@ def credit_history(provider_id: int):
 @admin_required
 def grant_credits(provider_id: int):
     provider = db.session.get(Provider, provider_id) or abort(404)
-    errors = {}
-    raw = (request.form.get("amount") or "").strip()
-    amount = int(raw) if raw.isdigit() else 0
-    if not 1 <= amount <= 1000:
-        errors["amount"] = "Amount: enter a whole number of credits from 1 to 1,000."
-    note = (request.form.get("note") or "").strip()
-    if not note:
-        errors["note"] = "Note: say why these credits are granted (shown to the provider)."
-    elif len(note) > 500:
-        errors["note"] = "Note: keep it under 500 characters."
-    key = (request.form.get("grant_key") or "").strip()
-    if not 16 <= len(key) <= 64:
-        errors["grant_key"] = "The form expired; reload the page and try again."
-    if errors:
-        return _page(errors, 422, provider.id)
-    posted = credits.grant(db.session, provider.id, amount, f"grant:{provider.id}:{key}", note=note,
-                           created_by=current_user.id)
-    if posted.created:
-        audit.log(db.session, current_user, "credits.grant", provider,
-                  f"Granted {amount} credits to {provider.name}: {note}",
-                  data={"amount": amount, "entry_id": posted.entry.id}, ip=request.remote_addr)
-        flash(f"Granted {amount} credits to {provider.name}.", "success")
-    else:
-        flash("That grant was already recorded (submitted twice); nothing added.", "info")
+    result = credits.admin_grant(db.session, current_user, provider, request.form.get("amount"),
+                                 request.form.get("note"), request.form.get("grant_key"), ip=request.remote_addr)
+    if result.errors:
+        return _page(result.errors, 422, provider.id)
     db.session.commit()
+    flash(result.message, "success" if result.created else "info")
     back = request.form.get("next") or ""
     if not (back.startswith("/admin/") and "//" not in back and "\\" not in back):
         back = url_for("admin.credits")  # only back into the admin area, never off-site
