@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.models import Assignment, Lead, LeadEvent, Metro, Offer
 from app.services import clock, escrow
@@ -219,7 +219,8 @@ def escrow_backlog(session: Session, period: Period) -> Backlog:
     customer has waited; and per day of the period, how many leads entered it."""
     now = period.end
     waiting: dict[str, dict[str, int]] = {}
-    for lead in session.scalars(select(Lead).where(escrow.in_inbox_clause())):
+    query = select(Lead).where(escrow.in_inbox_clause()).options(selectinload(Lead.requested_provider))
+    for lead in session.scalars(query):
         ages = waiting.setdefault(escrow.reason_of(lead), dict.fromkeys(AGE_BUCKETS, 0))
         ages[age_bucket((now - clock.as_utc(lead.created_at)).total_seconds())] += 1
     order = {reason: i for i, reason in enumerate(escrow.FILTER_ORDER)}

@@ -111,9 +111,12 @@ def columns(key: str, title: str, days: list[date], series: list[tuple[str, list
                                                      t=_title(f"{day.isoformat()} · {name}: {fmt(value)}")))
             if stacked:
                 base = y
-        if i % every == 0 or i == len(days) - 1:
-            body.append(Markup('<text class="chart-tick" x="{x:.1f}" y="{y}" text-anchor="middle">{d}</text>').format(
-                x=x0 + (slot - gap) / 2, y=bottom + 14, d=day.strftime("%b %d")))
+        last = len(days) - 1
+        if (i % every == 0 and last - i >= every / 2) or i == last:
+            # the last day's label ends at the plot's edge so it is never cut off
+            anchor, x = ("end", right) if i == last and slot < 40 else ("middle", x0 + (slot - gap) / 2)
+            body.append(Markup('<text class="chart-tick" x="{x:.1f}" y="{y}" text-anchor="{a}">{d}</text>').format(
+                x=x, y=bottom + 14, a=anchor, d=day.strftime("%b %d")))
     return _svg(key, title, bottom + 22, body)
 
 
