@@ -105,6 +105,7 @@ class Config:
     # Product settings
     LEAD_REVIEW_THRESHOLD = _int("LEAD_REVIEW_THRESHOLD", 50)
     LEAD_RATE_LIMIT = os.environ.get("LEAD_RATE_LIMIT", "5 per minute;30 per day")
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "60 per minute")  # per partner API key
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", default=True)
     SWEEP_INTERVAL_SECONDS = _int("SWEEP_INTERVAL_SECONDS", 10)
     OUTBOX_RETRY_AFTER_SECONDS = _int("OUTBOX_RETRY_AFTER_SECONDS", 60)

@@ -49,7 +49,7 @@ def rate_limit_key() -> str:
 
 
 def rate_limit() -> str:
-    return current_app.config.get("API_RATE_LIMIT", "60 per minute")
+    return current_app.config["API_RATE_LIMIT"]
 
 
 def api_key_required(view):
