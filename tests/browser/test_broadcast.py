@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.services import demo
+from tests.browser.helpers import fill_request
 
 pytestmark = pytest.mark.browser
 PASSWORD = "fogforge-demo-2026"
@@ -37,14 +38,7 @@ def test_two_providers_race_for_a_broadcast_live_and_the_customer_sees_the_winne
 
         # The customer asks "anyone in Houston".
         page.goto(base + "/m/houston/request/broadcast")
-        page.get_by_label("Service needed").select_option(label="Grease trap pumping")
-        page.get_by_label("What do you need done?").fill("Trap backing up into the kitchen, need it pumped today.")
-        page.get_by_label("How soon?").select_option("emergency")
-        page.get_by_label("Your name").fill("Maria Garcia")
-        page.get_by_label("City").fill("Houston")
-        page.get_by_label("Email").fill("maria.garcia@gmail.com")
-        page.get_by_label("Phone").fill("713 555 0142")
-        page.get_by_role("button", name="Send request").click()
+        fill_request(page, "Trap backing up into the kitchen, need it pumped today.")
         expect(page).to_have_url(re.compile(r"/t/[A-Za-z0-9_-]{43,}$"))
         expect(page.locator(".status-headline")).to_have_text("Finding a provider", timeout=15000)
         expect(page.locator(".timeline")).to_contain_text("Offered to 2 providers near you.")

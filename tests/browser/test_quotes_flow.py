@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.services import demo
+from tests.browser.helpers import fill_request
 
 pytestmark = pytest.mark.browser
 
@@ -43,14 +44,7 @@ def test_customer_gets_two_quotes_chooses_one_and_reviews(live_server, db, page,
 
     page.goto(live_server.url + "/m/houston")
     page.get_by_role("link", name=re.compile("Get up to 3 quotes")).click()
-    page.get_by_label("Service needed").select_option(label="Grease trap pumping")
-    page.get_by_label("What do you need done?").fill("1,500 gallon trap behind the kitchen, due for pumping.")
-    page.get_by_label("How soon?").select_option("emergency")
-    page.get_by_label("Your name").fill("Maria Garcia")
-    page.get_by_label("City").fill("Houston")
-    page.get_by_label("Email").fill("maria.garcia@gmail.com")
-    page.get_by_label("Phone").fill("713 555 0142")
-    page.get_by_role("button", name="Send request").click()
+    fill_request(page, "1,500 gallon trap behind the kitchen, due for pumping.")
     expect(page).to_have_url(re.compile(r"/t/[A-Za-z0-9_-]{43,}$"))
     tracking_url = page.url
     expect(page.locator(".timeline")).to_contain_text("to quote", timeout=10_000)  # routed by the worker
