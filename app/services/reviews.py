@@ -54,12 +54,20 @@ def leave(session: Session, lead: Lead, rating: str | int | None, text: str | No
     return Result(True, "Thanks for your review!")
 
 
+FAST_RESPONSE = timedelta(minutes=5)
+
+
 @dataclass(frozen=True)
 class Reputation:
     average: float | None
     count: int
     recent: list
     median_response: timedelta | None
+
+    @property
+    def responds_fast(self) -> bool:
+        """The "Responds within 5 min" badge: median time to unlock/accept of 5 minutes or less."""
+        return self.median_response is not None and self.median_response <= FAST_RESPONSE
 
     @property
     def median_label(self) -> str | None:
