@@ -11,7 +11,7 @@ import logging
 from rq import SimpleWorker
 
 from app import create_app
-from app.queue import get_queue, redis_connection
+from app.platform.queue import get_queue, redis_connection
 
 
 def main() -> None:

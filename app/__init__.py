@@ -7,8 +7,15 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app import accounts, broadcast, direct, leads, models, partners, quotes, reporting  # noqa: F401
+from app.cli import register_cli
 from app.config import INSTANCE_DIR, Config, production_problems
 from app.extensions import csrf, db, htmx, limiter, login_manager, mail, migrate
+from app.platform.queue import configure_redis
+from app.web import register_web
+
+# Importing the capability packages registers the tables (models), each mode's router and
+# tracking wording, and each capability's sweep step.
 
 
 def create_app(config: type | dict | None = None) -> Flask:
@@ -35,12 +42,7 @@ def create_app(config: type | dict | None = None) -> Flask:
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from app.queue import configure_redis
-
     configure_redis(app)
-
-    from app import models  # noqa: F401 - registers the tables
-
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     login_manager.init_app(app)
@@ -49,11 +51,6 @@ def create_app(config: type | dict | None = None) -> Flask:
     htmx.init_app(app)
     limiter.init_app(app)
 
-    from app.web import register_web
-
     register_web(app)
-
-    from app.cli import register_cli
-
     register_cli(app)
     return app

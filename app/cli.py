@@ -8,6 +8,9 @@ import time
 import click
 from flask import Flask, current_app
 
+from app import demo, jobs
+from app.accounts import users as accounts
+from app.core import clock
 from app.extensions import db
 
 
@@ -15,8 +18,6 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo():
         """Load demo metros, categories, providers and logins (idempotent)."""
-        from app.services import demo
-
         if current_app.config["ENV_NAME"] == "production":
             raise click.ClickException("seed-demo creates known passwords: refused when FOGFORGE_ENV=production.")
         logins = demo.seed(db.session)
@@ -30,8 +31,6 @@ def register_cli(app: Flask) -> None:
     @click.option("--password", help="Prompted for when omitted.")
     def create_admin(email: str, password: str | None):
         """Create an admin account (or make an existing account admin)."""
-        from app.services import accounts, clock
-
         password = password or getpass.getpass("Password (12+ characters): ")
         if len(password) < 12:
             raise click.ClickException("The password must have at least 12 characters.")
@@ -48,8 +47,6 @@ def register_cli(app: Flask) -> None:
     @click.option("--loop", is_flag=True, help="Run forever, every SWEEP_INTERVAL_SECONDS.")
     def sweep(loop: bool):
         """Re-enqueue whatever is overdue (emails, unrouted leads, wave deadlines)."""
-        from app import jobs
-
         while True:
             try:
                 counts = jobs.sweep()

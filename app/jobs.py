@@ -1,7 +1,7 @@
 """RQ entry points: take ids, call a service, commit. Thin.
 
-Each job runs inside the app context the worker pushed (worker.py), or builds an app if
-called from a bare RQ worker; the session is removed after every job.
+Each job runs inside the app context the worker pushed (worker.py); the session is removed
+after every job.
 """
 
 from __future__ import annotations
@@ -11,29 +11,25 @@ import logging
 
 from flask import current_app, has_app_context
 
+from app.broadcast import waves
 from app.extensions import db
+from app.leads import routing
 from app.models import OutboxEmail
-from app.services import outbox, routing
+from app.platform import outbox
+from app.platform import sweep as sweep_steps
 
 log = logging.getLogger(__name__)
-_app = None
 
 
 def _job(fn):
-    """Run a job in its own app context (so its own database session), removed afterwards."""
+    """Run a job in its own app context (so its own database session), removed afterwards.
+    Jobs run in the app that worker.py (or a test's worker) built and pushed."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        global _app
-        if has_app_context():
-            app = current_app._get_current_object()
-        else:
-            if _app is None:
-                from app import create_app
-
-                _app = create_app()
-            app = _app
-        with app.app_context():
+        if not has_app_context():
+            raise RuntimeError("FogForge jobs run inside the app: start workers with `python worker.py`.")
+        with current_app.app_context():
             try:
                 return fn(*args, **kwargs)
             finally:
@@ -77,8 +73,6 @@ def route_lead(lead_id: int) -> bool:
 def expand_wave(lead_id: int, expected_wave: int) -> str:
     """At a broadcast wave's deadline: open the next wave (or fall back). A duplicate or late
     job finds the lead past `expected_wave` and does nothing."""
-    from app.services import waves
-
     result = waves.expand(db.session, lead_id, expected_wave)
     db.session.commit()
     return result
@@ -86,9 +80,7 @@ def expand_wave(lead_id: int, expected_wave: int) -> str:
 
 @_job
 def sweep() -> dict:
-    from app.services import sweep as sweep_service
-
-    counts = sweep_service.run(db.session)
+    counts = sweep_steps.run(db.session)
     db.session.commit()
     if any(counts.values()):
         current_app.logger.info("sweep re-enqueued %s", counts)

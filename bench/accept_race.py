@@ -38,8 +38,8 @@ def percentile(values: list[float], p: float) -> float:
 
 def run_round(app, pairs: list[tuple[int, int]]) -> list[tuple[str, float]]:
     """Release every accept at once; returns (outcome, seconds) per thread."""
+    from app.broadcast import offer_actions
     from app.extensions import db
-    from app.services import waves
 
     barrier = threading.Barrier(len(pairs) + 1)
     results: list[tuple[str, float]] = []
@@ -50,10 +50,10 @@ def run_round(app, pairs: list[tuple[int, int]]) -> list[tuple[str, float]]:
             barrier.wait()
             start = time.perf_counter()
             try:
-                waves.accept(db.session, offer_id, provider_id)
+                offer_actions.accept(db.session, offer_id, provider_id)
                 db.session.commit()
                 outcome = "won"
-            except waves.Refused:
+            except offer_actions.Refused:
                 db.session.rollback()
                 outcome = "refused"
             except Exception as exc:  # noqa: BLE001 - reported, counts against correctness
@@ -93,10 +93,10 @@ def main() -> int:
     from sqlalchemy import delete, select
 
     from app import create_app
+    from app.broadcast import waves
     from app.config import normalize_database_url
     from app.extensions import db
     from app.models import Category, Lead, Metro, Notification, Offer, OutboxEmail, Provider
-    from app.services import waves
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": normalize_database_url(url), "MAIL_SERVER": None})
     tag = uuid.uuid4().hex[:8]

@@ -87,9 +87,9 @@ def seed(provider_email: str) -> str:
     from flask_migrate import upgrade
 
     from app import create_app
+    from app.core import clock
     from app.extensions import db
     from app.models import Category, Metro, Provider
-    from app.services import clock
 
     app = create_app()
     with app.app_context():

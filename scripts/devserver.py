@@ -25,7 +25,7 @@ def main() -> int:
     flask = [python, "-m", "flask"]
     redis_server = None
     if not env.get("REDIS_URL"):
-        from app.queue import start_embedded_redis
+        from app.platform.queue import start_embedded_redis
 
         redis_server = start_embedded_redis(str(INSTANCE_DIR / "redis.db"))
         env["REDIS_URL"] = f"unix://{redis_server.socket_file}"
@@ -37,7 +37,7 @@ def main() -> int:
         subprocess.run([*flask, "seed-demo"], env=env, cwd=ROOT, check=True)
         marker.touch()
     else:
-        from app.services.demo import ADMIN_EMAIL, DEMO_PASSWORD
+        from app.demo import ADMIN_EMAIL, DEMO_PASSWORD
 
         print(f"Demo data already loaded. Admin: {ADMIN_EMAIL} / {DEMO_PASSWORD}; "
               "provider logins: run `make seed` to print them again.")
@@ -76,7 +76,7 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 child.kill()
         if redis_server is not None:
-            from app.queue import stop_embedded_redis
+            from app.platform.queue import stop_embedded_redis
 
             stop_embedded_redis(redis_server)  # leave no stray redis-server
         print("Stopped.")

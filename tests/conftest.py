@@ -25,8 +25,8 @@ os.environ.setdefault("FOGFORGE_INSTANCE_DIR", "/tmp/fogforge-test-instance")
 
 from app import create_app  # noqa: E402
 from app.config import TestConfig, normalize_database_url  # noqa: E402
+from app.core import clock as _clock
 from app.extensions import db as _db  # noqa: E402
-from app.services import clock as _clock  # noqa: E402
 from tests.factories import Factory  # noqa: E402
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -115,7 +115,7 @@ def redis_url(tmp_path_factory):
     if url:
         yield url
         return
-    from app.queue import start_embedded_redis, stop_embedded_redis
+    from app.platform.queue import start_embedded_redis, stop_embedded_redis
 
     server = start_embedded_redis(str(tmp_path_factory.mktemp("redis") / "redis.db"))
     yield f"unix://{server.socket_file}"
@@ -203,7 +203,7 @@ def db(app):
     finally:
         _db.session.remove()
         _empty_tables(app)
-        from app.queue import redis_connection
+        from app.platform.queue import redis_connection
 
         redis_connection(app).flushdb()
         _clock.reset()
@@ -234,7 +234,7 @@ class RQRunner:
 
     @property
     def queue(self):
-        from app.queue import get_queue
+        from app.platform.queue import get_queue
 
         return get_queue(self.app)
 
@@ -245,7 +245,7 @@ class RQRunner:
         """Commit the test's session, then run every queued job in this process; returns count."""
         from rq import SimpleWorker
 
-        from app.queue import redis_connection
+        from app.platform.queue import redis_connection
 
         _db.session.commit()
         if with_scheduled:
@@ -322,7 +322,7 @@ class LiveServer:
         from rq import SimpleWorker
         from rq.timeouts import TimerDeathPenalty
 
-        from app.queue import get_queue, redis_connection
+        from app.platform.queue import get_queue, redis_connection
 
         class ThreadWorker(SimpleWorker):
             death_penalty_class = TimerDeathPenalty  # SIGALRM belongs to the main thread

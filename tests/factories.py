@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import itertools
 
+from app.accounts import users as accounts
+from app.core import clock
 from app.models import Category, Lead, Metro, Provider
-from app.services import accounts, clock
 
 _seq = itertools.count(1)
 

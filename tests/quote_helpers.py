@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.services import credits
+from app.quotes import credits
 
 
 def houston_market(factory):

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, TypeDecorator
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.services import clock
+from app.core import clock
 
 
 class UTCDateTime(TypeDecorator):

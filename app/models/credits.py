@@ -13,9 +13,9 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core import clock
 from app.extensions import db
 from app.models.base import UTCDateTime, check_in
-from app.services import clock
 
 CREDIT_KINDS = ("grant", "spend", "refund")
 

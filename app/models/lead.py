@@ -8,11 +8,11 @@ from datetime import datetime
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core import clock
 from app.extensions import db
 from app.models.base import TimestampMixin, UTCDateTime, check_in
 from app.models.metro import Category, Metro
 from app.models.provider import Provider
-from app.services import clock
 
 LEAD_MODES = ("direct", "broadcast", "quotes")
 LEAD_SOURCES = ("web", "admin", "api")

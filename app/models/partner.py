@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core import clock
 from app.extensions import db
 from app.models.base import UTCDateTime
-from app.services import clock
 
 
 class Partner(db.Model):

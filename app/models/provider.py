@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core import clock
 from app.extensions import db
 from app.models.base import TimestampMixin, UTCDateTime, check_in
 from app.models.metro import Category, Metro
-from app.services import clock
 
 PROVIDER_STATUSES = ("unclaimed", "claimed", "verified", "suspended")
 TIERS = ("pro", "growth", "starter", "free")  # highest first

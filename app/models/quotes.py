@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core import clock
 from app.extensions import db
 from app.models.base import UTCDateTime, check_in
-from app.services import clock
 
 DISPUTE_REASONS = ("wrong_contact", "spam", "duplicate")
 DISPUTE_STATUSES = ("open", "refunded", "rejected")

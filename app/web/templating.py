@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Flask, current_app, has_request_context
 from flask_login import current_user
 
-from app.services import clock
-from app.services.intake import BUDGET_LABELS, MODE_LABELS, URGENCY_LABELS
-from app.services.masking import mask_text
-from app.services.validation import format_phone
+from app.core import clock
+from app.leads.intake import BUDGET_LABELS, MODE_LABELS, URGENCY_LABELS
+from app.leads.masking import mask_text
+from app.leads.validation import format_phone
 
 
 def default_timezone() -> str:

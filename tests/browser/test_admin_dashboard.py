@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
+from app import demo
+from app.core import clock
 from app.models import Assignment
-from app.services import clock, demo
 
 pytestmark = pytest.mark.browser
 

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from app.services import demo
+from app import demo
 
 pytestmark = pytest.mark.browser
 

@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
-from app.services import demo
+from app import demo
 
 pytestmark = pytest.mark.browser
 

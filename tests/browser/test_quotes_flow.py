@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from app.services import demo
+from app import demo
 from tests.browser.helpers import fill_request
 
 pytestmark = pytest.mark.browser

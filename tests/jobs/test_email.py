@@ -6,8 +6,9 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from app import jobs
+from app.leads import intake
 from app.models import OutboxEmail
-from app.services import intake, outbox, sweep
+from app.platform import outbox, sweep
 
 
 def first_outbox_id(db) -> int:

@@ -4,8 +4,9 @@ another provider", and "review received"."""
 
 from sqlalchemy import select
 
+from app.leads import routing
 from app.models import Assignment, Lead, Provider
-from app.services import quotes, reviews, routing
+from app.quotes import customer, pipeline, reviews, unlock
 from tests.quote_helpers import fund, houston_market
 
 
@@ -33,8 +34,8 @@ def test_the_quote_flow_emails_everyone_over_smtp(db, factory, rq, smtp):
     lead = db.session.get(Lead, lead_id)
     for provider, price, amount in ((db.session.get(Provider, pro.id), 0, "480"),
                                     (db.session.get(Provider, growth.id), 2, "399.99")):
-        assert quotes.unlock(db.session, lead_id, provider, price).ok
-        assert quotes.transition(db.session, lead_id, provider, "quoted", amount=amount).ok
+        assert unlock.unlock(db.session, lead_id, provider, price).ok
+        assert pipeline.transition(db.session, lead_id, provider, "quoted", amount=amount).ok
     rq.run()
     received = [m for m in smtp.to("maria.garcia@gmail.com") if "New quote" in m["Subject"]]
     assert sorted(m["Subject"] for m in received) == [
@@ -44,8 +45,8 @@ def test_the_quote_flow_emails_everyone_over_smtp(db, factory, rq, smtp):
 
     chosen = db.session.scalar(select(Assignment).where(Assignment.provider_id == growth.id))
     lead = db.session.get(Lead, lead_id)
-    assert quotes.choose(db.session, lead, chosen.id).ok
-    assert quotes.mark_done(db.session, lead).ok
+    assert customer.choose(db.session, lead, chosen.id).ok
+    assert customer.mark_done(db.session, lead).ok
     assert reviews.leave(db.session, lead, 5, "Great work").ok
     rq.run()
     subjects = {m["Subject"] for m in smtp.to("growth@example.com")}

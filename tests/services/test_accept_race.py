@@ -7,8 +7,8 @@ import threading
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from app.broadcast import offer_actions, waves
 from app.models import Assignment, Lead, Offer, OutboxEmail
-from app.services import waves
 
 PROVIDERS = 32
 TRIALS = int(os.environ.get("ACCEPT_RACE_TRIALS", "50"))
@@ -25,10 +25,10 @@ def race(app, db, offers: list[tuple[int, int]]) -> list[str]:
             session = db.session
             try:
                 barrier.wait(timeout=30)
-                waves.accept(session, offer_id, provider_id)
+                offer_actions.accept(session, offer_id, provider_id)
                 session.commit()
                 outcome = "won"
-            except waves.Refused as exc:
+            except offer_actions.Refused as exc:
                 session.rollback()
                 outcome = f"refused: {exc}"
             except (IntegrityError, OperationalError) as exc:  # must not happen: counted as failures

@@ -4,9 +4,9 @@ import threading
 
 from sqlalchemy import func, select
 
+from app.accounts import claims, plans, verification
 from app.extensions import db as _db
 from app.models import AuditLog, Provider, User, VerificationRequest
-from app.services import claims, plans, verification
 
 TRIALS = 8
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from app.models import CreditEntry, CreditWallet
-from app.services import credits, disputes, quotes
+from app.quotes import credits, disputes, preview, unlock
 from tests.quote_helpers import fund, houston_market, quoting_lead
 
 
@@ -57,9 +57,9 @@ def _unlocked_and_disputed(db, factory):
     provider = factory.provider(metro=metro, categories=[cat], tier="growth")
     fund(db.session, provider, 3)
     lead = quoting_lead(factory, metro, cat, urgency="emergency")  # costs 2
-    assert quotes.unlock(db.session, lead.id, provider, 2).ok
+    assert unlock.unlock(db.session, lead.id, provider, 2).ok
     assert disputes.report(db.session, lead.id, provider, "spam", "Fake number").ok
-    dispute_id = disputes.dispute_of(db.session, quotes.assignment_of(db.session, lead.id, provider.id).id).id
+    dispute_id = disputes.dispute_of(db.session, preview.assignment_of(db.session, lead.id, provider.id).id).id
     admin = factory.admin()
     provider_id, admin_id = provider.id, admin.id
     db.session.commit()

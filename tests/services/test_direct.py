@@ -2,8 +2,9 @@
 
 from sqlalchemy import select
 
+from app.direct import escrow_inbox, release
+from app.leads import routing
 from app.models import Assignment, Lead, Notification, OutboxEmail
-from app.services import escrow, routing
 
 
 def direct_lead(factory, provider, **kw):
@@ -53,7 +54,7 @@ def test_ineligible_provider_puts_the_lead_in_escrow_with_the_reason(db, factory
         assert (lead.delivery_status, lead.escrow_reason) == ("pending", reason), reason
         assert lead.assigned_provider_id is None
         assert "won't send your request to anyone else" in lead.events[-1].public_text
-        assert [r.id for r in escrow.inbox(db.session, reason=reason).rows] == [lead.id]
+        assert [r.id for r in escrow_inbox.inbox(db.session, reason=reason).rows] == [lead.id]
     assert db.session.scalars(select(Assignment)).all() == []
     assert db.session.scalars(select(Notification)).all() == []
 
@@ -74,10 +75,10 @@ def test_automatic_release_on_eligibility_delivers_oldest_first_up_to_the_cap(db
         routing.route(db.session, lead.id)
         ids.append(lead.id)
         clock.advance(__import__("datetime").timedelta(minutes=1))
-    assert escrow.release_for_provider(db.session, provider) == []  # still unverified
+    assert release.release_for_provider(db.session, provider) == []  # still unverified
     provider.status = "verified"
     db.session.flush()
-    assert escrow.release_for_provider(db.session, provider) == ids[:2]
+    assert release.release_for_provider(db.session, provider) == ids[:2]
     notes = db.session.scalars(select(Notification).order_by(Notification.id)).all()
     assert [n.lead_id for n in notes] == ids[:2]
     third = db.session.get(Lead, ids[2])
@@ -89,25 +90,25 @@ def test_inbox_reason_follows_the_provider(db, factory):
     provider = factory.provider(status="unclaimed", tier="free")
     lead = direct_lead(factory, provider)
     routing.route(db.session, lead.id)
-    assert escrow.reason_of(lead) == "unclaimed"
+    assert escrow_inbox.reason_of(lead) == "unclaimed"
     provider.status = "claimed"  # claimed since: the inbox says what holds it now
     db.session.flush()
-    assert escrow.reason_of(lead) == "unverified"
-    assert escrow.release_for_provider(db.session, provider) == []
+    assert escrow_inbox.reason_of(lead) == "unverified"
+    assert release.release_for_provider(db.session, provider) == []
     db.session.refresh(lead)
     assert lead.escrow_reason == "unverified"
     provider.status, provider.paused = "verified", True
     provider.tier = "growth"
     db.session.flush()
-    assert escrow.reason_of(lead) == "paused"
+    assert escrow_inbox.reason_of(lead) == "paused"
     provider.paused = False
     db.session.flush()
-    assert escrow.reason_of(lead) == "eligible_now"
-    assert [r.id for r in escrow.inbox(db.session, reason="eligible_now").rows] == [lead.id]
+    assert escrow_inbox.reason_of(lead) == "eligible_now"
+    assert [r.id for r in escrow_inbox.inbox(db.session, reason="eligible_now").rows] == [lead.id]
 
 
 def test_admin_approving_verification_releases_the_escrowed_lead(db, factory, rq, smtp):
-    from app.services import verification
+    from app.accounts import verification
 
     owner = factory.user(email="owner@paid.example")
     provider = factory.provider(status="claimed", tier="starter", owner=owner)

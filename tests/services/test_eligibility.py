@@ -5,9 +5,10 @@ from datetime import timedelta
 
 import pytest
 
+from app.core import clock
+from app.leads import eligibility
 from app.models import Assignment, Provider
 from app.models.provider import PROVIDER_STATUSES, TIERS
-from app.services import clock, eligibility
 
 
 def expected(status, tier, trial, paused, capped):

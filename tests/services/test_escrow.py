@@ -6,9 +6,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app.direct import consent, escrow_actions, escrow_inbox, release
 from app.extensions import db as _db
+from app.leads import routing
 from app.models import Assignment, AuditLog, Lead, Notification, OutboxEmail
-from app.services import consent, escrow, routing, sweep
+from app.platform import sweep
 
 
 @pytest.fixture
@@ -32,7 +34,7 @@ def audit_actions(db):
 def test_outreach_emails_a_masked_preview_with_claim_link_once_a_day(db, factory, admin, clock):
     provider = factory.provider(status="unclaimed", tier="free", email="owner@aaa.example")
     lead = escrowed(db, factory, provider, description="Overflow! call 713-555-1234")
-    result = escrow.send_outreach(db.session, lead, admin)
+    result = escrow_actions.send_outreach(db.session, lead, admin)
     assert result.ok, result.message
     [email] = db.session.scalars(select(OutboxEmail).where(OutboxEmail.kind == "escrow_outreach")).all()
     assert email.to_email == "owner@aaa.example"
@@ -40,70 +42,70 @@ def test_outreach_emails_a_masked_preview_with_claim_link_once_a_day(db, factory
     assert f"/p/{provider.slug}/claim" in ctx and "Maria G." in ctx and "(***) ***-1234" in ctx
     assert "maria.garcia@gmail.com" not in ctx and "+17135551234" not in ctx and "713-555-1234" not in ctx
     assert lead.events[-1].kind == "outreach_sent" and audit_actions(db) == ["escrow.outreach"]
-    again = escrow.send_outreach(db.session, lead, admin)
+    again = escrow_actions.send_outreach(db.session, lead, admin)
     assert not again.ok and "24 hours" in again.message
     clock.advance(timedelta(hours=25))
-    assert escrow.send_outreach(db.session, lead, admin).ok
+    assert escrow_actions.send_outreach(db.session, lead, admin).ok
 
 
 def test_outreach_refused_without_email_or_when_suspended(db, factory, admin):
     lead = escrowed(db, factory, factory.provider(status="unclaimed", tier="free", email=None))
-    assert "no email" in escrow.send_outreach(db.session, lead, admin).message
+    assert "no email" in escrow_actions.send_outreach(db.session, lead, admin).message
     lead = escrowed(db, factory, factory.provider(status="suspended"))
-    assert "suspended" in escrow.send_outreach(db.session, lead, admin).message
+    assert "suspended" in escrow_actions.send_outreach(db.session, lead, admin).message
     assert audit_actions(db) == []
 
 
 def test_release_refused_with_reason_then_delivered_when_eligible(db, factory, admin):
     provider = factory.provider(status="verified", tier="free")
     lead = escrowed(db, factory, provider)
-    refused = escrow.release(db.session, lead, admin)
+    refused = escrow_actions.release(db.session, lead, admin)
     assert not refused.ok and "free plan" in refused.message
     assert lead.delivery_status == "pending" and audit_actions(db) == []
     provider.tier = "starter"
     db.session.flush()
-    assert escrow.release(db.session, lead, admin).ok
+    assert escrow_actions.release(db.session, lead, admin).ok
     assert lead.delivery_status == "delivered" and lead.assigned_provider_id == provider.id
     assert audit_actions(db) == ["escrow.release"]
     assert lead.events[-1].actor == f"admin:{admin.id}"
-    assert not escrow.release(db.session, lead, admin).ok  # already delivered
+    assert not escrow_actions.release(db.session, lead, admin).ok  # already delivered
 
 
 def test_teaser_once_per_iso_week_and_only_for_verified_free(db, factory, admin, clock):
     clock.freeze(clock.now().replace(year=2026, month=11, day=17, hour=9))  # a Tuesday
     provider = factory.provider(status="verified", tier="free")
     first, second = escrowed(db, factory, provider), escrowed(db, factory, provider)
-    assert escrow.use_teaser(db.session, first, admin).ok
+    assert escrow_actions.use_teaser(db.session, first, admin).ok
     assignment = db.session.scalar(select(Assignment).where(Assignment.lead_id == first.id))
     assert assignment.teaser is True
-    refused = escrow.use_teaser(db.session, second, admin)
+    refused = escrow_actions.use_teaser(db.session, second, admin)
     assert not refused.ok and "already used this week's teaser" in refused.message
     clock.advance(timedelta(days=6))  # the next ISO week
-    assert escrow.use_teaser(db.session, second, admin).ok
+    assert escrow_actions.use_teaser(db.session, second, admin).ok
     paid = escrowed(db, factory, factory.provider(status="claimed", tier="free"))
-    assert "verified free-plan" in escrow.use_teaser(db.session, paid, admin).message
+    assert "verified free-plan" in escrow_actions.use_teaser(db.session, paid, admin).message
     assert audit_actions(db) == ["escrow.teaser", "escrow.teaser"]
 
 
 def test_convert_only_after_consent(db, factory, admin):
     lead = escrowed(db, factory, factory.provider(status="unclaimed", tier="free"))
-    refused = escrow.convert_to_broadcast(db.session, lead, admin)
+    refused = escrow_actions.convert_to_broadcast(db.session, lead, admin)
     assert not refused.ok and "not agreed" in refused.message and lead.mode == "direct"
     lead.consent = "yes"
     db.session.flush()
-    assert escrow.convert_to_broadcast(db.session, lead, admin).ok
+    assert escrow_actions.convert_to_broadcast(db.session, lead, admin).ok
     assert (lead.mode, lead.delivery_status, lead.requested_provider_id is not None) == ("broadcast", "new", True)
     assert audit_actions(db) == ["escrow.convert"]
-    assert [r.id for r in escrow.inbox(db.session, reason="consented").rows] == [lead.id]
+    assert [r.id for r in escrow_inbox.inbox(db.session, reason="consented").rows] == [lead.id]
 
 
 @pytest.mark.parametrize("as_status, public", [("spam", "closed by our team"), ("cancelled", "cancelled")])
 def test_close(db, factory, admin, as_status, public):
     lead = escrowed(db, factory, factory.provider(status="unclaimed", tier="free"))
-    assert escrow.close(db.session, lead, admin, as_status).ok
+    assert escrow_actions.close(db.session, lead, admin, as_status).ok
     assert lead.status == as_status and public in lead.events[-1].public_text
-    assert escrow.inbox(db.session).rows == []
-    assert not escrow.close(db.session, lead, admin, as_status).ok
+    assert escrow_inbox.inbox(db.session).rows == []
+    assert not escrow_actions.close(db.session, lead, admin, as_status).ok
     assert audit_actions(db) == [f"escrow.close_{as_status}"]
 
 
@@ -114,14 +116,14 @@ def test_inbox_counts_filters_oldest_first_and_metro(db, factory, clock):
     b = escrowed(db, factory, factory.provider(metro=houston, tier="free"))
     c = escrowed(db, factory, factory.provider(metro=dallas, status="unclaimed", tier="free"))
     held = factory.lead(metro=houston, status="pending")
-    box = escrow.inbox(db.session)
+    box = escrow_inbox.inbox(db.session)
     assert [r.id for r in box.rows] == [a.id, b.id, c.id, held.id]  # oldest first, then by id
     # b's provider is verified-free with this week's teaser unused: also a teaser request (issue 8)
     assert box.counts == {"unclaimed": 2, "free_plan": 1, "low_quality": 1, "direct": 3, "teaser": 1}
     assert box.total == 4
-    assert [r.id for r in escrow.inbox(db.session, reason="direct").rows] == [a.id, b.id, c.id]
-    assert [r.id for r in escrow.inbox(db.session, reason="unclaimed").rows] == [a.id, c.id]
-    box = escrow.inbox(db.session, metro_id=houston.id)
+    assert [r.id for r in escrow_inbox.inbox(db.session, reason="direct").rows] == [a.id, b.id, c.id]
+    assert [r.id for r in escrow_inbox.inbox(db.session, reason="unclaimed").rows] == [a.id, c.id]
+    box = escrow_inbox.inbox(db.session, metro_id=houston.id)
     assert {r.id for r in box.rows} == {a.id, b.id, held.id} and box.counts["unclaimed"] == 1
 
 
@@ -162,7 +164,7 @@ def test_consent_no_keeps_waiting_and_respects_metro_wait(db, factory, clock):
     assert consent.answer(db.session, lead, False)
     assert (lead.consent, lead.mode, lead.delivery_status) == ("no", "direct", "pending")
     assert not consent.answer(db.session, lead, True)  # answered once
-    assert not escrow.convert_to_broadcast(db.session, lead, None).ok
+    assert not escrow_actions.convert_to_broadcast(db.session, lead, None).ok
 
 
 def run_threads(target, n):
@@ -216,8 +218,8 @@ def test_race_simultaneous_releases_deliver_once(app, db, factory, trial):
         with lock:
             turn = next(turns)
         if turn % 2:
-            return escrow.release_for_provider(session, session.get(Provider, provider_id)) == [lead_id]
-        return escrow.release(session, session.get(Lead, lead_id), session.get(User, admin_id)).ok
+            return release.release_for_provider(session, session.get(Provider, provider_id)) == [lead_id]
+        return escrow_actions.release(session, session.get(Lead, lead_id), session.get(User, admin_id)).ok
 
     results, errors = run_threads(in_own_session(app, act), 8)
     assert not errors and results.count(True) == 1, (results, errors)
@@ -239,7 +241,7 @@ def test_race_two_teasers_same_week_only_one_wins(app, db, factory, trial):
         from app.models import User
         with lock:
             lead_id = ids[next(counter) % len(ids)]
-        return escrow.use_teaser(session, session.get(Lead, lead_id), session.get(User, admin_id)).ok
+        return escrow_actions.use_teaser(session, session.get(Lead, lead_id), session.get(User, admin_id)).ok
 
     results, errors = run_threads(in_own_session(app, act), 4)
     assert not errors and results.count(True) == 1, (results, errors)

@@ -3,8 +3,8 @@ admin can unlock now with the requested provider's weekly teaser."""
 
 from datetime import UTC, datetime, timedelta
 
+from app.direct import escrow_inbox
 from app.models import Assignment
-from app.services import escrow
 from tests.conftest import login
 from tests.services.test_escrow import escrowed
 
@@ -21,14 +21,14 @@ def test_teaser_requests_are_free_verified_providers_with_this_weeks_teaser_unus
     db.session.flush()
     not_wanted = [escrowed(db, factory, used), escrowed(db, factory, paused), escrowed(db, factory, unclaimed)]
 
-    box = escrow.inbox(db.session, reason="teaser")
+    box = escrow_inbox.inbox(db.session, reason="teaser")
 
     assert [lead.id for lead in box.rows] == [lead.id for lead in wanted]
     assert box.counts["teaser"] == 2 and box.counts["free_plan"] == 4 and box.total == 5
     assert not {lead.id for lead in not_wanted} & {lead.id for lead in box.rows}
     # next ISO week the used teaser is available again
     clock.advance(timedelta(days=5))
-    assert escrow.inbox(db.session).counts["teaser"] == 3
+    assert escrow_inbox.inbox(db.session).counts["teaser"] == 3
 
 
 def test_teaser_filter_link_on_the_inbox_page(client, db, factory):

@@ -2,8 +2,8 @@
 
 import pytest
 
-from app.services import masking
-from app.services.masking import mask_email, mask_name, mask_phone, mask_text
+from app.leads import masking
+from app.leads.masking import mask_email, mask_name, mask_phone, mask_text
 
 
 @pytest.mark.parametrize("raw, shown", [

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from app.models import Assignment, LeadEvent, Offer
-from app.services import metrics
+from app.reporting import metrics
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 

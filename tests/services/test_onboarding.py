@@ -2,8 +2,9 @@
 
 from datetime import timedelta
 
+from app.accounts import onboarding
+from app.core import clock
 from app.models import Provider, User, VerificationRequest
-from app.services import clock, onboarding
 
 
 def user(confirmed=True):

@@ -3,7 +3,7 @@ pro unlocks free."""
 
 import pytest
 
-from app.services.pricing import price
+from app.quotes.pricing import price
 
 
 @pytest.mark.parametrize(("urgency", "budget", "quality", "tier", "expected"), [

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.services.quality import QualitySignals, needs_review, score
+from app.leads.quality import QualitySignals, needs_review, score
 
 
 def test_clean_website_lead_scores_75_with_no_notes():

@@ -5,8 +5,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from app.leads import routing
 from app.models import Assignment, Lead, Notification, OutboxEmail, QuoteView, Review
-from app.services import credits, quotes, reviews, routing
+from app.quotes import credits, customer, matching, pipeline, preview, reviews, unlock
 from tests.quote_helpers import fund, houston_market, quoting_lead
 
 
@@ -34,7 +35,7 @@ def test_router_matches_orders_by_tier_then_rotation_and_notifies_top_ten(db, fa
     factory.provider(metro=metro, categories=[cat], tier="pro", weekly_cap=0, name="Capped")
     lead = factory.lead(metro=metro, category=cat, mode="quotes")
 
-    order = [p.name for p in quotes.candidates(db.session, lead)]
+    order = [p.name for p in matching.candidates(db.session, lead)]
     assert order == ["Pro old", "Pro recent", "Growth via extra metro", "Trial", "Starter"]
 
     assert routing.route(db.session, lead.id)
@@ -78,13 +79,13 @@ def test_preview_is_masked_and_the_first_view_per_provider_counts(db, factory):
     metro, cat = houston_market(factory)
     a, b = (factory.provider(metro=metro, categories=[cat], tier="growth") for _ in range(2))
     lead = quoting_lead(factory, metro, cat)
-    card = quotes.card(db.session, lead, a)
+    card = preview.card(db.session, lead, a)
     assert card.data["masked"] and card.data["customer_email"] == "m***@gmail.com"
     assert card.data["street"] is None and card.competition == "0/3 unlocked"
-    assert quotes.record_view(db.session, lead, a) is True
-    assert quotes.record_view(db.session, lead, a) is False
-    quotes.record_view(db.session, lead, b)
-    assert quotes.view_count(db.session, lead.id) == 2 == db.session.scalar(select(func.count(QuoteView.id)))
+    assert preview.record_view(db.session, lead, a) is True
+    assert preview.record_view(db.session, lead, a) is False
+    preview.record_view(db.session, lead, b)
+    assert preview.view_count(db.session, lead.id) == 2 == db.session.scalar(select(func.count(QuoteView.id)))
 
 
 def test_unlock_charges_the_shown_price_once_and_reveals_the_contact(db, factory):
@@ -92,16 +93,16 @@ def test_unlock_charges_the_shown_price_once_and_reveals_the_contact(db, factory
     provider = factory.provider(metro=metro, categories=[cat], tier="growth")
     fund(db.session, provider, 5)
     lead = quoting_lead(factory, metro, cat, urgency="emergency")
-    assert quotes.card(db.session, lead, provider).cost == 2
-    result = quotes.unlock(db.session, lead.id, provider, 2)
+    assert preview.card(db.session, lead, provider).cost == 2
+    result = unlock.unlock(db.session, lead.id, provider, 2)
     assert result.ok and result.assignment.status == "purchased" and result.assignment.credits_spent == 2
-    again = quotes.unlock(db.session, lead.id, provider, 2)
+    again = unlock.unlock(db.session, lead.id, provider, 2)
     assert again.ok and again.message == "You already unlocked this lead."
     assert credits.balance(db.session, provider.id) == 3 == credits.ledger_sum(db.session, provider.id)
     assert credits.by_key(db.session, f"unlock:{lead.id}:{provider.id}").amount == -2
     db.session.refresh(lead)
     assert lead.unlock_count == 1
-    card = quotes.card(db.session, lead, provider)
+    card = preview.card(db.session, lead, provider)
     assert not card.data["masked"] and card.data["customer_email"] == "maria.garcia@gmail.com"
 
 
@@ -110,20 +111,20 @@ def test_unlock_refuses_a_changed_price_and_charges_nothing(db, factory):
     provider = factory.provider(metro=metro, categories=[cat], tier="growth")
     fund(db.session, provider, 5)
     lead = quoting_lead(factory, metro, cat)
-    result = quotes.unlock(db.session, lead.id, provider, 3)  # shown 3, now 1
+    result = unlock.unlock(db.session, lead.id, provider, 3)  # shown 3, now 1
     assert not result.ok and "price changed to 1 credit" in result.message
     assert credits.balance(db.session, provider.id) == 5
-    assert quotes.assignment_of(db.session, lead.id, provider.id) is None
+    assert preview.assignment_of(db.session, lead.id, provider.id) is None
 
 
 def test_short_of_credits_charges_nothing_and_claims_no_slot(db, factory):
     metro, cat = houston_market(factory)
     provider = factory.provider(metro=metro, categories=[cat], tier="growth")
     lead = quoting_lead(factory, metro, cat)
-    result = quotes.unlock(db.session, lead.id, provider, 1)
+    result = unlock.unlock(db.session, lead.id, provider, 1)
     assert not result.ok and "Not enough credits" in result.message and "Top up" in result.message
     db.session.refresh(lead)
-    assert lead.unlock_count == 0 and quotes.assignment_of(db.session, lead.id, provider.id) is None
+    assert lead.unlock_count == 0 and preview.assignment_of(db.session, lead.id, provider.id) is None
     assert db.session.scalar(select(func.count(Assignment.id))) == 0
 
 
@@ -134,12 +135,12 @@ def test_pro_unlocks_free_and_the_cap_shows_fully_unlocked_to_the_rest(db, facto
     fund(db.session, late, 5)
     lead = quoting_lead(factory, metro, cat)
     for p in pros:
-        assert quotes.unlock(db.session, lead.id, p, 0).ok
+        assert unlock.unlock(db.session, lead.id, p, 0).ok
     assert credits.balance(db.session, pros[0].id) == 0
     db.session.refresh(lead)
-    card = quotes.card(db.session, lead, late)
+    card = preview.card(db.session, lead, late)
     assert card.full and card.competition == "3/3 unlocked" and "Fully unlocked" in card.blocked
-    result = quotes.unlock(db.session, lead.id, late, 1)
+    result = unlock.unlock(db.session, lead.id, late, 1)
     assert not result.ok and "Fully unlocked" in result.message
     assert credits.balance(db.session, late.id) == 5
 
@@ -149,8 +150,8 @@ def test_unlock_needs_an_eligible_matching_provider(db, factory):
     free = factory.provider(metro=metro, categories=[cat], tier="free")
     elsewhere = factory.provider(categories=[cat], tier="pro")
     lead = quoting_lead(factory, metro, cat)
-    assert "free plan" in quotes.unlock(db.session, lead.id, free, 1).message
-    assert "outside your services" in quotes.unlock(db.session, lead.id, elsewhere, 0).message
+    assert "free plan" in unlock.unlock(db.session, lead.id, free, 1).message
+    assert "outside your services" in unlock.unlock(db.session, lead.id, elsewhere, 0).message
 
 
 def _unlocked(db, factory, n=2):
@@ -158,21 +159,21 @@ def _unlocked(db, factory, n=2):
     providers = [factory.provider(metro=metro, categories=[cat], tier="pro", name=f"Pro {i}") for i in range(n)]
     lead = quoting_lead(factory, metro, cat)
     for p in providers:
-        quotes.unlock(db.session, lead.id, p, 0)
+        unlock.unlock(db.session, lead.id, p, 0)
     return lead, providers
 
 
 def test_transitions_follow_the_order_and_refuse_invalid_moves_with_a_message(db, factory):
     lead, (p, _) = _unlocked(db, factory)
-    bad = quotes.transition(db.session, lead.id, p, "quoted", amount="abc")
+    bad = pipeline.transition(db.session, lead.id, p, "quoted", amount="abc")
     assert not bad.ok and "number" in bad.errors["quote_amount"]
-    assert quotes.transition(db.session, lead.id, p, "contacted", notes="Called, visiting Tue").ok
-    assert quotes.transition(db.session, lead.id, p, "quoted", amount="$1,250.50", message="Incl. disposal").ok
-    a = quotes.assignment_of(db.session, lead.id, p.id)
+    assert pipeline.transition(db.session, lead.id, p, "contacted", notes="Called, visiting Tue").ok
+    assert pipeline.transition(db.session, lead.id, p, "quoted", amount="$1,250.50", message="Incl. disposal").ok
+    a = preview.assignment_of(db.session, lead.id, p.id)
     assert a.status == "quoted" and float(a.quote_amount) == 1250.50 and a.notes == "Called, visiting Tue"
-    refused = quotes.transition(db.session, lead.id, p, "contacted")
+    refused = pipeline.transition(db.session, lead.id, p, "contacted")
     assert not refused.ok and refused.message == "This lead is already quoted; it can't be marked contacted."
-    assert not quotes.transition(db.session, lead.id, p, "won").ok
+    assert not pipeline.transition(db.session, lead.id, p, "won").ok
     email = db.session.scalar(select(OutboxEmail).where(OutboxEmail.kind == "quote_received"))
     assert email.to_email == "maria.garcia@gmail.com" and email.context["amount"] == "1,250.50"
 
@@ -180,9 +181,9 @@ def test_transitions_follow_the_order_and_refuse_invalid_moves_with_a_message(db
 def test_customer_choice_wins_one_loses_the_others_and_emails_everyone(db, factory):
     lead, (a, b) = _unlocked(db, factory, 2)
     for p, amount in ((a, "400"), (b, "450")):
-        quotes.transition(db.session, lead.id, p, "quoted", amount=amount)
-    chosen = quotes.assignment_of(db.session, lead.id, b.id)
-    result = quotes.choose(db.session, lead, chosen.id)
+        pipeline.transition(db.session, lead.id, p, "quoted", amount=amount)
+    chosen = preview.assignment_of(db.session, lead.id, b.id)
+    result = customer.choose(db.session, lead, chosen.id)
     assert result.ok
     db.session.refresh(lead)
     assert lead.assigned_provider_id == b.id
@@ -191,16 +192,16 @@ def test_customer_choice_wins_one_loses_the_others_and_emails_everyone(db, facto
     kinds = sorted((e.kind, e.to_email) for e in db.session.scalars(
         select(OutboxEmail).where(OutboxEmail.kind.in_(["quote_picked", "quote_declined"]))))
     assert kinds == sorted([("quote_picked", b.email), ("quote_declined", a.email)])
-    assert not quotes.choose(db.session, lead, quotes.assignment_of(db.session, lead.id, a.id).id).ok
+    assert not customer.choose(db.session, lead, preview.assignment_of(db.session, lead.id, a.id).id).ok
 
 
 def test_done_then_one_review_then_reputation(db, factory):
     lead, (a, b) = _unlocked(db, factory, 2)
-    assert not quotes.mark_done(db.session, lead).ok  # nobody chosen yet
-    quotes.transition(db.session, lead.id, a, "quoted", amount="400")
-    quotes.choose(db.session, lead, quotes.assignment_of(db.session, lead.id, a.id).id)
+    assert not customer.mark_done(db.session, lead).ok  # nobody chosen yet
+    pipeline.transition(db.session, lead.id, a, "quoted", amount="400")
+    customer.choose(db.session, lead, preview.assignment_of(db.session, lead.id, a.id).id)
     assert not reviews.leave(db.session, lead, 5, "x").ok  # not done yet
-    assert quotes.mark_done(db.session, lead).ok
+    assert customer.mark_done(db.session, lead).ok
     bad = reviews.leave(db.session, lead, 6, "")
     assert not bad.ok and bad.errors["rating"] == "Choose 1 to 5 stars."
     assert reviews.leave(db.session, lead, "4", "On time, clean work").ok
@@ -218,7 +219,7 @@ def test_median_time_from_notification_to_unlock(db, factory, clock):
         lead = factory.lead(metro=metro, category=cat, mode="quotes")
         routing.route(db.session, lead.id)
         clock.advance(timedelta(minutes=minutes))
-        assert quotes.unlock(db.session, lead.id, provider, 0).ok
+        assert unlock.unlock(db.session, lead.id, provider, 0).ok
     assert reviews.reputation(db.session, provider.id).median_label == "10 min"
     assert db.session.scalar(select(func.count(Lead.id))) == 3
 
@@ -226,7 +227,7 @@ def test_median_time_from_notification_to_unlock(db, factory, clock):
 def test_bad_leads_can_be_reported_once_within_seven_days(db, factory, clock):
     from datetime import timedelta
 
-    from app.services import disputes
+    from app.quotes import disputes
 
     lead, (early, late) = _unlocked(db, factory, 2)
     stranger = factory.provider(tier="pro")
@@ -241,7 +242,7 @@ def test_bad_leads_can_be_reported_once_within_seven_days(db, factory, clock):
 
 
 def test_the_sweep_sends_out_a_held_quote_lead_once_a_provider_matches(db, factory):
-    from app.services import sweep
+    from app.platform import sweep
 
     metro, cat = houston_market(factory)
     lead = factory.lead(metro=metro, category=cat, mode="quotes")

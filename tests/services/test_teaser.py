@@ -5,8 +5,9 @@ from datetime import timedelta
 
 import pytest
 
+from app.core import clock
 from app.models import Assignment, Offer
-from app.services import clock, teaser
+from app.quotes import teaser
 from tests.conftest import login
 
 

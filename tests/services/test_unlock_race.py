@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db as _db
 from app.models import Assignment, CreditEntry, CreditWallet, Lead, Provider
-from app.services import credits, quotes
+from app.quotes import credits, customer, pipeline, unlock
 from tests.quote_helpers import fund, houston_market
 
 TRIALS = 30
@@ -24,7 +24,7 @@ def _click(app, barrier, lead_id, provider_id, outcomes, lock):
         session = _db.session
         try:
             barrier.wait(timeout=30)
-            result = quotes.unlock(session, lead_id, session.get(Provider, provider_id), PRICE)
+            result = unlock.unlock(session, lead_id, session.get(Provider, provider_id), PRICE)
             session.commit()
             outcome = ("ok" if result.ok else "refused", provider_id, result.message)
         except Exception as exc:  # noqa: BLE001 - a loser may hit a constraint; it must write nothing
@@ -108,8 +108,8 @@ def test_two_simultaneous_choices_pick_exactly_one_winner(app, db, factory):
     db.session.add(lead)
     db.session.flush()
     for p in providers:
-        assert quotes.unlock(db.session, lead.id, p, 0).ok
-        assert quotes.transition(db.session, lead.id, p, "quoted", amount="100").ok
+        assert unlock.unlock(db.session, lead.id, p, 0).ok
+        assert pipeline.transition(db.session, lead.id, p, "quoted", amount="100").ok
     lead_id = lead.id
     assignment_ids = db.session.scalars(select(Assignment.id).where(Assignment.lead_id == lead_id)).all()
     db.session.commit()
@@ -121,7 +121,7 @@ def test_two_simultaneous_choices_pick_exactly_one_winner(app, db, factory):
             session = _db.session
             try:
                 barrier.wait(timeout=30)
-                result = quotes.choose(session, session.get(Lead, lead_id), assignment_id)
+                result = customer.choose(session, session.get(Lead, lead_id), assignment_id)
                 session.commit()
                 outcome = result.ok
             except Exception as exc:  # noqa: BLE001

@@ -1,4 +1,4 @@
-from app.services.validation import check_email, check_phone, format_phone, is_disposable
+from app.leads.validation import check_email, check_phone, format_phone, is_disposable
 
 
 def test_us_phone_is_normalised_to_e164():

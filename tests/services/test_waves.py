@@ -6,9 +6,10 @@ import pytest
 from sqlalchemy import func, select
 
 from app import jobs
+from app.broadcast import admin_actions, offer_actions, offer_cards, wave_plan, waves
+from app.broadcast.pool import Candidate, choose_wave, order_key, pool_member
 from app.models import Lead, Offer, OutboxEmail, Provider
-from app.services import sweep, waves
-from app.services.waves import Candidate, choose_wave, order_key, pool_member
+from app.platform import sweep
 
 
 # ---------------------------------------------------------------------------- pure rules
@@ -56,7 +57,7 @@ def test_order_tier_then_least_recently_offered_then_faster_median():
 
 
 def test_plan_validation_names_each_bad_field():
-    plan, errors = waves.validate_plan([
+    plan, errors = wave_plan.validate_plan([
         {"tiers": ["pro"], "size": "3", "minutes": "5"},
         {"tiers": [], "size": "0", "minutes": "abc"},
         {"tiers": ["pro", "free"], "size": "2", "minutes": "2000"},
@@ -68,10 +69,10 @@ def test_plan_validation_names_each_bad_field():
         "wave-3-tiers": "Wave 3: pro is already in wave 1; a tier belongs to one wave.",
         "wave-3-minutes": "Wave 3: the window must be a whole number of minutes from 1 to 1440.",
     }
-    assert waves.validate_plan([])[1] == {"waves": "Add at least one wave: pick its tiers, how many providers and how many minutes."}
-    assert waves.validate_plan([{"tiers": ["growth", "pro"], "size": "3", "minutes": "5"}]) == (
+    assert wave_plan.validate_plan([])[1] == {"waves": "Add at least one wave: pick its tiers, how many providers and how many minutes."}
+    assert wave_plan.validate_plan([{"tiers": ["growth", "pro"], "size": "3", "minutes": "5"}]) == (
         [{"tiers": ["pro", "growth"], "size": 3, "minutes": 5}], {})
-    free_first = waves.validate_plan([{"tiers": ["free"], "size": "5", "minutes": "10"},
+    free_first = wave_plan.validate_plan([{"tiers": ["free"], "size": "5", "minutes": "10"},
                                       {"tiers": ["pro"], "size": "3", "minutes": "5"}])[1]
     assert free_first == {"wave-1-tiers": "Wave 1: verified-free providers (teasers) can only be in the last wave."}
 
@@ -167,14 +168,14 @@ def test_strict_and_aggressive_policies(db, factory, market):
     assert lead.current_wave == 1 and offered(lead) == [claimed.id]
     [offer] = lead.offers
     assert offer.restricted
-    card = waves.card(db.session, offer)
+    card = offer_cards.card(db.session, offer)
     assert card.state == "restricted" and card.lead["customer_email"] is None
-    with pytest.raises(waves.Refused, match="Verify your listing"):
-        waves.accept(db.session, offer.id, claimed.id)
+    with pytest.raises(offer_actions.Refused, match="Verify your listing"):
+        offer_actions.accept(db.session, offer.id, claimed.id)
     assert free.id not in offered(lead)
     claimed.status = "verified"  # verified while the offer is open: now it may accept
-    assert waves.card(db.session, offer).state == "open"
-    assert waves.accept(db.session, offer.id, claimed.id).provider_id == claimed.id
+    assert offer_cards.card(db.session, offer).state == "open"
+    assert offer_actions.accept(db.session, offer.id, claimed.id).provider_id == claimed.id
 
 
 def test_a_lead_nobody_can_take_falls_back_at_once_and_the_customer_hears(db, factory, market, rq, smtp):
@@ -245,18 +246,18 @@ def test_accept_gives_the_winner_the_lead_and_closes_every_other_offer(db, facto
     rq.run()
     smtp.clear()
     offer_a = next(o for o in lead.offers if o.provider_id == a.id)
-    assignment = waves.accept(db.session, offer_a.id, a.id)
+    assignment = offer_actions.accept(db.session, offer_a.id, a.id)
     db.session.flush()
     assert assignment.kind == "broadcast" and not assignment.teaser
     lead = db.session.get(Lead, lead.id)
     assert (lead.delivery_status, lead.assigned_provider_id, lead.wave_deadline) == ("accepted", a.id, None)
     assert {o.provider_id: o.state for o in lead.offers} == {a.id: "accepted", b.id: "taken", c.id: "taken"}
     offer_b = next(o for o in lead.offers if o.provider_id == b.id)
-    with pytest.raises(waves.Refused, match="Another provider accepted this lead first"):
-        waves.accept(db.session, offer_b.id, b.id)
-    assert waves.card(db.session, offer_b).state == "taken"
-    assert waves.card(db.session, offer_a).lead["customer_phone"] == "+17135551234"
-    assert waves.card(db.session, offer_b).lead["customer_phone"] == "(***) ***-1234"
+    with pytest.raises(offer_actions.Refused, match="Another provider accepted this lead first"):
+        offer_actions.accept(db.session, offer_b.id, b.id)
+    assert offer_cards.card(db.session, offer_b).state == "taken"
+    assert offer_cards.card(db.session, offer_a).lead["customer_phone"] == "+17135551234"
+    assert offer_cards.card(db.session, offer_b).lead["customer_phone"] == "(***) ***-1234"
     rq.run()
     [customer] = smtp.to("maria.garcia@gmail.com")
     assert customer["Subject"] == "Alpha Pumping accepted your grease trap pumping request"
@@ -271,7 +272,7 @@ def test_teaser_accept_uses_the_weeks_allowance(db, factory, market, clock):
     metro, cat, provider = market
     free = provider("free")
     first = start(db, factory, metro, cat)
-    assignment = waves.accept(db.session, first.offers[0].id, free.id)
+    assignment = offer_actions.accept(db.session, first.offers[0].id, free.id)
     assert assignment.teaser
     second = start(db, factory, metro, cat, description="second", customer_email="s@example.com")
     assert second.delivery_status == "pending"  # no teaser left: not even offered
@@ -286,16 +287,16 @@ def test_refusals_name_the_reason(db, factory, market, clock):
     lead = start(db, factory, metro, cat)
     offer_a, offer_b = sorted(lead.offers, key=lambda o: o.provider_id)
     a.status = "suspended"
-    with pytest.raises(waves.Refused, match="suspended"):
-        waves.accept(db.session, offer_a.id, a.id)
-    with pytest.raises(waves.Refused, match="not yours"):
-        waves.accept(db.session, offer_a.id, b.id)
-    waves.decline(db.session, offer_b.id, b.id, "too_far")
+    with pytest.raises(offer_actions.Refused, match="suspended"):
+        offer_actions.accept(db.session, offer_a.id, a.id)
+    with pytest.raises(offer_actions.Refused, match="not yours"):
+        offer_actions.accept(db.session, offer_a.id, b.id)
+    offer_actions.decline(db.session, offer_b.id, b.id, "too_far")
     assert (offer_b.state, offer_b.decline_reason) == ("declined", "too_far")
-    with pytest.raises(waves.Refused, match="You declined"):
-        waves.accept(db.session, offer_b.id, b.id)
-    with pytest.raises(waves.Refused, match="Pick a reason"):
-        waves.decline(db.session, offer_a.id, a.id, "<script>")
+    with pytest.raises(offer_actions.Refused, match="You declined"):
+        offer_actions.accept(db.session, offer_b.id, b.id)
+    with pytest.raises(offer_actions.Refused, match="Pick a reason"):
+        offer_actions.decline(db.session, offer_a.id, a.id, "<script>")
     lead_id = lead.id
     clock.advance(timedelta(hours=1))
     db.session.commit()
@@ -304,8 +305,8 @@ def test_refusals_name_the_reason(db, factory, market, clock):
     a.status = "verified"
     db.session.flush()
     assert db.session.get(Lead, lead_id).delivery_status == "pending"
-    with pytest.raises(waves.Refused, match="This offer has closed"):
-        waves.accept(db.session, offer_a.id, a.id)
+    with pytest.raises(offer_actions.Refused, match="This offer has closed"):
+        offer_actions.accept(db.session, offer_a.id, a.id)
 
 
 def test_admin_restart_and_assign_by_hand(db, factory, market, rq, smtp):
@@ -314,11 +315,11 @@ def test_admin_restart_and_assign_by_hand(db, factory, market, rq, smtp):
     lead = start(db, factory, metro, cat)
     assert lead.delivery_status == "pending"
     late = provider("growth")
-    assert waves.restart(db.session, lead, admin)
+    assert admin_actions.restart(db.session, lead, admin)
     assert lead.delivery_status == "offering" and offered(lead) == [late.id]
-    with pytest.raises(waves.Refused, match="Only unaccepted"):
-        waves.restart(db.session, lead, admin)
-    waves.decline(db.session, lead.offers[0].id, late.id)
+    with pytest.raises(offer_actions.Refused, match="Only unaccepted"):
+        admin_actions.restart(db.session, lead, admin)
+    offer_actions.decline(db.session, lead.offers[0].id, late.id)
     # everyone offered declined: no waiting for the deadline, the next wave (none left) now
     assert (lead.delivery_status, lead.escrow_reason) == ("pending", "unaccepted_broadcast")
     lead_id = lead.id
@@ -326,17 +327,18 @@ def test_admin_restart_and_assign_by_hand(db, factory, market, rq, smtp):
     assert jobs.expand_wave(lead_id, 1) == "skipped"
     lead = db.session.get(Lead, lead_id)
     other = provider("starter", name="Hand Picked Co")
-    waves.assign_by_hand(db.session, lead, other, admin)
+    admin_actions.assign_by_hand(db.session, lead, other, admin)
     assert (lead.delivery_status, lead.assigned_provider_id) == ("accepted", other.id)
-    with pytest.raises(waves.Refused, match="no longer waiting"):
-        waves.assign_by_hand(db.session, lead, late, admin)
+    with pytest.raises(offer_actions.Refused, match="no longer waiting"):
+        admin_actions.assign_by_hand(db.session, lead, late, admin)
     rq.run()
     assert smtp.to("maria.garcia@gmail.com")[-1]["Subject"] == "Hand Picked Co accepted your grease trap pumping request"
     assert db.session.scalar(select(func.count(Offer.id)).where(Offer.lead_id == lead_id)) == 1
 
 
 def test_a_consented_escrow_lead_enters_the_waves(db, factory, market, rq):
-    from app.services import escrow, routing
+    from app.direct import escrow_actions
+    from app.leads import routing
 
     metro, cat, provider = market
     pro = provider("pro")
@@ -345,7 +347,7 @@ def test_a_consented_escrow_lead_enters_the_waves(db, factory, market, rq):
     routing.route(db.session, lead.id)
     assert (lead.delivery_status, lead.escrow_reason) == ("pending", "unclaimed")
     lead.consent = "yes"
-    assert escrow.convert_to_broadcast(db.session, lead, factory.admin()).ok
+    assert escrow_actions.convert_to_broadcast(db.session, lead, factory.admin()).ok
     lead_id = lead.id
     rq.run()  # the route_lead job hands it to the broadcast router
     lead = db.session.get(Lead, lead_id)
@@ -354,19 +356,19 @@ def test_a_consented_escrow_lead_enters_the_waves(db, factory, market, rq):
 
 
 def test_an_offering_lead_cannot_be_closed_from_escrow_and_a_closed_lead_cannot_be_accepted(db, factory, market, clock):
-    from app.services import escrow
+    from app.direct import escrow_actions
 
     metro, cat, provider = market
     a = provider("pro")
     lead = start(db, factory, metro, cat)
     offer = next(o for o in lead.offers if o.provider_id == a.id)
-    refused = escrow.close(db.session, lead, factory.admin(), "spam")
+    refused = escrow_actions.close(db.session, lead, factory.admin(), "spam")
     assert not refused.ok and "no longer waiting in escrow" in refused.message
     # Closed some other way (e.g. by a data fix): no accept, no further waves.
     lead.status = "spam"
     db.session.flush()
-    with pytest.raises(waves.Refused):
-        waves.accept(db.session, offer.id, a.id)
+    with pytest.raises(offer_actions.Refused):
+        offer_actions.accept(db.session, offer.id, a.id)
     clock.advance(timedelta(hours=1))
     assert waves.expand(db.session, lead.id, lead.current_wave) == "skipped"
     db.session.refresh(lead)

@@ -7,8 +7,8 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from app.extensions import db as _db
+from app.leads import routing
 from app.models import Assignment, Lead
-from app.services import routing
 
 pytestmark = pytest.mark.race
 

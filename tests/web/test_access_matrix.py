@@ -11,8 +11,8 @@ import hashlib
 import pytest
 from sqlalchemy import select
 
+from app import demo
 from app.extensions import db as _db
-from app.services import demo
 from tests.conftest import csrf_from, login
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db as _db
 from app.models import ApiIdempotency, ApiKey, AuditLog, Lead, LeadEvent, PartnerLead
-from app.services import partners
+from app.partners import keys as partners
 from tests.conftest import csrf_from, login
 
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from app.accounts import users as accounts
 from app.models import OutboxEmail, User
-from app.services import accounts
 from tests.conftest import csrf_from, login
 
 

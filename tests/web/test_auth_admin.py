@@ -3,8 +3,8 @@ and the audit log; every action is audited and told to the provider."""
 
 from sqlalchemy import select
 
+from app.accounts import verification
 from app.models import AuditLog, Notification, Provider, VerificationRequest
-from app.services import verification
 from tests.conftest import csrf_from, login
 
 

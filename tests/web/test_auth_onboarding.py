@@ -191,8 +191,8 @@ def escrowed_lead(factory, provider, reason):
 
 def test_becoming_eligible_releases_escrowed_direct_leads(client, db, factory):
     """Approval of a paid listing, the trial start and un-pausing each release escrow (issue 4)."""
+    from app.accounts import plans, verification
     from app.models import Assignment, Lead
-    from app.services import plans, verification
 
     owner = signed_in(client, factory, db)
     listing = factory.provider(status="claimed", tier="growth", owner=owner)

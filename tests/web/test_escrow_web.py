@@ -3,8 +3,8 @@
 import pytest
 from sqlalchemy import select
 
+from app.leads import routing
 from app.models import AuditLog, Lead
-from app.services import routing
 from tests.conftest import csrf_from, login
 
 
@@ -120,7 +120,7 @@ def test_a_direct_customer_marks_the_job_done_and_reviews_the_provider(client, d
     """Completion and reputation are not only for quote leads: any request a provider got."""
     import html as _html
 
-    from app.services import routing
+    from app.leads import routing
     from tests.conftest import csrf_from
 
     provider = factory.provider(tier="pro", name="Direct Pumping Co")

@@ -16,8 +16,12 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
+from app.broadcast import offer_actions
+from app.direct import escrow_actions
+from app.leads import routing
 from app.models import Notification, OutboxEmail
-from app.services import escrow, outbox, quotes, routing, waves
+from app.platform import outbox
+from app.quotes import unlock
 from tests.conftest import login
 
 PASSWORD = "correct horse battery"
@@ -60,19 +64,19 @@ def build(db, factory, preview: bool) -> Scenario:
                             description=f"Trap overflowing. Reach me at {phone} or {email}.")
         routing.route(db.session, lead.id)
         leads[key] = lead.id
-    assert escrow.send_outreach(db.session, db.session.get(type(lead), leads["escrowed"]), admin).ok
+    assert escrow_actions.send_outreach(db.session, db.session.get(type(lead), leads["escrowed"]), admin).ok
     email, phone = CONTACT["quote"]  # issue 6: a quote lead, previewed by all, unlocked by "delivered"
     quote = factory.lead(mode="quotes", metro=metro, category=cat, customer_email=email, customer_phone=phone,
                          description=f"Need quotes. Reach me at {phone} or {email}.")
     routing.route(db.session, quote.id)
-    assert quotes.unlock(db.session, quote.id, delivered, 0).ok
+    assert unlock.unlock(db.session, quote.id, delivered, 0).ok
     leads["quote"] = quote.id
     email, phone = CONTACT["broadcast"]  # issue 5: a broadcast lead offered to both pros, accepted by "delivered"
     broadcast = factory.lead(mode="broadcast", metro=metro, category=cat, customer_email=email, customer_phone=phone,
                              description=f"Anyone? Reach me at {phone} or {email}.")
     routing.route(db.session, broadcast.id)
     won = next(o for o in broadcast.offers if o.provider_id == delivered.id)
-    waves.accept(db.session, won.id, delivered.id)
+    offer_actions.accept(db.session, won.id, delivered.id)
     leads["broadcast"] = broadcast.id
     db.session.commit()
     return Scenario(

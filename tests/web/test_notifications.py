@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Notification
-from app.services import notify
+from app.platform import notify
 from tests.conftest import csrf_from, login
 
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from app.broadcast import waves
 from app.models import AuditLog, Lead, Metro, Offer
-from app.services import waves
 from tests.conftest import csrf_from, login
 
 PASSWORD = "correct horse battery"

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from app.broadcast import offer_actions, waves
 from app.models import Lead, Notification, Offer, OutboxEmail
-from app.services import outbox, waves
+from app.platform import outbox
 from tests.conftest import login
 
 PASSWORD = "correct horse battery"
@@ -77,7 +78,7 @@ def test_before_accept_no_provider_sees_contact_data(app, db, scene):
 def test_after_accept_only_the_winner_and_admins_see_contact_data(app, db, scene):
     winner = scene["providers"]["winner"]
     offer_id = db.session.scalar(select(Offer.id).where(Offer.provider_id == winner.id))
-    waves.accept(db.session, offer_id, winner.id)
+    offer_actions.accept(db.session, offer_id, winner.id)
     db.session.commit()
     for role in ("loser", "unverified", "bystander"):
         assert leaks(texts(app, db, scene, role)) == {}, role

@@ -4,7 +4,7 @@ import html
 
 import pytest
 
-from app.services import demo
+from app import demo
 
 
 @pytest.fixture
@@ -104,8 +104,8 @@ def test_pages_have_no_inline_script_or_style(client, seeded):
 def test_badges_show_fast_responders_and_ratings(client, db, factory):
     from datetime import timedelta
 
+    from app.core import clock
     from app.models import Assignment, Review
-    from app.services import clock
 
     metro = factory.metro("Houston", slug="houston")
     fast = factory.provider(metro=metro, name="Fast Pumping")

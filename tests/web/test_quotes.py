@@ -7,8 +7,9 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from app.models import Assignment, AuditLog, CreditEntry, Lead, Review
-from app.services import credits, quotes, routing
+from app.leads import routing
+from app.models import Assignment, AuditLog, CreditEntry, Lead, QuoteView, Review
+from app.quotes import credits, pricing, unlock
 from tests.conftest import csrf_from, login
 from tests.quote_helpers import fund, houston_market
 
@@ -124,7 +125,7 @@ def test_fully_unlocked_lead_shows_so_to_everyone_else(app, db, factory, market)
     for role in ("alpha", "beta", "gamma"):
         from app.models import Provider
         provider = db.session.get(Provider, market[role])
-        assert quotes.unlock(db.session, lead.id, provider, quotes.pricing.lead_price(lead, provider)).ok
+        assert unlock.unlock(db.session, lead.id, provider, pricing.lead_price(lead, provider)).ok
     db.session.commit()
     client = as_provider(app, "delta")
     html = client.get(f"/provider/quotes/{market['lead_id']}").get_data(as_text=True)
@@ -238,7 +239,7 @@ def test_unverified_suspended_and_unrelated_listings_get_no_preview(app, db, fac
         client = as_provider(app, role)
         assert "Maria G." not in client.get("/provider/quotes").get_data(as_text=True)
         assert client.get(f"/provider/quotes/{market['lead_id']}").status_code == 404
-    assert db.session.scalar(select(func.count()).select_from(quotes.QuoteView)) == 0
+    assert db.session.scalar(select(func.count()).select_from(QuoteView)) == 0
 
 
 def test_customer_actions_over_htmx_answer_the_status_block(app, db, client, market):

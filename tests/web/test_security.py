@@ -10,8 +10,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from app import create_app
+from app.accounts import verification
 from app.models import User
-from app.services import verification
 from tests.conftest import csrf_from, login
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"

@@ -14,7 +14,7 @@ from datetime import date
 
 from markupsafe import Markup
 
-from app.services import metrics
+from app.reporting import metrics
 
 WIDTH = 640
 COLUMN_HEIGHT = 180

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import CreditWallet, Provider
-from app.services import credits
+from app.quotes import credits
 from app.web.access import admin_required
 from app.web.admin.views import bp
 

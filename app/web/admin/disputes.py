@@ -6,7 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.extensions import db
-from app.services import disputes as disputes_service
+from app.quotes import disputes as disputes_service
 from app.web.access import admin_required
 from app.web.admin.views import bp
 

@@ -7,19 +7,20 @@ from flask_login import current_user
 from htmx_flask import request as hx_request
 from sqlalchemy import select
 
+from app.direct import escrow_actions, escrow_inbox
 from app.extensions import db
+from app.leads import review
 from app.models import Lead, Metro
-from app.services import escrow, review
 from app.web.access import admin_required
 from app.web.admin.views import bp
 
 ACTIONS = {
-    "outreach": escrow.send_outreach,
-    "release": escrow.release,
-    "teaser": escrow.use_teaser,
-    "convert": escrow.convert_to_broadcast,
-    "spam": lambda s, lead, user, ip: escrow.close(s, lead, user, "spam", ip),
-    "cancel": lambda s, lead, user, ip: escrow.close(s, lead, user, "cancelled", ip),
+    "outreach": escrow_actions.send_outreach,
+    "release": escrow_actions.release,
+    "teaser": escrow_actions.use_teaser,
+    "convert": escrow_actions.convert_to_broadcast,
+    "spam": lambda s, lead, user, ip: escrow_actions.close(s, lead, user, "spam", ip),
+    "cancel": lambda s, lead, user, ip: escrow_actions.close(s, lead, user, "cancelled", ip),
 }
 
 
@@ -37,13 +38,13 @@ def _page_response(html: str):
 
 @bp.get("/escrow", endpoint="escrow")
 @admin_required
-def escrow_inbox():
+def escrow_page():
     reason = request.args.get("reason") or None
     metro_id = request.args.get("metro", type=int)
-    box = escrow.inbox(db.session, reason if reason in escrow.REASON_LABELS else None, metro_id)
+    box = escrow_inbox.inbox(db.session, reason if reason in escrow_inbox.REASON_LABELS else None, metro_id)
     metros = list(db.session.scalars(select(Metro).order_by(Metro.name)))
     return _page_response(render_template("admin/escrow.html", box=box, reason=reason, metro_id=metro_id,
-                                          metros=metros, labels=escrow.REASON_LABELS, order=escrow.FILTER_ORDER))
+                                          metros=metros, labels=escrow_inbox.REASON_LABELS, order=escrow_inbox.FILTER_ORDER))
 
 
 @bp.get("/escrow/<int:lead_id>/timeline")
@@ -63,14 +64,14 @@ def escrow_action(lead_id: int, action: str):
         abort(404)
     if action == "verify":
         ok = bool(review.verify(db.session, [lead_id], current_user, ip=request.remote_addr))
-        result = escrow.ActionResult(ok, "Verified; routing now." if ok else "This request is not held for review.")
+        result = escrow_actions.ActionResult(ok, "Verified; routing now." if ok else "This request is not held for review.")
     else:
         result = ACTIONS[action](db.session, lead, current_user, request.remote_addr)
     db.session.commit()
     if hx_request.htmx:
         db.session.refresh(lead)
         return _page_response(render_template("admin/_escrow_row.html", lead=lead, result=result,
-                                              labels=escrow.REASON_LABELS, back=_back()))
+                                              labels=escrow_inbox.REASON_LABELS, back=_back()))
     flash(result.message, "success" if result.ok else "error")
     return redirect(_back(), code=303)
 
@@ -90,4 +91,4 @@ def escrow_verify_many():
 
 @bp.context_processor
 def escrow_helpers():
-    return {"lead_reason": escrow.reason_of, "lead_age": escrow.age}
+    return {"lead_reason": escrow_inbox.reason_of, "lead_age": escrow_inbox.age}

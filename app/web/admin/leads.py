@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import abort, make_response, render_template, request
 from sqlalchemy import or_, select
 
+from app.direct import escrow_inbox
 from app.extensions import db
 from app.models import Lead
-from app.services import escrow
 from app.web.access import admin_required
 from app.web.admin.views import bp
 
@@ -43,7 +43,7 @@ def leads():
 @admin_required
 def lead(lead_id: int):
     lead = db.session.get(Lead, lead_id) or abort(404)
-    response = make_response(render_template("admin/lead.html", lead=lead, labels=escrow.REASON_LABELS,
-                                              waiting=escrow.is_waiting(lead)))
+    response = make_response(render_template("admin/lead.html", lead=lead, labels=escrow_inbox.REASON_LABELS,
+                                              waiting=escrow_inbox.is_waiting(lead)))
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -7,10 +7,10 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_login import current_user
 from sqlalchemy import select
 
+from app.broadcast import admin_actions, metro_policy, offer_actions, offer_cards, pool, waves
 from app.extensions import db
 from app.models import Lead, Metro, Provider
 from app.models.provider import TIERS
-from app.services import metro_policy, waves
 from app.web.access import admin_required
 from app.web.admin.views import bp
 
@@ -43,8 +43,8 @@ def metro_edit(metro_id: int):
 @bp.get("/broadcasts")
 @admin_required
 def broadcasts():
-    return render_template("admin/broadcasts.html", waiting=waves.unaccepted(db.session),
-                           live=waves.live(db.session), summary=waves.summary)
+    return render_template("admin/broadcasts.html", waiting=admin_actions.unaccepted(db.session),
+                           live=admin_actions.live(db.session), summary=offer_cards.summary)
 
 
 @bp.get("/broadcasts/<int:lead_id>")
@@ -54,9 +54,9 @@ def broadcast(lead_id: int, error: str | None = None, status: int = 200):
     if lead.mode != "broadcast":
         abort(404)
     response = make_response(render_template(
-        "admin/broadcast.html", lead=lead, error=error, choices=waves.hand_assign_choices(db.session, lead),
+        "admin/broadcast.html", lead=lead, error=error, choices=pool.hand_assign_choices(db.session, lead),
         waiting=lead.delivery_status == "pending" and lead.escrow_reason == waves.ESCROW_REASON,
-        summary=waves.summary(lead)), status)
+        summary=offer_cards.summary(lead)), status)
     response.headers["Cache-Control"] = "no-store"  # admins see the full contact
     return response
 
@@ -65,7 +65,7 @@ def _act(lead_id: int, action, done: str):
     lead = db.session.get(Lead, lead_id) or abort(404)
     try:
         action(lead)
-    except waves.Refused as exc:
+    except offer_actions.Refused as exc:
         db.session.rollback()
         return broadcast(lead_id, error=str(exc), status=409)
     db.session.commit()
@@ -79,7 +79,7 @@ def broadcast_assign(lead_id: int):
     provider = db.session.get(Provider, request.form.get("provider_id", type=int) or 0)
     if provider is None:
         return broadcast(lead_id, error="Provider: choose who gets this lead.", status=422)
-    return _act(lead_id, lambda lead: waves.assign_by_hand(db.session, lead, provider, current_user,
+    return _act(lead_id, lambda lead: admin_actions.assign_by_hand(db.session, lead, provider, current_user,
                                                            request.remote_addr),
                 f"Assigned to {provider.name}; they and the customer were told.")
 
@@ -87,5 +87,5 @@ def broadcast_assign(lead_id: int):
 @bp.post("/broadcasts/<int:lead_id>/restart")
 @admin_required
 def broadcast_restart(lead_id: int):
-    return _act(lead_id, lambda lead: waves.restart(db.session, lead, current_user, request.remote_addr),
+    return _act(lead_id, lambda lead: admin_actions.restart(db.session, lead, current_user, request.remote_addr),
                 "Offer waves restarted.")

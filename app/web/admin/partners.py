@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import ApiKey, Partner, PartnerLead
-from app.services import partners
+from app.partners import keys as partners
 from app.web.access import admin_required
 from app.web.admin.views import bp
 

@@ -6,10 +6,10 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
+from app.accounts import plans, verification
 from app.extensions import db
 from app.models import AuditLog, Metro, Provider
 from app.models.provider import PROVIDER_STATUSES, TIERS
-from app.services import plans, verification
 from app.web.access import admin_required
 from app.web.admin.views import bp
 

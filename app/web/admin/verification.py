@@ -7,9 +7,9 @@ from flask_login import current_user
 from htmx_flask import request as hx_request
 from jinja2_fragments.flask import render_block
 
+from app.accounts import verification
 from app.extensions import db
 from app.models import VerificationRequest
-from app.services import verification
 from app.web.access import admin_required
 from app.web.admin.views import bp
 

@@ -6,9 +6,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from app.direct import escrow_inbox
 from app.extensions import db
 from app.models import Lead, OutboxEmail, VerificationRequest
-from app.services import audit, escrow, metrics, outbox
+from app.platform import audit, outbox
+from app.reporting import metrics
 from app.web.access import admin_required
 from app.web.admin.charts import dashboard_charts
 
@@ -26,7 +28,7 @@ def dashboard():
     pending_verifications = db.session.scalar(
         select(func.count(VerificationRequest.id)).where(VerificationRequest.status == "pending"))
     days = metrics.parse_days(request.args.get("days"))
-    charts = dashboard_charts(metrics.dashboard(db.session, days), escrow.REASON_LABELS)
+    charts = dashboard_charts(metrics.dashboard(db.session, days), escrow_inbox.REASON_LABELS)
     return render_template("admin/dashboard.html", held=held, escrowed=escrowed, email_counts=email_counts,
                            pending_verifications=pending_verifications, days=days, periods=metrics.PERIODS,
                            charts=charts)

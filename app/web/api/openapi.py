@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import current_app
 
 from app.models.lead import BUDGETS, URGENCIES
-from app.services.partner_api import MODES, STATUSES, TEXT_FIELDS
+from app.partners.api import MODES, STATUSES, TEXT_FIELDS
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 

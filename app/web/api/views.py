@@ -14,8 +14,10 @@ from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import csrf, db, limiter
-from app.services import partner_api, partners
-from app.services.partner_api import ApiError
+from app.partners import api as partner_api
+from app.partners import keys as partners
+from app.partners.api import ApiError
+from app.web.api.openapi import document
 
 bp = Blueprint("api", __name__)
 csrf.exempt(bp)
@@ -111,6 +113,5 @@ def lead_status(lead_id: int):
 @bp.get("/openapi.json")
 def openapi():
     """The API description (public: it holds no data)."""
-    from app.web.api.openapi import document
 
     return jsonify(document())

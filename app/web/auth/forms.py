@@ -4,7 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
-from app.services import accounts, validation
+from app.accounts import users as accounts
+from app.leads import validation
 
 
 def _new_password(form, field):

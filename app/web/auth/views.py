@@ -7,9 +7,9 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, g, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from app.accounts import users as accounts
 from app.extensions import db, limiter, login_manager
 from app.models import User
-from app.services import accounts
 from app.web.auth.forms import LoginForm, ResetPasswordForm, ResetRequestForm, SignupForm
 
 bp = Blueprint("auth", __name__)

@@ -7,8 +7,8 @@ from wtforms import BooleanField, SelectField, SelectMultipleField, StringField,
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.services import validation
-from app.services.provider_settings import EMAIL_KINDS, MAX_WEEKLY_CAP
+from app.accounts.provider_settings import EMAIL_KINDS, MAX_WEEKLY_CAP
+from app.leads import validation
 
 
 class CheckboxesField(SelectMultipleField):

@@ -8,9 +8,9 @@ from flask_login import current_user
 from htmx_flask import request as hx_request
 from sqlalchemy.exc import IntegrityError
 
+from app.broadcast import offer_actions, offer_cards
 from app.extensions import db
 from app.models import Offer
-from app.services import waves
 from app.web.access import provider_required
 from app.web.provider.views import bp
 from app.web.responses import private
@@ -25,9 +25,9 @@ def _my_offer(offer_id: int) -> Offer:
 
 
 def _card(offer: Offer, error: str | None = None, status: int | None = None):
-    card = waves.card(db.session, offer)
+    card = offer_cards.card(db.session, offer)
     html = render_template("provider/_offer_card.html", c=card, error=error,
-                           poll=current_app.config["OFFER_POLL_SECONDS"], DECLINE_REASONS=waves.DECLINE_REASONS)
+                           poll=current_app.config["OFFER_POLL_SECONDS"], DECLINE_REASONS=offer_actions.DECLINE_REASONS)
     return private(make_response(html), status or (286 if card.final else 200))
 
 
@@ -35,10 +35,10 @@ def _card(offer: Offer, error: str | None = None, status: int | None = None):
 @provider_required
 def offers():
     provider = current_user.provider
-    cards = [waves.card(db.session, o) for o in waves.offers_for(db.session, provider.id)] if provider else []
+    cards = [offer_cards.card(db.session, o) for o in offer_cards.offers_for(db.session, provider.id)] if provider else []
     return private(make_response(render_template(
         "provider/offers.html", provider=provider, cards=cards, after=max([c.offer.id for c in cards] + [0]),
-        poll=current_app.config["OFFER_POLL_SECONDS"], DECLINE_REASONS=waves.DECLINE_REASONS)))
+        poll=current_app.config["OFFER_POLL_SECONDS"], DECLINE_REASONS=offer_actions.DECLINE_REASONS)))
 
 
 @bp.get("/offers/new")
@@ -47,11 +47,11 @@ def offers_new():
     """The page's poller (htmx): offers that arrived since the page loaded, then a fresh poller."""
     provider = current_user.provider or abort(404)
     after = request.args.get("after", type=int) or 0
-    fresh = waves.new_offers(db.session, provider.id, after)
+    fresh = offer_cards.new_offers(db.session, provider.id, after)
     latest = max([o.id for o in fresh] + [after])
-    html = render_template("provider/_offer_poller.html", new_cards=[waves.card(db.session, o) for o in fresh],
+    html = render_template("provider/_offer_poller.html", new_cards=[offer_cards.card(db.session, o) for o in fresh],
                            after=latest, poll=current_app.config["OFFER_POLL_SECONDS"],
-                           DECLINE_REASONS=waves.DECLINE_REASONS)
+                           DECLINE_REASONS=offer_actions.DECLINE_REASONS)
     return private(make_response(html))
 
 
@@ -78,14 +78,14 @@ def offer_accept(offer_id: int):
     _my_offer(offer_id)
     error = None
     try:
-        waves.accept(db.session, offer_id, current_user.provider.id, user=current_user)
+        offer_actions.accept(db.session, offer_id, current_user.provider.id, user=current_user)
         db.session.commit()
-    except waves.Refused as exc:
+    except offer_actions.Refused as exc:
         db.session.rollback()
         error = str(exc)
     except IntegrityError:  # the unique index caught a second winner: never two
         db.session.rollback()
-        error = waves.STATE_REASONS["taken"]
+        error = offer_actions.STATE_REASONS["taken"]
     return _respond(offer_id, error, "The lead is yours: call the customer now.")
 
 
@@ -95,9 +95,9 @@ def offer_decline(offer_id: int):
     _my_offer(offer_id)
     error = None
     try:
-        waves.decline(db.session, offer_id, current_user.provider.id, request.form.get("reason") or None)
+        offer_actions.decline(db.session, offer_id, current_user.provider.id, request.form.get("reason") or None)
         db.session.commit()
-    except waves.Refused as exc:
+    except offer_actions.Refused as exc:
         db.session.rollback()
         error = str(exc)
     return _respond(offer_id, error, "Offer declined. Thanks for letting us know.")

@@ -10,7 +10,7 @@ from jinja2_fragments.flask import render_block
 
 from app.extensions import db
 from app.models import Lead
-from app.services import credits, disputes, quotes
+from app.quotes import credits, disputes, pipeline, preview, result, unlock
 from app.web.access import provider_required
 from app.web.provider.views import bp
 from app.web.responses import private
@@ -31,24 +31,24 @@ def _int(value) -> int | None:
 @provider_required
 def quotes_list():
     provider = _provider()
-    cards = [quotes.card(db.session, lead, provider) for lead in quotes.visible_leads(db.session, provider)]
+    cards = [preview.card(db.session, lead, provider) for lead in preview.visible_leads(db.session, provider)]
     return private(make_response(render_template(  # unlocked cards show the customer's details
         "provider/quotes.html", provider=provider, cards=cards,
-        balance=credits.balance(db.session, provider.id), STATUS_LABELS=quotes.STATUS_LABELS)))
+        balance=credits.balance(db.session, provider.id), STATUS_LABELS=pipeline.STATUS_LABELS)))
 
 
-def _card_response(lead_id: int, result: quotes.Result | None = None, status: int = 200):
+def _card_response(lead_id: int, result: result.Result | None = None, status: int = 200):
     """The lead page, or just its card block for htmx; no-store once the contact is unlocked."""
     provider = _provider()
     lead = db.session.get(Lead, lead_id)
     if lead is None or lead.mode != "quotes":
         abort(404)
-    card = quotes.card(db.session, lead, provider)
-    if card.assignment is None and not quotes.may_preview(provider, lead):
+    card = preview.card(db.session, lead, provider)
+    if card.assignment is None and not preview.may_preview(provider, lead):
         abort(404)  # not a lead this provider may look at
     ctx = dict(provider=provider, card=card, result=result,
                dispute=disputes.dispute_of(db.session, card.assignment.id) if card.assignment else None,
-               reasons=disputes.REASON_LABELS, STATUS_LABELS=quotes.STATUS_LABELS)
+               reasons=disputes.REASON_LABELS, STATUS_LABELS=pipeline.STATUS_LABELS)
     if hx_request.htmx:
         response = make_response(render_block("provider/quote_lead.html", "card", **ctx), status)
     else:
@@ -65,13 +65,13 @@ def _card_response(lead_id: int, result: quotes.Result | None = None, status: in
 def quote_lead(lead_id: int):
     provider = _provider()
     lead = db.session.get(Lead, lead_id) or abort(404)
-    if quotes.may_preview(provider, lead):
-        quotes.record_view(db.session, lead, provider)  # the first look counts, once
+    if preview.may_preview(provider, lead):
+        preview.record_view(db.session, lead, provider)  # the first look counts, once
         db.session.commit()
     return _card_response(lead_id)
 
 
-def _after_action(lead_id: int, result: quotes.Result):
+def _after_action(lead_id: int, result: result.Result):
     db.session.commit()
     if hx_request.htmx or not result.ok:
         return _card_response(lead_id, result, 200 if result.ok or hx_request.htmx else 422)
@@ -82,7 +82,7 @@ def _after_action(lead_id: int, result: quotes.Result):
 @bp.post("/quotes/<int:lead_id>/unlock")
 @provider_required
 def quote_unlock(lead_id: int):
-    result = quotes.unlock(db.session, lead_id, _provider(), _int(request.form.get("price")))
+    result = unlock.unlock(db.session, lead_id, _provider(), _int(request.form.get("price")))
     return _after_action(lead_id, result)
 
 
@@ -90,7 +90,7 @@ def quote_unlock(lead_id: int):
 @provider_required
 def quote_status(lead_id: int, action: str):
     form = request.form
-    result = quotes.transition(db.session, lead_id, _provider(), action, notes=form.get("notes"),
+    result = pipeline.transition(db.session, lead_id, _provider(), action, notes=form.get("notes"),
                                amount=form.get("quote_amount"), message=form.get("quote_message"))
     return _after_action(lead_id, result)
 

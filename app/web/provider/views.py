@@ -6,9 +6,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 
+from app.accounts import claims, onboarding, plans, provider_settings, verification
 from app.extensions import db
 from app.models import Category, Metro, Provider
-from app.services import claims, onboarding, plans, provider_settings, teaser, verification
+from app.quotes import teaser
 from app.web.access import provider_required
 from app.web.provider.forms import NewListingForm, SettingsForm, VerificationForm
 

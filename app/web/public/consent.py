@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import abort, flash, redirect, request, url_for
 from sqlalchemy import select
 
+from app.direct import consent
 from app.extensions import db
 from app.models import Lead
-from app.services import consent
 from app.web.public.views import bp
 
 

@@ -6,9 +6,9 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from app.leads import validation
+from app.leads.intake import BUDGET_LABELS, URGENCY_LABELS
 from app.models.lead import BUDGETS, URGENCIES
-from app.services import validation
-from app.services.intake import BUDGET_LABELS, URGENCY_LABELS
 
 
 class LeadForm(FlaskForm):

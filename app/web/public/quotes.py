@@ -10,16 +10,17 @@ from jinja2_fragments.flask import render_block
 from sqlalchemy import select
 
 from app.extensions import db
+from app.leads import timeline
+from app.leads import tracking as tracking_service
 from app.models import Lead
-from app.services import quotes, reviews, timeline
-from app.services import tracking as tracking_service
+from app.quotes import customer, result, reviews
 from app.web.public.views import bp
 
 
 @bp.app_template_global("quote_panel")
 def quote_panel(lead: Lead) -> dict:
     """What the tracking page shows of a quote lead: quotes with each provider's rating."""
-    offered = quotes.quotes_for(db.session, lead)
+    offered = customer.quotes_for(db.session, lead)
     return {"quotes": [(a, reviews.reputation(db.session, a.provider_id, recent=0)) for a in offered]}
 
 
@@ -35,7 +36,7 @@ def lead_review(lead: Lead):
     return reviews.review_of(db.session, lead.id)
 
 
-def _done(lead: Lead, result: quotes.Result):
+def _done(lead: Lead, result: result.Result):
     """No JS: redirect back with a message (or the page with the errors, 422). htmx: answer
     the tracking page's status block, message included."""
     db.session.commit()
@@ -58,13 +59,13 @@ def _done(lead: Lead, result: quotes.Result):
 @bp.post("/t/<token>/choose/<int:assignment_id>")
 def quote_choose(token: str, assignment_id: int):
     lead = _lead(token)
-    return _done(lead, quotes.choose(db.session, lead, assignment_id))
+    return _done(lead, customer.choose(db.session, lead, assignment_id))
 
 
 @bp.post("/t/<token>/done")
 def quote_done(token: str):
     lead = _lead(token, mode=None)  # any request a provider got: direct, broadcast or the chosen quote
-    return _done(lead, quotes.mark_done(db.session, lead))
+    return _done(lead, customer.mark_done(db.session, lead))
 
 
 @bp.post("/t/<token>/review")

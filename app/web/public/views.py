@@ -7,11 +7,13 @@ from htmx_flask import request as hx_request
 from jinja2_fragments.flask import render_block
 from sqlalchemy import select, text
 
+from app.accounts import directory
 from app.extensions import db, limiter
+from app.leads import intake, timeline
+from app.leads import tracking as tracking_service
 from app.models import Lead, OutboxEmail
-from app.queue import redis_connection
-from app.services import directory, intake, outbox, timeline
-from app.services import tracking as tracking_service
+from app.platform import outbox
+from app.platform.queue import redis_connection
 from app.web.public.forms import LeadForm
 
 bp = Blueprint("public", __name__)

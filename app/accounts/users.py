@@ -1,0 +1,153 @@
+"""User accounts: sign-up, password checks, email confirmation and password reset."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.accounts import tokens
+from app.core import clock
+from app.core.urls import external_url
+from app.models import User
+from app.platform import outbox
+
+MIN_PASSWORD_LENGTH = 12
+
+# A hash to compare against when the email is unknown, so timing doesn't reveal accounts.
+_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+
+
+class EmailTaken(Exception):
+    """An account with this email already exists."""
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def find_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(func.lower(User.email) == normalize_email(email)))
+
+
+def password_problem(password: str) -> str | None:
+    """Why a new password is not acceptable, or None."""
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
+    if len(password) > 200:
+        return "Use at most 200 characters."
+    return None
+
+
+def set_password(user: User, password: str) -> None:
+    user.password_hash = generate_password_hash(password, method="scrypt")
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The user if email and password match an active account, else None (same cost either way)."""
+    user = find_by_email(session, email)
+    if user is None or not user.password_hash:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.is_active:
+        return None
+    return user
+
+
+def create_user(session: Session, email: str, password: str, role: str = "provider",
+                name: str | None = None, confirmed_at=None) -> User:
+    user = User(email=normalize_email(email), role=role, name=name, email_confirmed_at=confirmed_at)
+    set_password(user, password)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def sign_up(session: Session, email: str, password: str, name: str | None = None) -> User:
+    """A new provider account (unconfirmed) and its confirmation email. Raises EmailTaken."""
+    if find_by_email(session, email) is not None:
+        raise EmailTaken(email)
+    try:
+        with session.begin_nested():  # the unique constraint decides a simultaneous sign-up
+            user = create_user(session, email, password, role="provider", name=(name or "").strip() or None)
+    except IntegrityError as exc:
+        raise EmailTaken(email) from exc
+    send_confirmation(session, user)
+    return user
+
+
+# ------------------------------------------------------------------ email confirmation
+def send_confirmation(session: Session, user: User) -> None:
+    token = tokens.make(tokens.CONFIRM, {"u": user.id, "e": user.email})
+    outbox.queue_email(session, kind="email_confirm", to=user.email, template="account_confirm",
+                       context={"name": user.name or "", "confirm_url": external_url("auth.confirm_email", token=token),
+                                "hours": int(tokens.MAX_AGE[tokens.CONFIRM].total_seconds() // 3600)})
+
+
+@dataclass(frozen=True)
+class ConfirmResult:
+    ok: bool
+    user_id: int | None = None
+    already: bool = False
+
+
+def confirm_email(session: Session, token: str) -> ConfirmResult:
+    """Mark the address confirmed if the token is valid for the account's current email."""
+    data = tokens.read(tokens.CONFIRM, token)
+    if data is None:
+        return ConfirmResult(False)
+    result = session.execute(
+        update(User).where(User.id == data.get("u"), User.email == data.get("e"), User.email_confirmed_at.is_(None))
+        .values(email_confirmed_at=clock.now()).execution_options(synchronize_session=False))
+    if result.rowcount == 1:
+        return ConfirmResult(True, data["u"])
+    user = session.get(User, data.get("u"))
+    if user is not None and user.email == data.get("e") and user.email_confirmed_at is not None:
+        return ConfirmResult(True, user.id, already=True)
+    return ConfirmResult(False)
+
+
+# ------------------------------------------------------------------ password reset
+def request_password_reset(session: Session, email: str) -> None:
+    """Email a reset link if the address has an active account; do nothing visible otherwise."""
+    user = find_by_email(session, email)
+    if user is None or not user.is_active:
+        return
+    token = tokens.make(tokens.RESET, {"u": user.id, "p": tokens.fingerprint(user.password_hash)})
+    outbox.queue_email(session, kind="password_reset", to=user.email, template="password_reset",
+                       context={"name": user.name or "", "reset_url": external_url("auth.reset_password", token=token),
+                                "minutes": int(tokens.MAX_AGE[tokens.RESET].total_seconds() // 60)})
+
+
+def user_for_reset(session: Session, token: str) -> User | None:
+    """The account a reset token is still good for (genuine, unexpired, unused), else None."""
+    data = tokens.read(tokens.RESET, token)
+    if data is None:
+        return None
+    user = session.get(User, data.get("u"))
+    if user is None or not user.is_active or tokens.fingerprint(user.password_hash) != data.get("p"):
+        return None
+    return user
+
+
+def reset_password(session: Session, token: str, new_password: str) -> User | None:
+    """Set the new password if the token is still good; single use even under a race:
+    the UPDATE only applies while the password is the one the token was issued for."""
+    user = user_for_reset(session, token)
+    if user is None:
+        return None
+    old_hash = user.password_hash
+    new_hash = generate_password_hash(new_password, method="scrypt")
+    values = {"password_hash": new_hash}
+    if user.email_confirmed_at is None:  # the reset link proved the address
+        values["email_confirmed_at"] = clock.now()
+    result = session.execute(
+        update(User).where(User.id == user.id, User.password_hash == old_hash)
+        .values(**values).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        return None
+    session.refresh(user)
+    return user

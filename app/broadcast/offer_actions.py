@@ -1,0 +1,160 @@
+"""Accepting and declining a broadcast offer.
+
+`accept` is decided by one conditional UPDATE on the lead; the partial unique index on
+offers (one accepted per lead) is the last line of defence."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.broadcast.waves import expand
+from app.core import clock
+from app.core.urls import app_path, external_url
+from app.leads import eligibility, masking, timeline
+from app.models import Assignment, Lead, Offer, Provider, User
+from app.platform import audit, notify, outbox
+
+DECLINE_REASONS = {
+    "too_far": "Too far away",
+    "too_busy": "Fully booked",
+    "not_our_service": "Not a service we offer",
+    "other": "Other",
+}
+
+
+# ---------------------------------------------------------------------------- accept / decline
+class Refused(Exception):
+    """An accept or decline that cannot happen; `str(exc)` says why, for the provider."""
+
+
+STATE_REASONS = {
+    "taken": "Another provider accepted this lead first.",
+    "expired": "This offer has closed.",
+    "declined": "You declined this offer.",
+}
+
+
+def check_can_accept(session: Session, offer: Offer) -> None:
+    """Raise Refused with the reason when this provider may not accept this offer now."""
+    provider = offer.provider
+    if offer.state != "offered":
+        raise Refused(STATE_REASONS.get(offer.state, "This offer is no longer open."))
+    if provider.status == "suspended":
+        raise Refused("Your listing is suspended, so it cannot accept leads.")
+    if provider.status != "verified":  # a restricted offer becomes acceptable once verified
+        raise Refused("Verify your listing to accept leads.")
+    if provider.paused:
+        raise Refused("Your listing is paused. Resume it in your settings to accept leads.")
+    if provider.weekly_cap is not None or not provider.is_paid:
+        # The weekly cap and the teaser count this provider's other leads: take its row lock
+        # so two accepts of different leads by the same provider are counted one after the other.
+        eligibility.lock_provider(session, provider.id)
+    if not eligibility.under_cap(provider, eligibility.deliveries_this_week(session, provider.id)):
+        raise Refused("You have reached your weekly lead cap.")
+    if not provider.is_paid and not eligibility.teaser_available(session, provider):
+        raise Refused("You have used this week's free lead. Start a Growth trial to accept more.")
+
+
+def accept(session: Session, offer_id: int, provider_id: int, *, user: User | None = None) -> Assignment:
+    """The provider accepts its offer. Exactly one accept per lead wins: the conditional
+    UPDATE on the lead decides; losers get Refused("Another provider accepted…")."""
+    offer = session.get(Offer, offer_id)
+    if offer is None or offer.provider_id != provider_id:
+        raise Refused("This offer is not yours.")
+    if offer.state == "accepted":
+        return session.scalar(select(Assignment).where(Assignment.lead_id == offer.lead_id,
+                                                       Assignment.provider_id == provider_id))
+    check_can_accept(session, offer)
+    now = clock.now()
+    won = session.execute(
+        update(Lead)
+        .where(Lead.id == offer.lead_id, Lead.status == "verified", Lead.delivery_status == "offering",
+               Lead.assigned_provider_id.is_(None))
+        .values(assigned_provider_id=provider_id, delivery_status="accepted", wave_deadline=None, updated_at=now)
+        .execution_options(synchronize_session=False))
+    if won.rowcount != 1:
+        session.refresh(offer.lead)
+        taken = offer.lead.assigned_provider_id not in (None, provider_id)
+        raise Refused(STATE_REASONS["taken" if taken else "expired"])
+    mine = session.execute(
+        update(Offer).where(Offer.id == offer_id, Offer.state == "offered")
+        .values(state="accepted", responded_at=now, updated_at=now).execution_options(synchronize_session=False))
+    if mine.rowcount != 1:  # cannot happen while the lead UPDATE above holds; never half-accept
+        raise Refused(STATE_REASONS["expired"])
+    taken_ids = set(session.scalars(
+        update(Offer).where(Offer.lead_id == offer.lead_id, Offer.id != offer_id, Offer.state == "offered")
+        .values(state="taken", updated_at=now).returning(Offer.id).execution_options(synchronize_session=False)))
+    lead = offer.lead
+    session.refresh(lead)
+    session.expire(lead, ["offers"])
+    provider = offer.provider
+    teaser = not provider.is_paid
+    assignment = Assignment(lead_id=lead.id, provider_id=provider_id, kind="broadcast", status="delivered",
+                            teaser=teaser, notified_at=offer.offered_at)
+    session.add(assignment)
+    session.flush()
+    waited = int((now - offer.offered_at).total_seconds())
+    timeline.record(
+        session, lead, "accepted",
+        f"Accepted by {provider.name} in wave {offer.wave}, {waited}s after the offer"
+        + (" (teaser)" if teaser else ""),
+        public_text=f"Accepted by {provider.name}. They have your details and will contact you shortly.",
+        user=user, actor=f"provider:{provider_id}",
+        data={"provider_id": provider_id, "offer_id": offer_id, "wave": offer.wave, "teaser": teaser})
+    audit.log(session, user, "offer.accept", lead, f"{provider.name} accepted broadcast lead #{lead.id}",
+              data={"offer_id": offer_id, "provider_id": provider_id, "teaser": teaser})
+    tell_customer_accepted(session, lead, provider)
+    for other in lead.offers:
+        if other.id in taken_ids:
+            _notify_taken(session, lead, other)
+    return assignment
+
+
+def tell_customer_accepted(session: Session, lead: Lead, provider: Provider) -> None:
+    if not lead.customer_email:
+        return
+    outbox.queue_email(
+        session, kind="accepted_by", to=lead.customer_email, template="customer_accepted_by",
+        lead_id=lead.id, dedupe_key=f"lead:{lead.id}:accepted_by",
+        context={"customer_name": lead.customer_name, "category_name": lead.category.name,
+                 "provider_name": provider.name, "provider_phone": provider.phone,
+                 "profile_url": external_url("public.provider", slug=provider.slug),
+                 "tracking_url": external_url("public.tracking", token=lead.public_token)})
+
+
+def _notify_taken(session: Session, lead: Lead, offer: Offer) -> None:
+    shown = masking.preview(lead)
+    notify.notify(
+        session, offer.provider, "lead_taken", f"Taken: {shown['category']} in {shown['city']}",
+        body="Another provider accepted this lead first. Faster answers win more leads.",
+        url=app_path("provider.offers"), lead_id=lead.id, email_template="lead_taken",
+        email_context={"category": shown["category"], "city": shown["city"],
+                       "offers_url": external_url("provider.offers")},
+        dedupe_key=f"offer:{offer.id}:taken:{offer.offered_at.isoformat()}")
+
+
+def decline(session: Session, offer_id: int, provider_id: int, reason: str | None = None) -> Offer:
+    """Decline an open offer (a stat, not a penalty). `reason` is a DECLINE_REASONS key or None."""
+    if reason and reason not in DECLINE_REASONS:
+        raise Refused("Pick a reason from the list, or none.")
+    offer = session.get(Offer, offer_id)
+    if offer is None or offer.provider_id != provider_id:
+        raise Refused("This offer is not yours.")
+    now = clock.now()
+    done = session.execute(
+        update(Offer).where(Offer.id == offer_id, Offer.state == "offered")
+        .values(state="declined", decline_reason=reason or None, responded_at=now, updated_at=now)
+        .execution_options(synchronize_session=False))
+    session.refresh(offer)
+    if done.rowcount != 1:
+        raise Refused(STATE_REASONS.get(offer.state, "This offer is no longer open."))
+    lead = offer.lead
+    timeline.record(session, lead, "offer_declined",
+                    f"{offer.provider.name} declined" + (f": {DECLINE_REASONS[reason]}" if reason else ""),
+                    data={"offer_id": offer_id, "provider_id": provider_id, "reason": reason})
+    session.expire(lead, ["offers"])
+    if lead.delivery_status == "offering" and not any(o.state == "offered" for o in lead.offers):
+        # Everyone offered so far said no: don't make the customer wait for the deadline.
+        expand(session, lead.id, lead.current_wave, now_ok=True)
+    return offer

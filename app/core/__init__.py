@@ -1,0 +1,1 @@
+"""The core under everything (models included): the one clock, database helpers, URLs."""

@@ -1,0 +1,38 @@
+"""Database helpers every capability uses: insert-once and keyset walks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sqlalchemy import Select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+
+def insert_once(session: Session, obj) -> bool:
+    """Add and flush `obj` inside a savepoint; False (and nothing written) when a unique
+    constraint says it already exists. The outer transaction stays usable either way."""
+    try:
+        with session.begin_nested():
+            session.add(obj)
+            session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+def keyset(session: Session, query: Select, key, page: int = 200, max_rows: int = 20000) -> Iterator:
+    """Walk `query` ordered by `key` (a unique, increasing column), one page at a time, so the
+    sweep's lists never get stuck on a page of rows it skips."""
+    last = None
+    seen = 0
+    while seen < max_rows:
+        paged = query.order_by(key).limit(page)
+        if last is not None:
+            paged = paged.where(key > last)
+        rows = session.scalars(paged).all()
+        if not rows:
+            return
+        yield from rows
+        seen += len(rows)
+        last = getattr(rows[-1], key.key)

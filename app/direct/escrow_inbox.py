@@ -1,0 +1,128 @@
+"""The admin escrow inbox: every lead that waits on a person, with the reason it waits.
+
+Direct leads in escrow (delivery_status "pending", escrow_reason from eligibility), other
+modes' fallbacks ("unaccepted_broadcast", "no_matching_provider"), leads held for review
+(status "pending", shown as "low quality") and converted leads the customer consented to
+broadcast that the broadcast router has not picked up yet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from app.core import clock
+from app.leads import eligibility
+from app.models import Lead
+
+OUTREACH_COOLDOWN = timedelta(hours=24)
+
+
+REASON_LABELS = {
+    **eligibility.REASON_LABELS,
+    "unaccepted_broadcast": "Unaccepted broadcast",
+    "no_matching_provider": "No matching provider",
+    "low_quality": "Low quality (held for review)",
+    "consented": "Customer consented to broadcast",
+    "eligible_now": "Provider eligible now: release",
+    "free_plan": "Free plan (teaser possible)",
+    "direct": "Direct pending (all reasons)",
+    "teaser": "Teaser requests (weekly teaser unused)",
+}
+
+
+DIRECT_REASONS = ("unclaimed", "unverified", "free_plan", "paused", "suspended", "weekly_cap")
+
+
+DIRECT_GROUP = {*DIRECT_REASONS, "eligible_now"}
+
+
+FILTER_ORDER = ("direct", "eligible_now", "low_quality", "teaser", *DIRECT_REASONS, "consented", "unaccepted_broadcast", "no_matching_provider")
+
+
+@dataclass
+class Inbox:
+    rows: list[Lead]
+    counts: dict[str, int] = field(default_factory=dict)
+    total: int = 0
+
+
+def reason_of(lead: Lead) -> str:
+    """The inbox filter a lead belongs to."""
+    if lead.status == "pending":
+        return "low_quality"
+    if lead.consent == "yes" and lead.delivery_status in ("new", "ready"):
+        return "consented"
+    provider = lead.requested_provider
+    if lead.mode == "direct" and lead.delivery_status == "pending" and provider is not None:
+        # The provider may have changed since the lead was escrowed (claimed, verified...): say
+        # what holds it now. The weekly cap needs a count, so it is kept as stored.
+        live = eligibility.direct(provider, 0)
+        if not live.ok:
+            return live.reason
+        return "weekly_cap" if lead.escrow_reason == "weekly_cap" else "eligible_now"
+    return lead.escrow_reason or "unclaimed"
+
+
+def in_inbox_clause():
+    return or_(
+        Lead.status == "pending",
+        and_(Lead.status == "verified", Lead.delivery_status == "pending"),
+        and_(Lead.status == "verified", Lead.consent == "yes", Lead.delivery_status.in_(("new", "ready"))),
+    )
+
+
+def is_waiting(lead: Lead) -> bool:
+    """Is this lead in the escrow inbox (the same rule as in_inbox_clause, for one lead)?"""
+    return (lead.status == "pending"
+            or (lead.status == "verified" and lead.delivery_status == "pending")
+            or (lead.status == "verified" and lead.consent == "yes" and lead.delivery_status in ("new", "ready")))
+
+
+def inbox(session: Session, reason: str | None = None, metro_id: int | None = None,
+          limit: int = 500) -> Inbox:
+    """Leads waiting on staff, oldest first, with counts per reason (within the metro filter)."""
+    query = select(Lead).where(in_inbox_clause()).order_by(Lead.created_at, Lead.id).limit(limit)
+    if metro_id:
+        query = query.where(Lead.metro_id == metro_id)
+    leads = list(session.scalars(query))
+    reasons = {lead.id: reason_of(lead) for lead in leads}
+    teasers = teaser_requests(session, [lead for lead in leads if reasons[lead.id] == "free_plan"])
+    counts: dict[str, int] = {}
+    for lead in leads:
+        key = reasons[lead.id]
+        counts[key] = counts.get(key, 0) + 1
+        if key in DIRECT_GROUP:
+            counts["direct"] = counts.get("direct", 0) + 1
+        if lead.id in teasers:
+            counts["teaser"] = counts.get("teaser", 0) + 1
+    wanted = DIRECT_GROUP if reason == "direct" else {reason}
+    if reason == "teaser":
+        rows = [lead for lead in leads if lead.id in teasers]
+    else:
+        rows = [lead for lead in leads if reason is None or reasons[lead.id] in wanted]
+    return Inbox(rows=rows, counts=counts, total=len(leads))
+
+
+def teaser_requests(session: Session, leads: list[Lead]) -> set[int]:
+    """The "teaser requests" filter: escrowed direct leads whose requested provider is verified,
+    on the free plan, not paused, and has not used this ISO week's teaser (so an admin can
+    unlock one for it now). One teaser count per provider."""
+    available: dict[int, bool] = {}
+    for lead in leads:
+        provider = lead.requested_provider
+        if provider is not None and provider.id not in available:
+            available[provider.id] = eligibility.teaser_available(session, provider)
+    return {lead.id for lead in leads if lead.requested_provider_id and available.get(lead.requested_provider_id)}
+
+
+def age(lead: Lead, now: datetime | None = None) -> str:
+    """"3 min", "5 h", "2 d": how long the customer has been waiting."""
+    seconds = max(0, int(((now or clock.now()) - clock.as_utc(lead.created_at)).total_seconds()))
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 86400:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} d"

@@ -1,0 +1,178 @@
+"""Lead intake: one function every source (web form, admin form, partner API) goes through.
+
+The lead, its first timeline event and the confirmation email are written in the caller's
+transaction; routing is enqueued after commit when the lead is verified.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from app.core import clock
+from app.core.urls import external_url
+from app.leads import quality, routing, timeline, validation
+from app.models import Lead
+from app.platform import outbox
+
+DUPLICATE_WINDOW = timedelta(hours=24)
+
+URGENCY_LABELS = {
+    "emergency": "Emergency (today)",
+    "this_week": "This week",
+    "flexible": "Flexible",
+}
+BUDGET_LABELS = {
+    "under_300": "Under $300",
+    "300_600": "$300 – $600",
+    "600_1200": "$600 – $1,200",
+    "over_1200": "Over $1,200",
+    "unsure": "Not sure yet",
+}
+MODE_LABELS = {
+    "direct": "Request to one provider",
+    "broadcast": "Anyone in the metro, fastest response",
+    "quotes": "Up to 3 quotes",
+}
+
+
+@dataclass
+class LeadInput:
+    """What a source hands in, already validated for shape (the form or API did that)."""
+
+    mode: str
+    metro_id: int
+    category_id: int
+    description: str
+    customer_name: str
+    city: str
+    customer_email: str | None = None
+    customer_phone: str | None = None  # E.164
+    phone_valid: bool = True
+    street: str | None = None
+    postal_code: str | None = None
+    business_name: str | None = None
+    urgency: str = "this_week"
+    preferred_time: str | None = None
+    budget: str | None = None
+    requested_provider_id: int | None = None
+    honeypot_filled: bool = False
+
+
+def is_near_duplicate(session: Session, data: LeadInput) -> bool:
+    """Same contact and category in the metro within 24 h, or the same text from anyone."""
+    since = clock.now() - DUPLICATE_WINDOW
+    contact = []
+    if data.customer_email:
+        contact.append(Lead.customer_email == data.customer_email)
+    if data.customer_phone:
+        contact.append(Lead.customer_phone == data.customer_phone)
+    same_contact = (
+        select(Lead.id).where(
+            Lead.created_at >= since,
+            Lead.metro_id == data.metro_id,
+            Lead.category_id == data.category_id,
+            or_(*contact),
+        )
+        if contact
+        else None
+    )
+    if same_contact is not None and session.scalar(same_contact.limit(1)) is not None:
+        return True
+    normalized = " ".join(data.description.lower().split())
+    recent = session.scalars(
+        select(Lead.description).where(Lead.created_at >= since, Lead.metro_id == data.metro_id)
+        .order_by(Lead.id.desc()).limit(200)
+    )
+    return any(" ".join(text.lower().split()) == normalized for text in recent)
+
+
+def submit_lead(session: Session, data: LeadInput, *, source: str = "web",
+                client_ip: str | None = None, force_status: str | None = None) -> Lead:
+    """Create a lead with its score, first event and confirmation email (flushes only)."""
+    signals = quality.QualitySignals(
+        source=source,
+        honeypot_filled=data.honeypot_filled,
+        phone_given=bool(data.customer_phone),
+        phone_valid=data.phone_valid,
+        email_given=bool(data.customer_email),
+        email_valid=True,
+        disposable_email=validation.is_disposable(data.customer_email),
+        duplicate=is_near_duplicate(session, data),
+    )
+    score, notes = quality.score(signals)
+    held = quality.needs_review(score, current_app.config["LEAD_REVIEW_THRESHOLD"])
+    status = force_status or ("pending" if held else "verified")
+    lead = Lead(
+        mode=data.mode,
+        source=source,
+        metro_id=data.metro_id,
+        category_id=data.category_id,
+        requested_provider_id=data.requested_provider_id,
+        description=data.description.strip(),
+        urgency=data.urgency,
+        preferred_time=data.preferred_time or None,
+        budget=data.budget or None,
+        customer_name=data.customer_name.strip(),
+        customer_email=data.customer_email or None,
+        customer_phone=data.customer_phone or None,
+        business_name=data.business_name or None,
+        street=data.street or None,
+        city=data.city.strip(),
+        postal_code=data.postal_code or None,
+        quality_score=score,
+        quality_notes=notes,
+        client_ip=client_ip,
+        status=status,
+        delivery_status="new",
+    )
+    session.add(lead)
+    session.flush()
+    timeline.record(
+        session, lead, "submitted",
+        f"Submitted via {source} ({data.mode}); quality score {score}"
+        + (f": {'; '.join(notes)}" if notes else ""),
+        public_text="We received your request.",
+        actor="customer" if source == "web" else source,
+        data={"score": score, "notes": notes},
+    )
+    if status == "pending":
+        timeline.record(
+            session, lead, "held_for_review",
+            f"Held for review (score {score} below {current_app.config['LEAD_REVIEW_THRESHOLD']})",
+            public_text="We're double-checking your request before sending it out. "
+            "This usually takes less than an hour during business hours.",
+        )
+    queue_confirmation(session, lead)
+    if status == "verified":
+        routing.request_routing(session, lead)
+    return lead
+
+
+def queue_confirmation(session: Session, lead: Lead) -> None:
+    """The customer's confirmation with the private tracking link (email when we have one)."""
+    if not lead.customer_email:
+        return
+    provider = lead.requested_provider
+    outbox.queue_email(
+        session,
+        kind="lead_confirmation",
+        to=lead.customer_email,
+        template="lead_confirmation",
+        lead_id=lead.id,
+        dedupe_key=f"lead:{lead.id}:confirmation",
+        context={
+            "customer_name": lead.customer_name,
+            "mode": lead.mode,
+            "mode_label": MODE_LABELS[lead.mode],
+            "metro_name": lead.metro.name,
+            "category_name": lead.category.name,
+            "provider_name": provider.name if provider else None,
+            "description": lead.description,
+            "tracking_url": external_url("public.tracking", token=lead.public_token),
+        },
+    )

@@ -1,0 +1,80 @@
+"""Routing: what happens to a lead once it is `verified`, however it got there.
+
+This module is the single entry point (the `route_lead` job calls `route`). Each mode's
+capability registers its router with `@routing.router(mode)`: this module knows none of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.core import clock
+from app.leads import timeline
+from app.models import Lead
+from app.platform import sweep
+from app.platform.queue import enqueue, enqueue_after_commit
+
+Router = Callable[..., object]  # router(session, lead): sends a "ready" lead on its way
+_ROUTERS: dict[str, Router] = {}
+
+
+def router(mode: str) -> Callable[[Router], Router]:
+    """Register `fn(session, lead)` as the router for leads of `mode`."""
+
+    def register(fn: Router) -> Router:
+        _ROUTERS[mode] = fn
+        return fn
+
+    return register
+
+
+def request_routing(session: Session, lead: Lead) -> None:
+    """Route `lead` after the current transaction commits."""
+    enqueue_after_commit(session, "app.jobs.route_lead", lead.id)
+
+
+def route(session: Session, lead_id: int) -> bool:
+    """Route a verified, not-yet-routed lead. Idempotent: a second call does nothing.
+
+    The claim is one conditional UPDATE (new -> ready), so two jobs for the same lead
+    cannot both route it; then the lead's mode decides where it goes.
+    """
+    now = clock.now()
+    result = session.execute(
+        update(Lead)
+        .where(Lead.id == lead_id, Lead.status == "verified", Lead.delivery_status == "new")
+        .values(delivery_status="ready", routed_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    lead = session.get(Lead, lead_id)
+    session.refresh(lead)
+    timeline.record(session, lead, "ready", "Verified and ready for routing")
+    _ROUTERS[lead.mode](session, lead)
+    return True
+
+
+def overdue_ids(session: Session, older_than: timedelta) -> list[int]:
+    """Verified leads still unrouted after `older_than` (their job was lost): the sweep's list."""
+    cutoff = clock.now() - older_than
+    return list(
+        session.scalars(
+            select(Lead.id)
+            .where(Lead.status == "verified", Lead.delivery_status == "new", Lead.updated_at < cutoff)
+            .order_by(Lead.id)
+            .limit(500)
+        )
+    )
+
+
+@sweep.step("leads", order=10)
+def requeue_unrouted(session: Session) -> int:
+    """Verified leads whose routing job was lost go back on the queue."""
+    older = timedelta(seconds=current_app.config["ROUTE_RETRY_AFTER_SECONDS"])
+    return sum(enqueue("app.jobs.route_lead", lead_id) for lead_id in overdue_ids(session, older))

@@ -1,0 +1,1 @@
+"""Partners: API keys and the partner API's lead intake."""

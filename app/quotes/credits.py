@@ -1,0 +1,142 @@
+"""The credit wallet: append-only ledger entries plus a wallet row whose balance can never go
+negative (CHECK balance >= 0 in the database, moved by a conditional UPDATE).
+
+`post` writes one entry and moves the balance inside a SAVEPOINT: either both happen or
+neither does. An idempotency key already used returns the first entry and changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.core import clock
+from app.models import CreditEntry, CreditWallet
+from app.platform import audit
+
+
+class InsufficientCredits(Exception):
+    """The wallet does not hold enough credits for this debit."""
+
+
+@dataclass(frozen=True)
+class Posted:
+    entry: CreditEntry
+    created: bool  # False: the key was used before, nothing changed
+
+
+def insert_ignore(session: Session, model, values: dict) -> int:
+    """INSERT ... ON CONFLICT DO NOTHING on either database; returns rows inserted (0 or 1)."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(model).values(**values).on_conflict_do_nothing()
+    key = list(model.__table__.primary_key.columns)
+    return 0 if session.execute(statement.returning(*key)).first() is None else 1
+
+
+def ensure_wallet(session: Session, provider_id: int) -> None:
+    insert_ignore(session, CreditWallet, {"provider_id": provider_id, "balance": 0, "updated_at": clock.now()})
+
+
+def balance(session: Session, provider_id: int) -> int:
+    return session.scalar(select(CreditWallet.balance).where(CreditWallet.provider_id == provider_id)) or 0
+
+
+def ledger_sum(session: Session, provider_id: int) -> int:
+    return session.scalar(
+        select(func.coalesce(func.sum(CreditEntry.amount), 0)).where(CreditEntry.provider_id == provider_id)) or 0
+
+
+def history(session: Session, provider_id: int, limit: int = 200) -> list[CreditEntry]:
+    return list(session.scalars(select(CreditEntry).where(CreditEntry.provider_id == provider_id)
+                                .order_by(CreditEntry.id.desc()).limit(limit)))
+
+
+def by_key(session: Session, key: str) -> CreditEntry | None:
+    return session.scalar(select(CreditEntry).where(CreditEntry.idempotency_key == key))
+
+
+def post(session: Session, provider_id: int, kind: str, amount: int, key: str, *,
+         reference: str | None = None, note: str | None = None, created_by: int | None = None) -> Posted:
+    """Append an entry (signed `amount`) and move the wallet; all or nothing.
+
+    Raises InsufficientCredits (nothing written) if a debit would go below zero.
+    """
+    ensure_wallet(session, provider_id)
+    existing = by_key(session, key)
+    if existing is not None:
+        return Posted(existing, False)
+    now = clock.now()
+    savepoint = session.begin_nested()
+    try:
+        entry = CreditEntry(provider_id=provider_id, kind=kind, amount=amount, idempotency_key=key,
+                            reference=reference, note=note, created_by=created_by, created_at=now)
+        session.add(entry)
+        session.flush()
+        moved = session.execute(
+            update(CreditWallet)
+            .where(CreditWallet.provider_id == provider_id, CreditWallet.balance + amount >= 0)
+            .values(balance=CreditWallet.balance + amount, updated_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if moved != 1:
+            raise InsufficientCredits(f"provider {provider_id} cannot pay {-amount}")
+    except IntegrityError:
+        savepoint.rollback()
+        existing = by_key(session, key)
+        if existing is None:
+            raise
+        return Posted(existing, False)
+    except BaseException:
+        savepoint.rollback()
+        raise
+    savepoint.commit()
+    return Posted(entry, True)
+
+
+def grant(session: Session, provider_id: int, amount: int, key: str, *, note: str,
+          created_by: int | None = None) -> Posted:
+    if amount <= 0:
+        raise ValueError("a grant adds at least 1 credit")
+    return post(session, provider_id, "grant", amount, key, reference="admin", note=note, created_by=created_by)
+
+
+@dataclass(frozen=True)
+class GrantResult:
+    ok: bool
+    message: str
+    errors: dict
+    created: bool = False  # False for a double submit that added nothing
+
+
+def admin_grant(session: Session, admin, provider, raw_amount: str | None, note: str | None,
+                form_key: str | None, ip: str | None = None) -> GrantResult:
+    """An admin grants credits with a note: validated, keyed by the form's one-time key (a
+    double submit grants once), and written to the audit log."""
+    errors = {}
+    raw = (raw_amount or "").strip()
+    amount = int(raw) if raw.isdigit() else 0
+    if not 1 <= amount <= 1000:
+        errors["amount"] = "Amount: enter a whole number of credits from 1 to 1,000."
+    note = (note or "").strip()
+    if not note:
+        errors["note"] = "Note: say why these credits are granted (shown to the provider)."
+    elif len(note) > 500:
+        errors["note"] = "Note: keep it under 500 characters."
+    key = (form_key or "").strip()
+    if not 16 <= len(key) <= 64:
+        errors["grant_key"] = "The form expired; reload the page and try again."
+    if errors:
+        return GrantResult(False, "Please fix the grant.", errors)
+    posted = grant(session, provider.id, amount, f"grant:{provider.id}:{key}", note=note, created_by=admin.id)
+    if not posted.created:
+        return GrantResult(True, "That grant was already recorded (submitted twice); nothing added.", {})
+    audit.log(session, admin, "credits.grant", provider, f"Granted {amount} credits to {provider.name}: {note}",
+              data={"amount": amount, "entry_id": posted.entry.id}, ip=ip)
+    return GrantResult(True, f"Granted {amount} credits to {provider.name}.", {}, created=True)
+

@@ -1,0 +1,102 @@
+"""Disputes: a provider reports a bad unlocked lead (wrong contact, spam, duplicate) within 7
+days; an admin refunds it (a ledger entry keyed to the unlock, so never twice) or rejects it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.core import clock
+from app.core.db import insert_once
+from app.leads import timeline
+from app.models import Assignment, Dispute, Provider, User
+from app.platform import audit
+from app.quotes import credits
+from app.quotes.preview import assignment_of
+from app.quotes.result import Result, _refuse
+
+WINDOW = timedelta(days=7)
+REASON_LABELS = {"wrong_contact": "Wrong contact details", "spam": "Spam / not a real request",
+                 "duplicate": "Duplicate of another lead"}
+
+
+def refund_key(assignment: Assignment) -> str:
+    return f"refund:unlock:{assignment.lead_id}:{assignment.provider_id}"
+
+
+def dispute_of(session: Session, assignment_id: int) -> Dispute | None:
+    return session.scalar(select(Dispute).where(Dispute.assignment_id == assignment_id))
+
+
+def report(session: Session, lead_id: int, provider: Provider, reason: str | None, details: str | None) -> Result:
+    assignment = assignment_of(session, lead_id, provider.id)
+    if assignment is None or assignment.kind != "quote":
+        return _refuse("You can only report leads you unlocked.")
+    if reason not in REASON_LABELS:
+        return Result(False, "Please choose a reason.", errors={"reason": "Choose what was wrong with the lead."})
+    details = (details or "").strip() or None
+    if details and len(details) > 2000:
+        return Result(False, "Please shorten the details.", errors={"details": "Keep it under 2,000 characters."})
+    if clock.now() - clock.as_utc(assignment.created_at) > WINDOW:
+        return _refuse("Bad leads can be reported within 7 days of unlocking; this one is older.")
+    if dispute_of(session, assignment.id) is not None:
+        return _refuse("You already reported this lead.")
+    dispute = Dispute(assignment_id=assignment.id, lead_id=lead_id, provider_id=provider.id, reason=reason,
+                      details=details, status="open", created_at=clock.now())
+    if not insert_once(session, dispute):
+        return _refuse("You already reported this lead.")
+    timeline.record(session, assignment.lead, "dispute_opened",
+                    f"{provider.name} reported the lead: {REASON_LABELS[reason]}", data={"dispute_id": dispute.id})
+    return Result(True, "Reported. Our team will review it and refund the credits if the lead was bad.")
+
+
+def queue(session: Session, status: str | None = "open") -> list[Dispute]:
+    query = select(Dispute).order_by(Dispute.id.desc()).limit(200)
+    if status:
+        query = query.where(Dispute.status == status)
+    return list(session.scalars(query))
+
+
+def resolve(session: Session, dispute_id: int, action: str, user: User | None, note: str | None,
+            ip: str | None = None) -> Result:
+    """Refund (ledger entry keyed to the unlock; at most once) or reject an open dispute."""
+    dispute = session.get(Dispute, dispute_id)
+    if dispute is None:
+        return _refuse("No such dispute.")
+    if action not in ("refund", "reject"):
+        return _refuse("Choose refund or reject.")
+    note = (note or "").strip() or None
+    status = "refunded" if action == "refund" else "rejected"
+    moved = session.execute(
+        update(Dispute).where(Dispute.id == dispute.id, Dispute.status == "open")
+        .values(status=status, resolution_note=note, resolved_by=user.id if user else None,
+                resolved_at=clock.now()).execution_options(synchronize_session=False)).rowcount
+    if moved != 1:
+        session.refresh(dispute)
+        return _refuse(f"This dispute was already {dispute.status}.")
+    session.refresh(dispute)
+    assignment = dispute.assignment
+    refunded = 0
+    if action == "refund" and assignment.credits_spent > 0:
+        posted = credits.post(session, assignment.provider_id, "refund", assignment.credits_spent,
+                              refund_key(assignment), reference=f"lead:{assignment.lead_id}",
+                              note=note or f"Refund for disputed lead #{assignment.lead_id}",
+                              created_by=user.id if user else None)
+        refunded = assignment.credits_spent if posted.created else 0
+    summary = (f"Refunded {refunded} credits to {dispute.provider.name} for lead #{dispute.lead_id}"
+               if action == "refund" else f"Rejected dispute #{dispute.id} from {dispute.provider.name}")
+    audit.log(session, user, f"dispute.{action}", dispute, summary,
+              data={"lead_id": dispute.lead_id, "provider_id": dispute.provider_id, "credits": refunded}, ip=ip)
+    timeline.record(session, dispute.lead, f"dispute_{status}", summary, user=user)
+    return Result(True, summary + ".")
+
+
+def refund_unlock(session: Session, assignment: Assignment, user: User | None, note: str | None = None) -> bool:
+    """Refund an unlock directly (idempotent: the key is the unlock's); True if this call refunded."""
+    if assignment.credits_spent <= 0:
+        return False
+    return credits.post(session, assignment.provider_id, "refund", assignment.credits_spent,
+                        refund_key(assignment), reference=f"lead:{assignment.lead_id}", note=note,
+                        created_by=user.id if user else None).created

@@ -1,0 +1,100 @@
+"""Reviews and reputation: one review per completed lead, for the provider that did the job;
+a provider's average rating, count, recent reviews and median time to respond."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.core import clock
+from app.core.db import insert_once
+from app.core.urls import app_path, external_url
+from app.leads import masking, timeline
+from app.models import Assignment, Lead, Review
+from app.platform import notify
+from app.quotes.result import Result, _refuse
+
+
+def review_of(session: Session, lead_id: int) -> Review | None:
+    return session.scalar(select(Review).where(Review.lead_id == lead_id))
+
+
+def leave(session: Session, lead: Lead, rating: str | int | None, text: str | None) -> Result:
+    """The customer's one review of the chosen provider, once the job is done."""
+    if lead.status != "completed" or lead.assigned_provider_id is None:
+        return _refuse("You can review once the job is marked done.")
+    errors = {}
+    try:
+        stars = int(rating)
+    except (TypeError, ValueError):
+        stars = 0
+    if not 1 <= stars <= 5:
+        errors["rating"] = "Choose 1 to 5 stars."
+    text = (text or "").strip()
+    if len(text) > 2000:
+        errors["text"] = "Keep the review under 2,000 characters."
+    if errors:
+        return Result(False, "Please fix the review.", errors=errors)
+    if review_of(session, lead.id) is not None:
+        return _refuse("You already reviewed this job.")
+    review = Review(lead_id=lead.id, provider_id=lead.assigned_provider_id, rating=stars, text=text,
+                    author_name=masking.mask_name(lead.customer_name), created_at=clock.now())
+    if not insert_once(session, review):
+        return _refuse("You already reviewed this job.")
+    provider = lead.assigned_provider
+    timeline.record(session, lead, "review", f"Customer reviewed {provider.name}: {stars}/5",
+                    public_text=f"You reviewed {provider.name}: {stars} of 5 stars.", data={"rating": stars})
+    notify.notify(session, provider, "review_received", f"New review: {stars} of 5 stars",
+                  body=text[:300] or None, url=app_path("public.provider", slug=provider.slug), lead_id=lead.id,
+                  email_template="review_received",
+                  email_context={"rating": stars, "text": text, "author": review.author_name,
+                                 "page_url": external_url("public.provider", slug=provider.slug)},
+                  dedupe_key=f"review_received:{review.id}")
+    return Result(True, "Thanks for your review!")
+
+
+FAST_RESPONSE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Reputation:
+    average: float | None
+    count: int
+    recent: list
+    median_response: timedelta | None
+
+    @property
+    def responds_fast(self) -> bool:
+        """The "Responds within 5 min" badge: median time to unlock/accept of 5 minutes or less."""
+        return self.median_response is not None and self.median_response <= FAST_RESPONSE
+
+    @property
+    def median_label(self) -> str | None:
+        if self.median_response is None:
+            return None
+        minutes = self.median_response.total_seconds() / 60
+        if minutes < 1:
+            return "under a minute"
+        if minutes < 90:
+            return f"{round(minutes)} min"
+        hours = minutes / 60
+        return f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.0f} days"
+
+
+def reputation(session: Session, provider_id: int, recent: int = 5) -> Reputation:
+    avg, count = session.execute(select(func.avg(Review.rating), func.count(Review.id))
+                                 .where(Review.provider_id == provider_id)).one()
+    reviews = list(session.scalars(select(Review).where(Review.provider_id == provider_id)
+                                   .order_by(Review.created_at.desc(), Review.id.desc()).limit(recent)))
+    pairs = session.execute(select(Assignment.notified_at, Assignment.created_at).where(
+        Assignment.provider_id == provider_id, Assignment.notified_at.is_not(None),
+        Assignment.kind.in_(("quote", "broadcast")))).all()  # direct deliveries need no response
+    waits = sorted(clock.as_utc(got) - clock.as_utc(told) for told, got in pairs if got >= told)
+    return Reputation(
+        average=round(float(avg), 1) if avg is not None else None, count=count or 0, recent=reviews,
+        median_response=statistics.median(waits) if waits else None,
+    )

@@ -1,0 +1,90 @@
+"""Unlocking a quote lead with credits.
+
+Races are decided in the database: the unique (lead, provider) assignment makes a double
+click unlock once, the conditional UPDATE `unlock_count < max_providers` (plus the CHECK on
+leads) caps the unlocks, the wallet's CHECK balance >= 0 and conditional debit refuse an
+overdraft, and the whole unlock runs in a SAVEPOINT so a failure writes nothing."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.core import clock
+from app.leads import timeline
+from app.models import Assignment, Lead, Notification, Provider
+from app.quotes import credits, pricing
+from app.quotes.matching import check
+from app.quotes.preview import assignment_of
+from app.quotes.result import Result, _refuse
+
+
+# ---------------------------------------------------------------- unlock
+def unlock_key(lead_id: int, provider_id: int) -> str:
+    return f"unlock:{lead_id}:{provider_id}"
+
+
+def unlock(session: Session, lead_id: int, provider: Provider, quoted_price: int | None) -> Result:
+    """Unlock the contact for `provider`, charging the price it was shown. One transaction:
+    the assignment, the capacity claim, the ledger entry and the wallet debit all happen or
+    none does. Unlocking again returns the first unlock and charges nothing."""
+    lead = session.get(Lead, lead_id)
+    if lead is None or lead.mode != "quotes":
+        return _refuse("There is no such quote lead.")
+    existing = assignment_of(session, lead.id, provider.id)
+    if existing is not None:
+        return Result(True, "You already unlocked this lead.", existing)
+    decision = check(session, provider, lead, lock=True)
+    if not decision.ok:
+        if decision.reason == "no_match":
+            return _refuse("This lead is outside your services or area.")
+        return _refuse(f"You can't unlock quote leads right now: {decision.label.lower()}.")
+    if lead.status != "verified" or lead.delivery_status != "quoting":
+        return _refuse("This lead is no longer open for quotes.")
+    cost = pricing.lead_price(lead, provider)
+    if quoted_price is None or quoted_price != cost:
+        return _refuse(f"The price changed to {cost} credit{'s' if cost != 1 else ''}; nothing was charged. "
+                       "Check it and unlock again.", price="The price changed.")
+    notified_at = session.scalar(select(func.min(Notification.created_at)).where(
+        Notification.lead_id == lead.id, Notification.provider_id == provider.id,
+        Notification.kind == "quote_available"))
+    now = clock.now()
+    savepoint = session.begin_nested()
+    try:
+        assignment = Assignment(lead_id=lead.id, provider_id=provider.id, kind="quote", status="purchased",
+                                credits_spent=cost, notified_at=notified_at, created_at=now, updated_at=now)
+        session.add(assignment)
+        session.flush()  # unique (lead, provider): a second click stops here
+        credits.post(session, provider.id, "spend", -cost, unlock_key(lead.id, provider.id),
+                     reference=f"lead:{lead.id}", note=f"Unlocked quote lead #{lead.id}")
+        claimed = session.execute(
+            update(Lead).where(Lead.id == lead.id, Lead.status == "verified", Lead.delivery_status == "quoting",
+                               Lead.unlock_count < Lead.max_providers)
+            .values(unlock_count=Lead.unlock_count + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed != 1:
+            savepoint.rollback()
+            return _refuse("Fully unlocked: this lead already has all the providers it asked for. "
+                           "Nothing was charged.")
+    except IntegrityError:
+        savepoint.rollback()
+        existing = assignment_of(session, lead.id, provider.id)
+        if existing is not None:
+            return Result(True, "You already unlocked this lead.", existing)
+        return _refuse("Fully unlocked: this lead already has all the providers it asked for. Nothing was charged.")
+    except credits.InsufficientCredits:
+        savepoint.rollback()
+        have = credits.balance(session, provider.id)
+        return _refuse(f"Not enough credits: this lead costs {cost} and you have {have}. Top up to unlock; "
+                       "nothing was charged.", credits="Not enough credits.")
+    savepoint.commit()
+    session.refresh(lead)
+    timeline.record(session, lead, "quote_unlocked",
+                    f"{provider.name} unlocked the lead for {cost} credit{'s' if cost != 1 else ''} "
+                    f"({lead.unlock_count}/{lead.max_providers})",
+                    public_text=f"{provider.name} is looking at your request and may contact you.",
+                    data={"provider_id": provider.id, "credits": cost})
+    return Result(True, f"Unlocked for {cost} credit{'s' if cost != 1 else ''}. The customer's contact is below."
+                  if cost else "Unlocked (free on Pro). The customer's contact is below.", assignment)

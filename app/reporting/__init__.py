@@ -1,0 +1,1 @@
+"""Reporting: the admin dashboard's metrics."""

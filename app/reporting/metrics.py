@@ -1,0 +1,251 @@
+"""Numbers for the admin dashboard charts (issue 8), computed from existing tables.
+
+Every function takes a session and a Period (the last N UTC calendar days up to now, by the
+clock). Rows are selected with plain SQL (counts grouped in SQL where that is simple) and
+bucketed per UTC day in Python, so the same code runs on SQLite and PostgreSQL.
+
+Percentiles use the nearest-rank method (p50 of [1, 2, 3, 4] is 2): every figure is a time
+that really happened. Durations are in seconds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from app.core import clock
+from app.direct import escrow_inbox
+from app.models import Assignment, Lead, LeadEvent, Metro, Offer
+
+PERIODS = (7, 30, 90)
+DEFAULT_DAYS = 30
+# Lead modes in display order, with the words the dashboard uses.
+MODES = ("direct", "broadcast", "quotes")
+# Timeline events that put a lead in front of staff (direct escrow, unaccepted broadcast,
+# quotes without a match, held for review).
+ESCROW_EVENT_KINDS = ("escrowed", "broadcast_unaccepted", "escrow", "held_for_review")
+AGE_BUCKETS = ("<1h", "1-24h", ">24h")
+# Leads that were verified (routed): pending/spam/cancelled are left out of the fill rate.
+VERIFIED_STATUSES = ("verified", "completed")
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime  # midnight UTC of the first day, inclusive
+    end: datetime  # now
+    days: int
+
+    @classmethod
+    def last(cls, days: int = DEFAULT_DAYS, now: datetime | None = None) -> Period:
+        now = clock.as_utc(now or clock.now())
+        first = (now - timedelta(days=days - 1)).date()
+        start = datetime(first.year, first.month, first.day, tzinfo=clock.UTC)
+        return cls(start=start, end=now, days=days)
+
+    def dates(self) -> list[date]:
+        first = self.start.date()
+        return [first + timedelta(days=i) for i in range(self.days)]
+
+
+def parse_days(value: str | None) -> int:
+    """The period selector: 7, 30 or 90 days; anything else means the default."""
+    try:
+        days = int(value or DEFAULT_DAYS)
+    except ValueError:
+        return DEFAULT_DAYS
+    return days if days in PERIODS else DEFAULT_DAYS
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    """Nearest-rank percentile (None for no values)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+@dataclass(frozen=True)
+class Spread:
+    """How long something took: count, median and 90th percentile (seconds)."""
+
+    count: int
+    p50: float | None
+    p90: float | None
+
+    @classmethod
+    def of(cls, values: list[float]) -> Spread:
+        return cls(len(values), percentile(values, 50), percentile(values, 90))
+
+
+@dataclass
+class Durations:
+    overall: Spread
+    daily: list[tuple[date, Spread]]
+
+
+def _day(value: datetime) -> date:
+    return clock.as_utc(value).date()
+
+
+def _durations(period: Period, pairs: list[tuple[datetime, datetime]]) -> Durations:
+    """(start, end) pairs -> spreads overall and per day of the start."""
+    by_day: dict[date, list[float]] = defaultdict(list)
+    for start, end in pairs:
+        seconds = max(0.0, (clock.as_utc(end) - clock.as_utc(start)).total_seconds())
+        by_day[_day(start)].append(seconds)
+    every = [s for values in by_day.values() for s in values]
+    return Durations(Spread.of(every), [(d, Spread.of(by_day.get(d, []))) for d in period.dates()])
+
+
+def _in_period(column, period: Period):
+    return column.between(period.start, period.end)
+
+
+def speed_to_lead(session: Session, period: Period) -> Durations:
+    """Lead created -> the first provider got it (its first assignment), for leads created in
+    the period that reached a provider (every mode)."""
+    first = (select(Assignment.lead_id, func.min(Assignment.created_at).label("first_at"))
+             .group_by(Assignment.lead_id).subquery())
+    rows = session.execute(
+        select(Lead.created_at, first.c.first_at).join(first, first.c.lead_id == Lead.id)
+        .where(_in_period(Lead.created_at, period))).all()
+    return _durations(period, [(created, clock.as_utc(got)) for created, got in rows])
+
+
+def time_to_accept(session: Session, period: Period) -> Durations:
+    """Broadcast: the first wave's offers went out -> a provider accepted, for leads created in
+    the period with an accepted offer."""
+    wave_one = (select(Offer.lead_id, func.min(Offer.offered_at).label("offered_at"))
+                .where(Offer.wave == 1).group_by(Offer.lead_id).subquery())
+    rows = session.execute(
+        select(wave_one.c.offered_at, Offer.responded_at)
+        .join(wave_one, wave_one.c.lead_id == Offer.lead_id)
+        .join(Lead, Lead.id == Offer.lead_id)
+        .where(Offer.state == "accepted", Offer.responded_at.is_not(None),
+               _in_period(Lead.created_at, period))).all()
+    return _durations(period, [(clock.as_utc(offered), accepted) for offered, accepted in rows])
+
+
+@dataclass(frozen=True)
+class Fill:
+    label: str
+    total: int
+    filled: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.filled / self.total if self.total else None
+
+
+@dataclass
+class FillRate:
+    overall: Fill
+    by_mode: list[Fill]
+    by_metro: list[Fill]
+
+
+def fill_rate(session: Session, period: Period) -> FillRate:
+    """Share of verified leads created in the period that reached a provider (an assignment)."""
+    reached = select(Assignment.lead_id).distinct().subquery()
+    rows = session.execute(
+        select(Lead.mode, Metro.name, func.count(Lead.id), func.count(reached.c.lead_id))
+        .join(Metro, Metro.id == Lead.metro_id)
+        .outerjoin(reached, reached.c.lead_id == Lead.id)
+        .where(Lead.status.in_(VERIFIED_STATUSES), _in_period(Lead.created_at, period))
+        .group_by(Lead.mode, Metro.name)).all()
+    modes: dict[str, list[int]] = {mode: [0, 0] for mode in MODES}
+    metros: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for mode, metro, total, filled in rows:
+        for bucket in (modes.setdefault(mode, [0, 0]), metros[metro]):
+            bucket[0] += total
+            bucket[1] += filled
+    total = sum(v[0] for v in modes.values())
+    filled = sum(v[1] for v in modes.values())
+    return FillRate(
+        overall=Fill("All leads", total, filled),
+        by_mode=[Fill(mode, t, f) for mode, (t, f) in modes.items()],
+        by_metro=[Fill(name, t, f) for name, (t, f) in sorted(metros.items())],
+    )
+
+
+@dataclass
+class MetroLeads:
+    metro: str
+    by_mode: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_mode.values())
+
+
+def leads_per_metro(session: Session, period: Period) -> list[MetroLeads]:
+    """Leads created in the period per metro and mode (every status), busiest metro first."""
+    rows = session.execute(
+        select(Metro.name, Lead.mode, func.count(Lead.id)).join(Metro, Metro.id == Lead.metro_id)
+        .where(_in_period(Lead.created_at, period)).group_by(Metro.name, Lead.mode)).all()
+    metros: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(MODES, 0))
+    for name, mode, count in rows:
+        metros[name][mode] = count
+    result = [MetroLeads(name, by_mode) for name, by_mode in metros.items()]
+    return sorted(result, key=lambda m: (-m.total, m.metro))
+
+
+def age_bucket(seconds: float) -> str:
+    if seconds < 3600:
+        return AGE_BUCKETS[0]
+    if seconds <= 86400:
+        return AGE_BUCKETS[1]
+    return AGE_BUCKETS[2]
+
+
+@dataclass
+class Backlog:
+    # reason -> {age bucket -> count}, for leads waiting now
+    waiting: dict[str, dict[str, int]] = field(default_factory=dict)
+    entered_daily: list[tuple[date, int]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(sum(ages.values()) for ages in self.waiting.values())
+
+
+def escrow_backlog(session: Session, period: Period) -> Backlog:
+    """Leads waiting in the escrow inbox now (the inbox's own rule and reasons) by how long the
+    customer has waited; and per day of the period, how many leads entered it."""
+    now = period.end
+    waiting: dict[str, dict[str, int]] = {}
+    query = select(Lead).where(escrow_inbox.in_inbox_clause()).options(selectinload(Lead.requested_provider))
+    for lead in session.scalars(query):
+        ages = waiting.setdefault(escrow_inbox.reason_of(lead), dict.fromkeys(AGE_BUCKETS, 0))
+        ages[age_bucket((now - clock.as_utc(lead.created_at)).total_seconds())] += 1
+    order = {reason: i for i, reason in enumerate(escrow_inbox.FILTER_ORDER)}
+    waiting = dict(sorted(waiting.items(), key=lambda item: (order.get(item[0], 99), item[0])))
+    events = session.execute(
+        select(LeadEvent.lead_id, LeadEvent.created_at)
+        .where(LeadEvent.kind.in_(ESCROW_EVENT_KINDS), _in_period(LeadEvent.created_at, period))).all()
+    entered = Counter(day for _lead, day in {(lead_id, _day(at)) for lead_id, at in events})
+    return Backlog(waiting=waiting, entered_daily=[(d, entered.get(d, 0)) for d in period.dates()])
+
+
+@dataclass
+class Dashboard:
+    period: Period
+    speed: Durations
+    fill: FillRate
+    accept: Durations
+    metros: list[MetroLeads]
+    backlog: Backlog
+
+
+def dashboard(session: Session, days: int = DEFAULT_DAYS) -> Dashboard:
+    """Everything the admin dashboard charts, for the last `days` days."""
+    period = Period.last(days)
+    return Dashboard(period, speed_to_lead(session, period), fill_rate(session, period),
+                     time_to_accept(session, period), leads_per_metro(session, period),
+                     escrow_backlog(session, period))

@@ -1,1 +1,0 @@
-"""FogForge's domain: functions that take ids or objects and a session, flush, never commit."""
