@@ -34,9 +34,9 @@ def _int(name: str, default: int) -> int:
 def normalize_database_url(url: str) -> str:
     """Accept the URLs hosting platforms hand out and use psycopg 3 for PostgreSQL."""
     if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://"):]
+        url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
 
 

@@ -58,21 +58,33 @@ def seed(session: Session) -> list[tuple[str, str, str]]:
     ]
     logins = []
     admin = accounts.find_by_email(session, ADMIN_EMAIL) or accounts.create_user(
-        session, ADMIN_EMAIL, DEMO_PASSWORD, role="admin", name="FogForge Admin", confirmed_at=clock.now())
+        session, ADMIN_EMAIL, DEMO_PASSWORD, role="admin", name="FogForge Admin", confirmed_at=clock.now()
+    )
     logins.append(("admin", admin.email, DEMO_PASSWORD))
 
     for metro in metros:
-        listings = [("Houston AAA Grease Trap Cleaners", "unclaimed", "free", [0, 1], False)] \
-            if metro.slug == "houston" else []
-        listings += [(f"{metro.name} {suffix}", status, tier, cat_idx, login)
-                     for suffix, status, tier, cat_idx, login in PROVIDER_PLAN]
+        listings = (
+            [("Houston AAA Grease Trap Cleaners", "unclaimed", "free", [0, 1], False)]
+            if metro.slug == "houston"
+            else []
+        )
+        listings += [
+            (f"{metro.name} {suffix}", status, tier, cat_idx, login)
+            for suffix, status, tier, cat_idx, login in PROVIDER_PLAN
+        ]
         for name, status, tier, cat_idx, login in listings:
             slug = slugify(name)
             provider = session.scalar(select(Provider).where(Provider.slug == slug))
             if provider is None:
                 provider = Provider(
-                    name=name, slug=slug, home_metro=metro, status=status, tier=tier,
-                    city=metro.name, phone="+17135550100", email=f"office@{slug}.example",
+                    name=name,
+                    slug=slug,
+                    home_metro=metro,
+                    status=status,
+                    tier=tier,
+                    city=metro.name,
+                    phone="+17135550100",
+                    email=f"office@{slug}.example",
                     website=f"https://{slug}.example",
                     about=f"{name} serves restaurants and commercial kitchens across {metro.name}.",
                     verified_at=clock.now() if status == "verified" else None,
@@ -83,7 +95,8 @@ def seed(session: Session) -> list[tuple[str, str, str]]:
             if login:  # every claimed or verified listing can sign in (and so accept offers)
                 email = f"{slug}@demo.fogforge.local"
                 user = accounts.find_by_email(session, email) or accounts.create_user(
-                    session, email, DEMO_PASSWORD, role="provider", name=name, confirmed_at=clock.now())
+                    session, email, DEMO_PASSWORD, role="provider", name=name, confirmed_at=clock.now()
+                )
                 if provider.owner_id is None:
                     provider.owner_id = user.id
                 if metro.slug == "houston":  # the others follow the same pattern
@@ -100,15 +113,23 @@ def _demo_verification_request(session: Session) -> None:
     if provider is None or provider.owner_id is None or provider.status != "claimed":
         return
     if session.scalar(select(VerificationRequest.id).where(VerificationRequest.provider_id == provider.id)) is None:
-        session.add(VerificationRequest(provider_id=provider.id, submitted_by_id=provider.owner_id,
-                                        licence_number="HOU-LWH-10442", service_phone="+17135550100",
-                                        note="Demo: jetting crew, 3 trucks.", status="pending"))
+        session.add(
+            VerificationRequest(
+                provider_id=provider.id,
+                submitted_by_id=provider.owner_id,
+                licence_number="HOU-LWH-10442",
+                service_phone="+17135550100",
+                note="Demo: jetting crew, 3 trucks.",
+                status="pending",
+            )
+        )
 
 
 def _demo_credits(session: Session) -> None:
     """10 credits for each verified growth/starter listing, so quote unlocks work in
     `make run` (pro unlocks free). Keyed per listing: seeding again grants nothing."""
-    paying = session.scalars(select(Provider).where(Provider.status == "verified",
-                                                    Provider.tier.in_(("growth", "starter"))))
+    paying = session.scalars(
+        select(Provider).where(Provider.status == "verified", Provider.tier.in_(("growth", "starter")))
+    )
     for provider in paying:
         credits.grant(session, provider.id, 10, f"demo:credits:{provider.slug}", note="Demo credits")

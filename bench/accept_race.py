@@ -77,8 +77,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", "--providers", type=int, default=32, help="concurrent accepts per round (32)")
     parser.add_argument("-r", "--rounds", type=int, default=10, help="rounds, one new lead each (10)")
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"),
-                        help="default: DATABASE_URL, else a throwaway SQLite file")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL"),
+        help="default: DATABASE_URL, else a throwaway SQLite file",
+    )
     args = parser.parse_args()
 
     tmp = None
@@ -108,15 +111,27 @@ def main() -> int:
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         import logging
+
         logging.getLogger("alembic").setLevel(logging.WARNING)
-        metro = Metro(name=f"Bench {tag}", slug=f"bench-{tag}", state="TX", timezone="America/Chicago",
-                      wave_plan=[{"tiers": ["pro"], "size": args.providers, "minutes": 5}])
+        metro = Metro(
+            name=f"Bench {tag}",
+            slug=f"bench-{tag}",
+            state="TX",
+            timezone="America/Chicago",
+            wave_plan=[{"tiers": ["pro"], "size": args.providers, "minutes": 5}],
+        )
         cat = Category(name=f"Bench {tag}", slug=f"bench-{tag}")
         db.session.add_all([metro, cat])
         db.session.flush()
         for i in range(args.providers):
-            p = Provider(name=f"Bench {tag} {i}", slug=f"bench-{tag}-{i}", home_metro=metro, status="verified",
-                         tier="pro", email=f"bench-{tag}-{i}@example.invalid")
+            p = Provider(
+                name=f"Bench {tag} {i}",
+                slug=f"bench-{tag}-{i}",
+                home_metro=metro,
+                status="verified",
+                tier="pro",
+                email=f"bench-{tag}-{i}@example.invalid",
+            )
             p.categories = [cat]
             db.session.add(p)
         db.session.commit()
@@ -126,10 +141,18 @@ def main() -> int:
 
         try:
             for round_no in range(args.rounds):
-                lead = Lead(mode="broadcast", source="admin", metro_id=metro_id, category_id=cat_id,
-                            description=f"bench {tag} {round_no}", customer_name="Bench Customer",
-                            customer_email=f"customer-{tag}-{round_no}@example.invalid", city="Houston",
-                            status="verified", delivery_status="ready")
+                lead = Lead(
+                    mode="broadcast",
+                    source="admin",
+                    metro_id=metro_id,
+                    category_id=cat_id,
+                    description=f"bench {tag} {round_no}",
+                    customer_name="Bench Customer",
+                    customer_email=f"customer-{tag}-{round_no}@example.invalid",
+                    city="Houston",
+                    status="verified",
+                    delivery_status="ready",
+                )
                 db.session.add(lead)
                 db.session.flush()
                 waves.start(db.session, lead)
@@ -158,8 +181,10 @@ def main() -> int:
             db.session.commit()
 
     ms = [s * 1000 for s in latencies]
-    print(f"accept latency, all {len(ms)} calls (ms): p50 {percentile(ms, 50):.1f}  p95 {percentile(ms, 95):.1f}  "
-          f"p99 {percentile(ms, 99):.1f}  max {max(ms):.1f}  mean {statistics.mean(ms):.1f}")
+    print(
+        f"accept latency, all {len(ms)} calls (ms): p50 {percentile(ms, 50):.1f}  p95 {percentile(ms, 95):.1f}  "
+        f"p99 {percentile(ms, 99):.1f}  max {max(ms):.1f}  mean {statistics.mean(ms):.1f}"
+    )
     wms = [s * 1000 for s in winner_latencies]
     if wms:
         print(f"winning accept (ms): p50 {percentile(wms, 50):.1f}  max {max(wms):.1f}")

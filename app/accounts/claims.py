@@ -17,7 +17,7 @@ from app.core import clock
 from app.models import Category, Metro, Provider, User
 
 CLAIMED = "claimed"
-TAKEN = "taken"              # someone else owns it (or it is suspended)
+TAKEN = "taken"  # someone else owns it (or it is suspended)
 HAS_LISTING = "has_listing"  # this account already manages a listing
 
 
@@ -47,7 +47,8 @@ def claim(session: Session, user: User, provider_id: int) -> ClaimResult:
                 update(Provider)
                 .where(Provider.id == provider_id, Provider.owner_id.is_(None), Provider.status == "unclaimed")
                 .values(owner_id=user.id, status="claimed", updated_at=now)
-                .execution_options(synchronize_session=False))
+                .execution_options(synchronize_session=False)
+            )
     except IntegrityError:  # the same account claimed another listing at the same moment
         return ClaimResult(HAS_LISTING)
     if result.rowcount != 1:
@@ -64,16 +65,35 @@ def unique_slug(session: Session, name: str, metro: Metro) -> str:
     return next(c for c in candidates if c not in taken)
 
 
-def create_listing(session: Session, user: User, *, name: str, metro: Metro, categories: list[Category],
-                   phone: str | None, city: str | None, website: str | None = None,
-                   about: str | None = None) -> ClaimResult:
+def create_listing(
+    session: Session,
+    user: User,
+    *,
+    name: str,
+    metro: Metro,
+    categories: list[Category],
+    phone: str | None,
+    city: str | None,
+    website: str | None = None,
+    about: str | None = None,
+) -> ClaimResult:
     """A new listing owned by the user (status `claimed`, free plan)."""
     own = listing_of(session, user)
     if own is not None:
         return ClaimResult(HAS_LISTING, own.id)
-    provider = Provider(name=name.strip(), slug=unique_slug(session, name, metro), home_metro=metro,
-                        status="claimed", tier="free", phone=phone, city=city or metro.name,
-                        email=user.email, website=website, about=about, owner_id=user.id)
+    provider = Provider(
+        name=name.strip(),
+        slug=unique_slug(session, name, metro),
+        home_metro=metro,
+        status="claimed",
+        tier="free",
+        phone=phone,
+        city=city or metro.name,
+        email=user.email,
+        website=website,
+        about=about,
+        owner_id=user.id,
+    )
     provider.categories = list(categories)
     try:
         with session.begin_nested():

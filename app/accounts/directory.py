@@ -25,7 +25,8 @@ def metro_by_slug(session: Session, slug: str) -> Metro | None:
 
 def provider_by_slug(session: Session, slug: str) -> Provider | None:
     return session.scalar(
-        select(Provider).where(Provider.slug == slug, Provider.status != "suspended")
+        select(Provider)
+        .where(Provider.slug == slug, Provider.status != "suspended")
         .options(selectinload(Provider.categories), selectinload(Provider.extra_metros))
     )
 

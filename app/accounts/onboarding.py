@@ -28,25 +28,44 @@ class Status:
 
 
 def status(user: User, provider: Provider | None, latest: VerificationRequest | None) -> Status:
-    email = Step("email", "Email confirmed" if user.email_confirmed_at else "Confirm your email",
-                 user.email_confirmed_at is not None,
-                 "" if user.email_confirmed_at else f"We sent a link to {user.email}.")
+    email = Step(
+        "email",
+        "Email confirmed" if user.email_confirmed_at else "Confirm your email",
+        user.email_confirmed_at is not None,
+        "" if user.email_confirmed_at else f"We sent a link to {user.email}.",
+    )
     if provider is None:
-        steps = [email, Step("claim", "Claim your listing", False,
-                             "Find your business in the directory and claim it, or add a new listing.")]
+        steps = [
+            email,
+            Step(
+                "claim",
+                "Claim your listing",
+                False,
+                "Find your business in the directory and claim it, or add a new listing.",
+            ),
+        ]
         return Status("Claim your listing to start receiving leads", "todo", steps)
     if provider.status == "suspended":
-        return Status("Your listing is suspended", "closed",
-                      [Step("suspended", "Suspended", False, "You receive no leads. Contact us to sort it out.")])
+        return Status(
+            "Your listing is suspended",
+            "closed",
+            [Step("suspended", "Suspended", False, "You receive no leads. Contact us to sort it out.")],
+        )
 
     claim = Step("claim", "Listing claimed", True)
     if provider.status == "verified":
         verify = Step("verify", "Verified", True)
     elif latest is not None and latest.status == "pending":
-        verify = Step("verify", "Verification under review", False, "We're checking your details, usually within a day.")
+        verify = Step(
+            "verify", "Verification under review", False, "We're checking your details, usually within a day."
+        )
     elif latest is not None and latest.status == "rejected":
-        verify = Step("verify", "Verification not approved", False,
-                      (f"Our note: {latest.admin_note}. " if latest.admin_note else "") + "Send corrected details.")
+        verify = Step(
+            "verify",
+            "Verification not approved",
+            False,
+            (f"Our note: {latest.admin_note}. " if latest.admin_note else "") + "Send corrected details.",
+        )
     else:
         verify = Step("verify", "Get verified", False, "Send your licence number and service phone.")
 

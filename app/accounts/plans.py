@@ -18,20 +18,27 @@ TRIAL_DAYS = 14
 
 # What each tier gets, shown on the plan page (highest first).
 TIER_FEATURES = {
-    "pro": ["Direct requests delivered at once", "First wave of broadcast offers",
-            "Quote leads unlock free (no credits)"],
-    "growth": ["Direct requests delivered at once", "First wave of broadcast offers",
-               "Quote leads for credits"],
-    "starter": ["Direct requests delivered at once", "Second wave of broadcast offers",
-                "Quote leads for credits"],
-    "free": ["Listed in the directory", "One teaser lead a week once verified",
-             "Direct requests wait in escrow until you upgrade"],
+    "pro": [
+        "Direct requests delivered at once",
+        "First wave of broadcast offers",
+        "Quote leads unlock free (no credits)",
+    ],
+    "growth": ["Direct requests delivered at once", "First wave of broadcast offers", "Quote leads for credits"],
+    "starter": ["Direct requests delivered at once", "Second wave of broadcast offers", "Quote leads for credits"],
+    "free": [
+        "Listed in the directory",
+        "One teaser lead a week once verified",
+        "Direct requests wait in escrow until you upgrade",
+    ],
 }
 
 
 def trial_available(provider: Provider) -> bool:
-    return (provider.trial_started_at is None and provider.tier in ("free", "starter")
-            and provider.status in ("claimed", "verified"))
+    return (
+        provider.trial_started_at is None
+        and provider.tier in ("free", "starter")
+        and provider.status in ("claimed", "verified")
+    )
 
 
 def start_trial(session: Session, provider: Provider) -> bool:
@@ -39,10 +46,15 @@ def start_trial(session: Session, provider: Provider) -> bool:
     now = clock.now()
     result = session.execute(
         update(Provider)
-        .where(Provider.id == provider.id, Provider.trial_started_at.is_(None),
-               Provider.tier.in_(("free", "starter")), Provider.status.in_(("claimed", "verified")))
+        .where(
+            Provider.id == provider.id,
+            Provider.trial_started_at.is_(None),
+            Provider.tier.in_(("free", "starter")),
+            Provider.status.in_(("claimed", "verified")),
+        )
         .values(trial_started_at=now, trial_ends_at=now + timedelta(days=TRIAL_DAYS), updated_at=now)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:
         return False
     session.refresh(provider)
@@ -58,21 +70,39 @@ def set_tier(session: Session, provider: Provider, tier: str, admin: User, ip: s
     old = provider.tier
     provider.tier = tier
     session.flush()
-    audit.log(session, admin, "provider.tier", provider, f"Changed {provider.name}'s plan from {old} to {tier}",
-              data={"from": old, "to": tier}, ip=ip)
+    audit.log(
+        session,
+        admin,
+        "provider.tier",
+        provider,
+        f"Changed {provider.name}'s plan from {old} to {tier}",
+        data={"from": old, "to": tier},
+        ip=ip,
+    )
     release.release_for_provider(session, provider)
     return True
 
 
 def suspend(session: Session, provider: Provider, admin: User, reason: str, ip: str | None = None) -> bool:
     now = clock.now()
-    result = session.execute(update(Provider).where(Provider.id == provider.id, Provider.status != "suspended")
-                             .values(status="suspended", updated_at=now).execution_options(synchronize_session=False))
+    result = session.execute(
+        update(Provider)
+        .where(Provider.id == provider.id, Provider.status != "suspended")
+        .values(status="suspended", updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:
         return False
     session.refresh(provider)
-    audit.log(session, admin, "provider.suspend", provider, f"Suspended {provider.name}: {reason}",
-              data={"reason": reason}, ip=ip)
+    audit.log(
+        session,
+        admin,
+        "provider.suspend",
+        provider,
+        f"Suspended {provider.name}: {reason}",
+        data={"reason": reason},
+        ip=ip,
+    )
     return True
 
 
@@ -85,12 +115,23 @@ def status_after_reinstating(provider: Provider) -> str:
 def reinstate(session: Session, provider: Provider, admin: User, ip: str | None = None) -> bool:
     """Back to what it was: verified if it had been verified, else claimed/unclaimed."""
     status = status_after_reinstating(provider)
-    result = session.execute(update(Provider).where(Provider.id == provider.id, Provider.status == "suspended")
-                             .values(status=status, updated_at=clock.now()).execution_options(synchronize_session=False))
+    result = session.execute(
+        update(Provider)
+        .where(Provider.id == provider.id, Provider.status == "suspended")
+        .values(status=status, updated_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:
         return False
     session.refresh(provider)
-    audit.log(session, admin, "provider.reinstate", provider, f"Reinstated {provider.name} as {status}",
-              data={"status": status}, ip=ip)
+    audit.log(
+        session,
+        admin,
+        "provider.reinstate",
+        provider,
+        f"Reinstated {provider.name} as {status}",
+        data={"status": status},
+        ip=ip,
+    )
     release.release_for_provider(session, provider)
     return True

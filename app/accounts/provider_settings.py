@@ -28,12 +28,21 @@ def choices(session: Session, provider: Provider) -> tuple[list[Category], list[
     return categories, metros
 
 
-def update_settings(session: Session, provider: Provider, *, category_ids: list[int], extra_metro_ids: list[int],
-                    paused: bool, weekly_cap: int | None, email_on: set[str]) -> None:
+def update_settings(
+    session: Session,
+    provider: Provider,
+    *,
+    category_ids: list[int],
+    extra_metro_ids: list[int],
+    paused: bool,
+    weekly_cap: int | None,
+    email_on: set[str],
+) -> None:
     """Apply validated settings (the form checks the ids against choices())."""
     provider.categories = list(session.scalars(select(Category).where(Category.id.in_(category_ids))))
-    provider.extra_metros = list(session.scalars(
-        select(Metro).where(Metro.id.in_(extra_metro_ids), Metro.id != provider.home_metro_id)))
+    provider.extra_metros = list(
+        session.scalars(select(Metro).where(Metro.id.in_(extra_metro_ids), Metro.id != provider.home_metro_id))
+    )
     provider.paused = paused
     provider.weekly_cap = weekly_cap
     provider.email_prefs = {kind: kind in email_on for kind in EMAIL_KINDS}

@@ -57,8 +57,9 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     return user
 
 
-def create_user(session: Session, email: str, password: str, role: str = "provider",
-                name: str | None = None, confirmed_at=None) -> User:
+def create_user(
+    session: Session, email: str, password: str, role: str = "provider", name: str | None = None, confirmed_at=None
+) -> User:
     user = User(email=normalize_email(email), role=role, name=name, email_confirmed_at=confirmed_at)
     set_password(user, password)
     session.add(user)
@@ -82,9 +83,17 @@ def sign_up(session: Session, email: str, password: str, name: str | None = None
 # ------------------------------------------------------------------ email confirmation
 def send_confirmation(session: Session, user: User) -> None:
     token = tokens.make(tokens.CONFIRM, {"u": user.id, "e": user.email})
-    outbox.queue_email(session, kind="email_confirm", to=user.email, template="account_confirm",
-                       context={"name": user.name or "", "confirm_url": external_url("auth.confirm_email", token=token),
-                                "hours": int(tokens.MAX_AGE[tokens.CONFIRM].total_seconds() // 3600)})
+    outbox.queue_email(
+        session,
+        kind="email_confirm",
+        to=user.email,
+        template="account_confirm",
+        context={
+            "name": user.name or "",
+            "confirm_url": external_url("auth.confirm_email", token=token),
+            "hours": int(tokens.MAX_AGE[tokens.CONFIRM].total_seconds() // 3600),
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -100,8 +109,11 @@ def confirm_email(session: Session, token: str) -> ConfirmResult:
     if data is None:
         return ConfirmResult(False)
     result = session.execute(
-        update(User).where(User.id == data.get("u"), User.email == data.get("e"), User.email_confirmed_at.is_(None))
-        .values(email_confirmed_at=clock.now()).execution_options(synchronize_session=False))
+        update(User)
+        .where(User.id == data.get("u"), User.email == data.get("e"), User.email_confirmed_at.is_(None))
+        .values(email_confirmed_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount == 1:
         return ConfirmResult(True, data["u"])
     user = session.get(User, data.get("u"))
@@ -117,9 +129,17 @@ def request_password_reset(session: Session, email: str) -> None:
     if user is None or not user.is_active:
         return
     token = tokens.make(tokens.RESET, {"u": user.id, "p": tokens.fingerprint(user.password_hash)})
-    outbox.queue_email(session, kind="password_reset", to=user.email, template="password_reset",
-                       context={"name": user.name or "", "reset_url": external_url("auth.reset_password", token=token),
-                                "minutes": int(tokens.MAX_AGE[tokens.RESET].total_seconds() // 60)})
+    outbox.queue_email(
+        session,
+        kind="password_reset",
+        to=user.email,
+        template="password_reset",
+        context={
+            "name": user.name or "",
+            "reset_url": external_url("auth.reset_password", token=token),
+            "minutes": int(tokens.MAX_AGE[tokens.RESET].total_seconds() // 60),
+        },
+    )
 
 
 def user_for_reset(session: Session, token: str) -> User | None:
@@ -145,8 +165,11 @@ def reset_password(session: Session, token: str, new_password: str) -> User | No
     if user.email_confirmed_at is None:  # the reset link proved the address
         values["email_confirmed_at"] = clock.now()
     result = session.execute(
-        update(User).where(User.id == user.id, User.password_hash == old_hash)
-        .values(**values).execution_options(synchronize_session=False))
+        update(User)
+        .where(User.id == user.id, User.password_hash == old_hash)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:
         return None
     session.refresh(user)

@@ -19,21 +19,31 @@ class NotAllowed(Exception):
 
 
 def latest_for(session: Session, provider_id: int) -> VerificationRequest | None:
-    return session.scalar(select(VerificationRequest).where(VerificationRequest.provider_id == provider_id)
-                          .order_by(VerificationRequest.id.desc()).limit(1))
+    return session.scalar(
+        select(VerificationRequest)
+        .where(VerificationRequest.provider_id == provider_id)
+        .order_by(VerificationRequest.id.desc())
+        .limit(1)
+    )
 
 
-def submit(session: Session, provider: Provider, user: User, *, licence_number: str, service_phone: str,
-           note: str | None) -> VerificationRequest:
+def submit(
+    session: Session, provider: Provider, user: User, *, licence_number: str, service_phone: str, note: str | None
+) -> VerificationRequest:
     if provider.status == "verified":
         raise NotAllowed("Your listing is already verified.")
     if provider.status != "claimed":
         raise NotAllowed("This listing can't be verified right now. Contact us.")
     if user.email_confirmed_at is None:
         raise NotAllowed("Confirm your email address first: we send the decision there.")
-    request = VerificationRequest(provider_id=provider.id, submitted_by_id=user.id,
-                                  licence_number=licence_number.strip(), service_phone=service_phone,
-                                  note=(note or "").strip() or None, status="pending")
+    request = VerificationRequest(
+        provider_id=provider.id,
+        submitted_by_id=user.id,
+        licence_number=licence_number.strip(),
+        service_phone=service_phone,
+        note=(note or "").strip() or None,
+        status="pending",
+    )
     try:
         with session.begin_nested():  # one pending request per provider (partial unique index)
             session.add(request)
@@ -49,36 +59,63 @@ def queue(session: Session, status: str = "pending", limit: int = 200) -> list[V
     return list(session.scalars(query.limit(limit)))
 
 
-def decide(session: Session, request_id: int, admin: User, *, approve: bool, note: str | None,
-           ip: str | None = None) -> VerificationRequest | None:
+def decide(
+    session: Session, request_id: int, admin: User, *, approve: bool, note: str | None, ip: str | None = None
+) -> VerificationRequest | None:
     """Approve or reject a pending request; None if it was already decided (by anyone)."""
     now = clock.now()
     note = (note or "").strip() or None
     result = session.execute(
         update(VerificationRequest)
         .where(VerificationRequest.id == request_id, VerificationRequest.status == "pending")
-        .values(status="approved" if approve else "rejected", admin_note=note, decided_by_id=admin.id,
-                decided_at=now, updated_at=now)
-        .execution_options(synchronize_session=False))
+        .values(
+            status="approved" if approve else "rejected",
+            admin_note=note,
+            decided_by_id=admin.id,
+            decided_at=now,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:
         return None
     request = session.get(VerificationRequest, request_id)
     session.refresh(request)
     provider = request.provider
     if approve:
-        session.execute(update(Provider).where(Provider.id == provider.id, Provider.status == "claimed")
-                        .values(status="verified", verified_at=now, updated_at=now)
-                        .execution_options(synchronize_session=False))
+        session.execute(
+            update(Provider)
+            .where(Provider.id == provider.id, Provider.status == "claimed")
+            .values(status="verified", verified_at=now, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
         session.refresh(provider)
     verb = "Approved" if approve else "Rejected"
-    audit.log(session, admin, "verification.approve" if approve else "verification.reject", request,
-              f"{verb} verification of {provider.name}" + (f": {note}" if note else ""),
-              data={"provider_id": provider.id, "note": note}, ip=ip)
+    audit.log(
+        session,
+        admin,
+        "verification.approve" if approve else "verification.reject",
+        request,
+        f"{verb} verification of {provider.name}" + (f": {note}" if note else ""),
+        data={"provider_id": provider.id, "note": note},
+        ip=ip,
+    )
     title = "Your listing is verified" if approve else "Your verification request needs another look"
-    notify.notify(session, provider, "verification", title, body=note, url="/provider/",
-                  email_template="verification_decision",
-                  email_context={"approved": approve, "note": note or "", "provider_name": provider.name,
-                                 "dashboard_url": external_url("provider.dashboard")})
+    notify.notify(
+        session,
+        provider,
+        "verification",
+        title,
+        body=note,
+        url="/provider/",
+        email_template="verification_decision",
+        email_context={
+            "approved": approve,
+            "note": note or "",
+            "provider_name": provider.name,
+            "dashboard_url": external_url("provider.dashboard"),
+        },
+    )
     if approve:
         release.release_for_provider(session, provider)
     return request

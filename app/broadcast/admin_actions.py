@@ -24,32 +24,66 @@ def assign_by_hand(session: Session, lead: Lead, provider: Provider, user: User,
     now = clock.now()
     won = session.execute(
         update(Lead)
-        .where(Lead.id == lead.id, Lead.status == "verified", Lead.mode == "broadcast", Lead.delivery_status == "pending",
-               Lead.escrow_reason == ESCROW_REASON, Lead.assigned_provider_id.is_(None))
-        .values(assigned_provider_id=provider.id, delivery_status="accepted", escrow_reason=None,
-                wave_deadline=None, updated_at=now)
-        .execution_options(synchronize_session=False))
+        .where(
+            Lead.id == lead.id,
+            Lead.status == "verified",
+            Lead.mode == "broadcast",
+            Lead.delivery_status == "pending",
+            Lead.escrow_reason == ESCROW_REASON,
+            Lead.assigned_provider_id.is_(None),
+        )
+        .values(
+            assigned_provider_id=provider.id,
+            delivery_status="accepted",
+            escrow_reason=None,
+            wave_deadline=None,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
     if won.rowcount != 1:
         raise Refused("This lead is no longer waiting for a provider.")
     session.refresh(lead)
-    assignment = session.scalar(select(Assignment).where(Assignment.lead_id == lead.id,
-                                                         Assignment.provider_id == provider.id))
+    assignment = session.scalar(
+        select(Assignment).where(Assignment.lead_id == lead.id, Assignment.provider_id == provider.id)
+    )
     if assignment is None:
-        assignment = Assignment(lead_id=lead.id, provider_id=provider.id, kind="broadcast",
-                                status="delivered", notified_at=now)
+        assignment = Assignment(
+            lead_id=lead.id, provider_id=provider.id, kind="broadcast", status="delivered", notified_at=now
+        )
         session.add(assignment)
         session.flush()
-    timeline.record(session, lead, "assigned_by_admin", f"Assigned by hand to {provider.name}", user=user,
-                    public_text=f"Accepted by {provider.name}. They have your details and will contact you shortly.",
-                    data={"provider_id": provider.id})
-    audit.log(session, user, "broadcast.assign", lead, f"Assigned broadcast lead #{lead.id} to {provider.name}",
-              data={"provider_id": provider.id}, ip=ip)
+    timeline.record(
+        session,
+        lead,
+        "assigned_by_admin",
+        f"Assigned by hand to {provider.name}",
+        user=user,
+        public_text=f"Accepted by {provider.name}. They have your details and will contact you shortly.",
+        data={"provider_id": provider.id},
+    )
+    audit.log(
+        session,
+        user,
+        "broadcast.assign",
+        lead,
+        f"Assigned broadcast lead #{lead.id} to {provider.name}",
+        data={"provider_id": provider.id},
+        ip=ip,
+    )
     shown = masking.full(lead)
-    notify.notify(session, provider, "broadcast_assigned", f"New lead for you: {shown['category']} in {shown['city']}",
-                  body=f"Assigned by FogForge: {shown['customer_name']}.", url=app_path("provider.offers"),
-                  lead_id=lead.id, email_template="offer_assigned",
-                  email_context={"lead": email_lead(shown), "offers_url": external_url("provider.offers")},
-                  dedupe_key=f"lead:{lead.id}:assigned:{provider.id}")
+    notify.notify(
+        session,
+        provider,
+        "broadcast_assigned",
+        f"New lead for you: {shown['category']} in {shown['city']}",
+        body=f"Assigned by FogForge: {shown['customer_name']}.",
+        url=app_path("provider.offers"),
+        lead_id=lead.id,
+        email_template="offer_assigned",
+        email_context={"lead": email_lead(shown), "offers_url": external_url("provider.offers")},
+        dedupe_key=f"lead:{lead.id}:assigned:{provider.id}",
+    )
     tell_customer_accepted(session, lead, provider)
     return assignment
 
@@ -63,8 +97,13 @@ def restart(session: Session, lead: Lead, user: User, ip: str | None = None) -> 
 
 
 def unaccepted(session: Session) -> list[Lead]:
-    return list(session.scalars(select(Lead).where(
-        Lead.delivery_status == "pending", Lead.escrow_reason == ESCROW_REASON).order_by(Lead.updated_at)))
+    return list(
+        session.scalars(
+            select(Lead)
+            .where(Lead.delivery_status == "pending", Lead.escrow_reason == ESCROW_REASON)
+            .order_by(Lead.updated_at)
+        )
+    )
 
 
 def live(session: Session) -> list[Lead]:

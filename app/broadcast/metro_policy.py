@@ -35,13 +35,21 @@ class PolicyInput:
 
 def form_rows(form, count: int = wave_plan.MAX_WAVES) -> list[dict]:
     """The wave rows as typed: {"tiers": [...], "size": "3", "minutes": "5"} for each slot."""
-    return [{"tiers": form.getlist(f"wave-{n}-tiers"), "size": (form.get(f"wave-{n}-size") or "").strip(),
-             "minutes": (form.get(f"wave-{n}-minutes") or "").strip()} for n in range(1, count + 1)]
+    return [
+        {
+            "tiers": form.getlist(f"wave-{n}-tiers"),
+            "size": (form.get(f"wave-{n}-size") or "").strip(),
+            "minutes": (form.get(f"wave-{n}-minutes") or "").strip(),
+        }
+        for n in range(1, count + 1)
+    ]
 
 
 def rows_for(metro: Metro, count: int = wave_plan.MAX_WAVES) -> list[dict]:
-    rows = [{"tiers": list(w["tiers"]), "size": str(w["size"]), "minutes": str(w["minutes"])}
-            for w in (metro.wave_plan or [])]
+    rows = [
+        {"tiers": list(w["tiers"]), "size": str(w["size"]), "minutes": str(w["minutes"])}
+        for w in (metro.wave_plan or [])
+    ]
     return rows + [{"tiers": [], "size": "", "minutes": ""} for _ in range(count - len(rows))]
 
 
@@ -52,17 +60,25 @@ def parse(form) -> PolicyInput:
     plan, errors = wave_plan.validate_plan(used)
     # Report row errors by the slot the admin typed in, not the compacted index.
     slots = [n for n, r in enumerate(rows, start=1) if r in used]
-    errors = {_slot_key(k, slots): v.replace(f"Wave {_num(k)}:", f"Wave {slots[_num(k) - 1]}:")
-              if _num(k) else v for k, v in errors.items()}
+    errors = {
+        _slot_key(k, slots): v.replace(f"Wave {_num(k)}:", f"Wave {slots[_num(k) - 1]}:") if _num(k) else v
+        for k, v in errors.items()
+    }
     policy = form.get("pool_policy") or ""
     if policy not in POOL_POLICIES:
         errors["pool_policy"] = "Pool policy: choose strict, balanced or aggressive."
     raw_wait = (form.get("consent_wait_hours") or "").strip()
     wait = int(raw_wait) if raw_wait.isdigit() else None
     if wait is None or not 1 <= wait <= MAX_CONSENT_WAIT_HOURS:
-        errors["consent_wait_hours"] = (f"Consent wait: a whole number of hours from 1 to {MAX_CONSENT_WAIT_HOURS}.")
-    return PolicyInput(pool_policy=policy, unverified_preview=form.get("unverified_preview") in ("1", "on", "y"),
-                       consent_wait_hours=wait, wave_plan=plan, errors=errors, rows=rows)
+        errors["consent_wait_hours"] = f"Consent wait: a whole number of hours from 1 to {MAX_CONSENT_WAIT_HOURS}."
+    return PolicyInput(
+        pool_policy=policy,
+        unverified_preview=form.get("unverified_preview") in ("1", "on", "y"),
+        consent_wait_hours=wait,
+        wave_plan=plan,
+        errors=errors,
+        rows=rows,
+    )
 
 
 def _num(key: str) -> int | None:
@@ -79,19 +95,33 @@ def update(session: Session, metro: Metro, data: PolicyInput, user: User, ip: st
     """Apply valid input (returns False and changes nothing when there are errors)."""
     if data.errors:
         return False
-    before = {"pool_policy": metro.pool_policy, "wave_plan": metro.wave_plan,
-              "unverified_preview": metro.unverified_preview, "consent_wait_hours": metro.consent_wait_hours}
+    before = {
+        "pool_policy": metro.pool_policy,
+        "wave_plan": metro.wave_plan,
+        "unverified_preview": metro.unverified_preview,
+        "consent_wait_hours": metro.consent_wait_hours,
+    }
     metro.pool_policy = data.pool_policy
     metro.wave_plan = data.wave_plan
     metro.unverified_preview = data.unverified_preview
     metro.consent_wait_hours = data.consent_wait_hours
     session.flush()
-    after = {"pool_policy": metro.pool_policy, "wave_plan": metro.wave_plan,
-             "unverified_preview": metro.unverified_preview, "consent_wait_hours": metro.consent_wait_hours}
+    after = {
+        "pool_policy": metro.pool_policy,
+        "wave_plan": metro.wave_plan,
+        "unverified_preview": metro.unverified_preview,
+        "consent_wait_hours": metro.consent_wait_hours,
+    }
     changed = {k: {"from": before[k], "to": after[k]} for k in after if before[k] != after[k]}
-    audit.log(session, user, "metro.policy", metro,
-              f"Updated {metro.name} broadcast policy" + (f" ({', '.join(changed)})" if changed else " (no change)"),
-              data=changed, ip=ip)
+    audit.log(
+        session,
+        user,
+        "metro.policy",
+        metro,
+        f"Updated {metro.name} broadcast policy" + (f" ({', '.join(changed)})" if changed else " (no change)"),
+        data=changed,
+        ip=ip,
+    )
     return True
 
 

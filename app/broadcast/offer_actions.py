@@ -63,47 +63,78 @@ def accept(session: Session, offer_id: int, provider_id: int, *, user: User | No
     if offer is None or offer.provider_id != provider_id:
         raise Refused("This offer is not yours.")
     if offer.state == "accepted":
-        return session.scalar(select(Assignment).where(Assignment.lead_id == offer.lead_id,
-                                                       Assignment.provider_id == provider_id))
+        return session.scalar(
+            select(Assignment).where(Assignment.lead_id == offer.lead_id, Assignment.provider_id == provider_id)
+        )
     check_can_accept(session, offer)
     now = clock.now()
     won = session.execute(
         update(Lead)
-        .where(Lead.id == offer.lead_id, Lead.status == "verified", Lead.delivery_status == "offering",
-               Lead.assigned_provider_id.is_(None))
+        .where(
+            Lead.id == offer.lead_id,
+            Lead.status == "verified",
+            Lead.delivery_status == "offering",
+            Lead.assigned_provider_id.is_(None),
+        )
         .values(assigned_provider_id=provider_id, delivery_status="accepted", wave_deadline=None, updated_at=now)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     if won.rowcount != 1:
         session.refresh(offer.lead)
         taken = offer.lead.assigned_provider_id not in (None, provider_id)
         raise Refused(STATE_REASONS["taken" if taken else "expired"])
     mine = session.execute(
-        update(Offer).where(Offer.id == offer_id, Offer.state == "offered")
-        .values(state="accepted", responded_at=now, updated_at=now).execution_options(synchronize_session=False))
+        update(Offer)
+        .where(Offer.id == offer_id, Offer.state == "offered")
+        .values(state="accepted", responded_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
     if mine.rowcount != 1:  # cannot happen while the lead UPDATE above holds; never half-accept
         raise Refused(STATE_REASONS["expired"])
-    taken_ids = set(session.scalars(
-        update(Offer).where(Offer.lead_id == offer.lead_id, Offer.id != offer_id, Offer.state == "offered")
-        .values(state="taken", updated_at=now).returning(Offer.id).execution_options(synchronize_session=False)))
+    taken_ids = set(
+        session.scalars(
+            update(Offer)
+            .where(Offer.lead_id == offer.lead_id, Offer.id != offer_id, Offer.state == "offered")
+            .values(state="taken", updated_at=now)
+            .returning(Offer.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
     lead = offer.lead
     session.refresh(lead)
     session.expire(lead, ["offers"])
     provider = offer.provider
     teaser = not provider.is_paid
-    assignment = Assignment(lead_id=lead.id, provider_id=provider_id, kind="broadcast", status="delivered",
-                            teaser=teaser, notified_at=offer.offered_at)
+    assignment = Assignment(
+        lead_id=lead.id,
+        provider_id=provider_id,
+        kind="broadcast",
+        status="delivered",
+        teaser=teaser,
+        notified_at=offer.offered_at,
+    )
     session.add(assignment)
     session.flush()
     waited = int((now - offer.offered_at).total_seconds())
     timeline.record(
-        session, lead, "accepted",
+        session,
+        lead,
+        "accepted",
         f"Accepted by {provider.name} in wave {offer.wave}, {waited}s after the offer"
         + (" (teaser)" if teaser else ""),
         public_text=f"Accepted by {provider.name}. They have your details and will contact you shortly.",
-        user=user, actor=f"provider:{provider_id}",
-        data={"provider_id": provider_id, "offer_id": offer_id, "wave": offer.wave, "teaser": teaser})
-    audit.log(session, user, "offer.accept", lead, f"{provider.name} accepted broadcast lead #{lead.id}",
-              data={"offer_id": offer_id, "provider_id": provider_id, "teaser": teaser})
+        user=user,
+        actor=f"provider:{provider_id}",
+        data={"provider_id": provider_id, "offer_id": offer_id, "wave": offer.wave, "teaser": teaser},
+    )
+    audit.log(
+        session,
+        user,
+        "offer.accept",
+        lead,
+        f"{provider.name} accepted broadcast lead #{lead.id}",
+        data={"offer_id": offer_id, "provider_id": provider_id, "teaser": teaser},
+    )
     tell_customer_accepted(session, lead, provider)
     for other in lead.offers:
         if other.id in taken_ids:
@@ -115,23 +146,41 @@ def tell_customer_accepted(session: Session, lead: Lead, provider: Provider) -> 
     if not lead.customer_email:
         return
     outbox.queue_email(
-        session, kind="accepted_by", to=lead.customer_email, template="customer_accepted_by",
-        lead_id=lead.id, dedupe_key=f"lead:{lead.id}:accepted_by",
-        context={"customer_name": lead.customer_name, "category_name": lead.category.name,
-                 "provider_name": provider.name, "provider_phone": provider.phone,
-                 "profile_url": external_url("public.provider", slug=provider.slug),
-                 "tracking_url": external_url("public.tracking", token=lead.public_token)})
+        session,
+        kind="accepted_by",
+        to=lead.customer_email,
+        template="customer_accepted_by",
+        lead_id=lead.id,
+        dedupe_key=f"lead:{lead.id}:accepted_by",
+        context={
+            "customer_name": lead.customer_name,
+            "category_name": lead.category.name,
+            "provider_name": provider.name,
+            "provider_phone": provider.phone,
+            "profile_url": external_url("public.provider", slug=provider.slug),
+            "tracking_url": external_url("public.tracking", token=lead.public_token),
+        },
+    )
 
 
 def _notify_taken(session: Session, lead: Lead, offer: Offer) -> None:
     shown = masking.preview(lead)
     notify.notify(
-        session, offer.provider, "lead_taken", f"Taken: {shown['category']} in {shown['city']}",
+        session,
+        offer.provider,
+        "lead_taken",
+        f"Taken: {shown['category']} in {shown['city']}",
         body="Another provider accepted this lead first. Faster answers win more leads.",
-        url=app_path("provider.offers"), lead_id=lead.id, email_template="lead_taken",
-        email_context={"category": shown["category"], "city": shown["city"],
-                       "offers_url": external_url("provider.offers")},
-        dedupe_key=f"offer:{offer.id}:taken:{offer.offered_at.isoformat()}")
+        url=app_path("provider.offers"),
+        lead_id=lead.id,
+        email_template="lead_taken",
+        email_context={
+            "category": shown["category"],
+            "city": shown["city"],
+            "offers_url": external_url("provider.offers"),
+        },
+        dedupe_key=f"offer:{offer.id}:taken:{offer.offered_at.isoformat()}",
+    )
 
 
 def decline(session: Session, offer_id: int, provider_id: int, reason: str | None = None) -> Offer:
@@ -143,16 +192,22 @@ def decline(session: Session, offer_id: int, provider_id: int, reason: str | Non
         raise Refused("This offer is not yours.")
     now = clock.now()
     done = session.execute(
-        update(Offer).where(Offer.id == offer_id, Offer.state == "offered")
+        update(Offer)
+        .where(Offer.id == offer_id, Offer.state == "offered")
         .values(state="declined", decline_reason=reason or None, responded_at=now, updated_at=now)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     session.refresh(offer)
     if done.rowcount != 1:
         raise Refused(STATE_REASONS.get(offer.state, "This offer is no longer open."))
     lead = offer.lead
-    timeline.record(session, lead, "offer_declined",
-                    f"{offer.provider.name} declined" + (f": {DECLINE_REASONS[reason]}" if reason else ""),
-                    data={"offer_id": offer_id, "provider_id": provider_id, "reason": reason})
+    timeline.record(
+        session,
+        lead,
+        "offer_declined",
+        f"{offer.provider.name} declined" + (f": {DECLINE_REASONS[reason]}" if reason else ""),
+        data={"offer_id": offer_id, "provider_id": provider_id, "reason": reason},
+    )
     session.expire(lead, ["offers"])
     if lead.delivery_status == "offering" and not any(o.state == "offered" for o in lead.offers):
         # Everyone offered so far said no: don't make the customer wait for the deadline.

@@ -62,37 +62,49 @@ def order_key(c: Candidate):
     return (c.restricted, TIER_RANK[c.tier], last, median, c.provider_id)
 
 
-def choose_wave(candidates: list[Candidate], wave: dict, policy: str, already: set[int],
-                *, priority: bool = False) -> list[Candidate]:
+def choose_wave(
+    candidates: list[Candidate], wave: dict, policy: str, already: set[int], *, priority: bool = False
+) -> list[Candidate]:
     """Who a wave adds: up to `size` pool members of its tiers not offered the lead yet."""
     tiers = set(wave["tiers"])
-    fitting = [c for c in candidates if c.provider_id not in already and c.tier in tiers
-               and pool_member(c, policy, priority=priority)]
+    fitting = [
+        c
+        for c in candidates
+        if c.provider_id not in already and c.tier in tiers and pool_member(c, policy, priority=priority)
+    ]
     return sorted(fitting, key=order_key)[: int(wave["size"])]
 
 
 # ---------------------------------------------------------------------------- pool lookup
 def candidates(session: Session, lead: Lead) -> list[Candidate]:
     """Providers of the lead's metro (home or extra) and category, with what the rules need."""
-    providers = list(session.scalars(
-        select(Provider).where(
-            Provider.categories.any(Category.id == lead.category_id),
-            or_(Provider.home_metro_id == lead.metro_id, Provider.extra_metros.any(Metro.id == lead.metro_id)),
-            Provider.status.in_(("verified", "claimed")),
-            Provider.paused.is_(False),
+    providers = list(
+        session.scalars(
+            select(Provider).where(
+                Provider.categories.any(Category.id == lead.category_id),
+                or_(Provider.home_metro_id == lead.metro_id, Provider.extra_metros.any(Metro.id == lead.metro_id)),
+                Provider.status.in_(("verified", "claimed")),
+                Provider.paused.is_(False),
+            )
         )
-    ))
+    )
     medians = median_accept_seconds(session, [p.id for p in providers])
     result = []
     for p in providers:
         tier = p.effective_tier
-        result.append(Candidate(
-            provider_id=p.id, status=p.status, tier=tier, home=p.home_metro_id == lead.metro_id,
-            paused=p.paused,
-            under_cap=eligibility.under_cap(p, eligibility.deliveries_this_week(session, p.id)),
-            teaser_left=tier in PAID_TIERS or eligibility.teaser_available(session, p),
-            last_offered_at=p.last_offered_at, median_accept_seconds=medians.get(p.id),
-        ))
+        result.append(
+            Candidate(
+                provider_id=p.id,
+                status=p.status,
+                tier=tier,
+                home=p.home_metro_id == lead.metro_id,
+                paused=p.paused,
+                under_cap=eligibility.under_cap(p, eligibility.deliveries_this_week(session, p.id)),
+                teaser_left=tier in PAID_TIERS or eligibility.teaser_available(session, p),
+                last_offered_at=p.last_offered_at,
+                median_accept_seconds=medians.get(p.id),
+            )
+        )
     return result
 
 
@@ -101,8 +113,9 @@ def median_accept_seconds(session: Session, provider_ids: list[int]) -> dict[int
     if not provider_ids:
         return {}
     rows = session.execute(
-        select(Offer.provider_id, Offer.offered_at, Offer.responded_at)
-        .where(Offer.provider_id.in_(provider_ids), Offer.state == "accepted", Offer.responded_at.is_not(None))
+        select(Offer.provider_id, Offer.offered_at, Offer.responded_at).where(
+            Offer.provider_id.in_(provider_ids), Offer.state == "accepted", Offer.responded_at.is_not(None)
+        )
     ).all()
     times: dict[int, list[float]] = {}
     for pid, offered, responded in rows:
@@ -112,10 +125,13 @@ def median_accept_seconds(session: Session, provider_ids: list[int]) -> dict[int
 
 def hand_assign_choices(session: Session, lead: Lead) -> list[Provider]:
     """Verified providers of the lead's metro (home or extra) and category, best tier first."""
-    providers = session.scalars(select(Provider).where(
-        Provider.categories.any(Category.id == lead.category_id),
-        or_(Provider.home_metro_id == lead.metro_id, Provider.extra_metros.any(Metro.id == lead.metro_id)),
-        Provider.status == "verified"))
+    providers = session.scalars(
+        select(Provider).where(
+            Provider.categories.any(Category.id == lead.category_id),
+            or_(Provider.home_metro_id == lead.metro_id, Provider.extra_metros.any(Metro.id == lead.metro_id)),
+            Provider.status == "verified",
+        )
+    )
     return sorted(providers, key=lambda p: (TIER_RANK[p.effective_tier], p.name))
 
 

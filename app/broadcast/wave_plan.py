@@ -37,13 +37,15 @@ def validate_plan(rows: list[dict]) -> tuple[list[dict], dict[str, str]]:
             errors[f"wave-{n}-size"] = f"Wave {n}: providers must be a whole number from 1 to {MAX_WAVE_SIZE}."
         minutes = _whole(row.get("minutes"))
         if minutes is None or not 1 <= minutes <= MAX_WAVE_MINUTES:
-            errors[f"wave-{n}-minutes"] = (f"Wave {n}: the window must be a whole number of minutes "
-                                           f"from 1 to {MAX_WAVE_MINUTES}.")
+            errors[f"wave-{n}-minutes"] = (
+                f"Wave {n}: the window must be a whole number of minutes from 1 to {MAX_WAVE_MINUTES}."
+            )
         plan.append({"tiers": tiers, "size": size, "minutes": minutes})
     if "free" in seen and seen["free"] != len(rows) and f"wave-{seen['free']}-tiers" not in errors:
         # Teaser leads are "never priority" (seed 004): free providers come in the last wave.
-        errors[f"wave-{seen['free']}-tiers"] = (f"Wave {seen['free']}: verified-free providers (teasers) "
-                                                "can only be in the last wave.")
+        errors[f"wave-{seen['free']}-tiers"] = (
+            f"Wave {seen['free']}: verified-free providers (teasers) can only be in the last wave."
+        )
     return plan, errors
 
 

@@ -42,19 +42,38 @@ def start(session: Session, lead: Lead, *, user: User | None = None) -> bool:
     now = clock.now()
     result = session.execute(
         update(Lead)
-        .where(Lead.id == lead.id, Lead.status == "verified", Lead.mode == "broadcast",
-               or_(Lead.delivery_status == "ready",
-                   and_(Lead.delivery_status == "pending", Lead.escrow_reason == ESCROW_REASON)))
-        .values(mode="broadcast", delivery_status="offering", escrow_reason=None, current_wave=0,
-                wave_deadline=None, wave_plan=list(lead.metro.wave_plan or default_wave_plan()),
-                updated_at=now)
-        .execution_options(synchronize_session=False))
+        .where(
+            Lead.id == lead.id,
+            Lead.status == "verified",
+            Lead.mode == "broadcast",
+            or_(
+                Lead.delivery_status == "ready",
+                and_(Lead.delivery_status == "pending", Lead.escrow_reason == ESCROW_REASON),
+            ),
+        )
+        .values(
+            mode="broadcast",
+            delivery_status="offering",
+            escrow_reason=None,
+            current_wave=0,
+            wave_deadline=None,
+            wave_plan=list(lead.metro.wave_plan or default_wave_plan()),
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:
         return False
     session.refresh(lead)
     if user is not None:
-        timeline.record(session, lead, "waves_restarted", "Offer waves restarted by admin", user=user,
-                        public_text="We're offering your request to providers again.")
+        timeline.record(
+            session,
+            lead,
+            "waves_restarted",
+            "Offer waves restarted by admin",
+            user=user,
+            public_text="We're offering your request to providers again.",
+        )
     expand(session, lead.id, 0)
     return True
 
@@ -84,29 +103,44 @@ def expand(session: Session, lead_id: int, expected_wave: int, *, now_ok: bool =
     deadline = now + timedelta(minutes=int(plan[wave_no - 1]["minutes"]))
     claimed = session.execute(
         update(Lead)
-        .where(Lead.id == lead_id, Lead.status == "verified", Lead.delivery_status == "offering",
-               Lead.current_wave == expected_wave)
+        .where(
+            Lead.id == lead_id,
+            Lead.status == "verified",
+            Lead.delivery_status == "offering",
+            Lead.current_wave == expected_wave,
+        )
         .values(current_wave=wave_no, wave_deadline=deadline, updated_at=now)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     if claimed.rowcount != 1:
         return "skipped"
     session.refresh(lead)
     for n in skipped:
         timeline.record(session, lead, "wave_skipped", f"Wave {n} skipped: nobody eligible", data={"wave": n})
     # Earlier offers stay open (waves are cumulative): their window now ends with this wave.
-    session.execute(update(Offer).where(Offer.lead_id == lead_id, Offer.state == "offered")
-                    .values(expires_at=deadline, updated_at=now).execution_options(synchronize_session=False))
+    session.execute(
+        update(Offer)
+        .where(Offer.lead_id == lead_id, Offer.state == "offered")
+        .values(expires_at=deadline, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
     _offer_to(session, lead, chosen, wave_no, now, deadline)
     total = sum(o.state in ("offered", "declined") for o in lead.offers)
     first = expected_wave == 0
     timeline.record(
-        session, lead, "wave_opened",
+        session,
+        lead,
+        "wave_opened",
         f"Wave {wave_no} of {len(plan)}: offered to {len(chosen)} more "
         f"({', '.join(sorted({c.tier for c in chosen}, key=TIER_RANK.get))}), "
         f"{total} in all; window closes {deadline:%H:%M:%S} UTC",
-        public_text=(f"Offered to {total} provider{'s' if total != 1 else ''} near you." if first
-                     else f"Expanded to {total} providers."),
-        data={"wave": wave_no, "provider_ids": [c.provider_id for c in chosen], "deadline": deadline.isoformat()})
+        public_text=(
+            f"Offered to {total} provider{'s' if total != 1 else ''} near you."
+            if first
+            else f"Expanded to {total} providers."
+        ),
+        data={"wave": wave_no, "provider_ids": [c.provider_id for c in chosen], "deadline": deadline.isoformat()},
+    )
     enqueue_after_commit(session, "app.jobs.expand_wave", lead_id, wave_no, at=deadline)
     return "expanded"
 
@@ -120,8 +154,15 @@ def _offer_to(session: Session, lead: Lead, chosen: list[Candidate], wave_no: in
             offer.state, offer.wave, offer.offered_at, offer.expires_at = "offered", wave_no, now, deadline
             offer.responded_at, offer.decline_reason, offer.restricted = None, None, c.restricted
         else:
-            offer = Offer(lead_id=lead.id, provider_id=c.provider_id, wave=wave_no, offered_at=now,
-                          expires_at=deadline, state="offered", restricted=c.restricted)
+            offer = Offer(
+                lead_id=lead.id,
+                provider_id=c.provider_id,
+                wave=wave_no,
+                offered_at=now,
+                expires_at=deadline,
+                state="offered",
+                restricted=c.restricted,
+            )
             session.add(offer)
         made.append(offer)
     for c in chosen:  # fair rotation: they go to the back of their tier's queue
@@ -137,18 +178,36 @@ def _notify_new_offer(session: Session, lead: Lead, offer: Offer) -> None:
     title = f"New lead: {shown['category']} in {shown['city']}"
     cta = "Verify your listing to accept." if offer.restricted else "First to accept gets it."
     notify.notify(
-        session, offer.provider, "new_offer", title,
+        session,
+        offer.provider,
+        "new_offer",
+        title,
         body=f"{shown['customer_name']} · {lead.urgency.replace('_', ' ')}. {cta}",
-        url=app_path("provider.offers"), lead_id=lead.id, email_template="offer_new",
-        email_context={"lead": email_lead(shown), "restricted": offer.restricted,
-                       "offers_url": external_url("provider.offers"),
-                       "closes": offer.expires_at.strftime("%H:%M UTC") if offer.expires_at else ""},
-        dedupe_key=f"offer:{offer.id}:{offer.offered_at.isoformat()}:new")
+        url=app_path("provider.offers"),
+        lead_id=lead.id,
+        email_template="offer_new",
+        email_context={
+            "lead": email_lead(shown),
+            "restricted": offer.restricted,
+            "offers_url": external_url("provider.offers"),
+            "closes": offer.expires_at.strftime("%H:%M UTC") if offer.expires_at else "",
+        },
+        dedupe_key=f"offer:{offer.id}:{offer.offered_at.isoformat()}:new",
+    )
 
 
 def email_lead(shown: dict) -> dict:
-    keys = ("customer_name", "customer_email", "customer_phone", "city", "metro", "category",
-            "description", "urgency", "budget")
+    keys = (
+        "customer_name",
+        "customer_email",
+        "customer_phone",
+        "city",
+        "metro",
+        "category",
+        "description",
+        "urgency",
+        "budget",
+    )
     return {k: shown.get(k) for k in keys}
 
 
@@ -157,40 +216,65 @@ def fallback(session: Session, lead: Lead, expected_wave: int, skipped: list[int
     now = clock.now()
     result = session.execute(
         update(Lead)
-        .where(Lead.id == lead.id, Lead.status == "verified", Lead.delivery_status == "offering",
-               Lead.current_wave == expected_wave)
+        .where(
+            Lead.id == lead.id,
+            Lead.status == "verified",
+            Lead.delivery_status == "offering",
+            Lead.current_wave == expected_wave,
+        )
         .values(delivery_status="pending", escrow_reason=ESCROW_REASON, wave_deadline=None, updated_at=now)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:
         return False
-    session.execute(update(Offer).where(Offer.lead_id == lead.id, Offer.state == "offered")
-                    .values(state="expired", updated_at=now).execution_options(synchronize_session=False))
+    session.execute(
+        update(Offer)
+        .where(Offer.lead_id == lead.id, Offer.state == "offered")
+        .values(state="expired", updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
     session.refresh(lead)
     session.expire(lead, ["offers"])
     offered = len(lead.offers)
     timeline.record(
-        session, lead, "broadcast_unaccepted",
+        session,
+        lead,
+        "broadcast_unaccepted",
         f"No provider accepted after {offered} offer(s); waiting in the admin escrow inbox (unaccepted broadcast)"
         + (f"; skipped empty wave(s) {', '.join(map(str, skipped))}" if skipped else ""),
         public_text="We're still looking for a provider. Our team is on it and will email you.",
-        data={"offers": offered})
+        data={"offers": offered},
+    )
     if lead.customer_email:
         outbox.queue_email(
-            session, kind="still_looking", to=lead.customer_email, template="customer_still_looking",
-            lead_id=lead.id, dedupe_key=f"lead:{lead.id}:still_looking:{lead.updated_at.isoformat()}",
-            context={"customer_name": lead.customer_name, "category_name": lead.category.name,
-                     "metro_name": lead.metro.name,
-                     "tracking_url": external_url("public.tracking", token=lead.public_token)})
+            session,
+            kind="still_looking",
+            to=lead.customer_email,
+            template="customer_still_looking",
+            lead_id=lead.id,
+            dedupe_key=f"lead:{lead.id}:still_looking:{lead.updated_at.isoformat()}",
+            context={
+                "customer_name": lead.customer_name,
+                "category_name": lead.category.name,
+                "metro_name": lead.metro.name,
+                "tracking_url": external_url("public.tracking", token=lead.public_token),
+            },
+        )
     return True
 
 
 def overdue(session: Session, now: datetime | None = None, limit: int = 500) -> list[tuple[int, int]]:
     """(lead id, current wave) of every offering lead whose wave deadline has passed."""
     now = now or clock.now()
-    return [tuple(r) for r in session.execute(
-        select(Lead.id, Lead.current_wave)
-        .where(Lead.delivery_status == "offering", Lead.wave_deadline <= now)
-        .order_by(Lead.wave_deadline).limit(limit)).all()]
+    return [
+        tuple(r)
+        for r in session.execute(
+            select(Lead.id, Lead.current_wave)
+            .where(Lead.delivery_status == "offering", Lead.wave_deadline <= now)
+            .order_by(Lead.wave_deadline)
+            .limit(limit)
+        ).all()
+    ]
 
 
 @sweep.step("waves", order=20)

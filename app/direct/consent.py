@@ -28,8 +28,13 @@ def asks_at(lead: Lead) -> datetime:
 
 def due(lead: Lead, now: datetime | None = None) -> bool:
     """Should the customer be asked now? (direct, in escrow, no answer yet, wait passed)."""
-    return (lead.mode == "direct" and lead.status == "verified" and lead.delivery_status == "pending"
-            and lead.consent is None and (now or clock.now()) >= asks_at(lead))
+    return (
+        lead.mode == "direct"
+        and lead.status == "verified"
+        and lead.delivery_status == "pending"
+        and lead.consent is None
+        and (now or clock.now()) >= asks_at(lead)
+    )
 
 
 def answer(session: Session, lead: Lead, yes: bool) -> bool:
@@ -38,22 +43,34 @@ def answer(session: Session, lead: Lead, yes: bool) -> bool:
         return False
     now = clock.now()
     result = session.execute(
-        update(Lead).where(Lead.id == lead.id, Lead.consent.is_(None), Lead.delivery_status == "pending",
-                           Lead.mode == "direct")
+        update(Lead)
+        .where(Lead.id == lead.id, Lead.consent.is_(None), Lead.delivery_status == "pending", Lead.mode == "direct")
         .values(consent="yes" if yes else "no", consent_at=now, updated_at=now)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:
         return False
     session.refresh(lead)
     if yes:
-        timeline.record(session, lead, "consent_yes", "Customer agreed to offer the request to other providers",
-                        public_text="You agreed that we may offer your request to other providers.",
-                        actor="customer")
+        timeline.record(
+            session,
+            lead,
+            "consent_yes",
+            "Customer agreed to offer the request to other providers",
+            public_text="You agreed that we may offer your request to other providers.",
+            actor="customer",
+        )
         escrow_actions.convert_to_broadcast(session, lead, None, actor="customer")
     else:
         name = lead.requested_provider.name if lead.requested_provider else "the provider"
-        timeline.record(session, lead, "consent_no", "Customer chose to keep waiting for the requested provider",
-                        public_text=f"You chose to keep waiting for {name}.", actor="customer")
+        timeline.record(
+            session,
+            lead,
+            "consent_no",
+            "Customer chose to keep waiting for the requested provider",
+            public_text=f"You chose to keep waiting for {name}.",
+            actor="customer",
+        )
     return True
 
 
@@ -62,27 +79,52 @@ def ask_due(session: Session, limit: int = 200) -> int:
     """Sweep: email the consent question once for every lead whose wait has passed."""
     now = clock.now()
     asked = 0
-    for lead in keyset(session, select(Lead).where(
-            Lead.mode == "direct", Lead.status == "verified", Lead.delivery_status == "pending",
-            Lead.consent.is_(None), Lead.consent_asked_at.is_(None)), Lead.id, limit):
+    for lead in keyset(
+        session,
+        select(Lead).where(
+            Lead.mode == "direct",
+            Lead.status == "verified",
+            Lead.delivery_status == "pending",
+            Lead.consent.is_(None),
+            Lead.consent_asked_at.is_(None),
+        ),
+        Lead.id,
+        limit,
+    ):
         if not due(lead, now):
             continue
         result = session.execute(
-            update(Lead).where(Lead.id == lead.id, Lead.consent_asked_at.is_(None))
-            .values(consent_asked_at=now).execution_options(synchronize_session=False))
+            update(Lead)
+            .where(Lead.id == lead.id, Lead.consent_asked_at.is_(None))
+            .values(consent_asked_at=now)
+            .execution_options(synchronize_session=False)
+        )
         if result.rowcount != 1:
             continue
         name = lead.requested_provider.name if lead.requested_provider else "the provider"
-        timeline.record(session, lead, "consent_asked", "Customer asked whether to offer the request to others",
-                        public_text=f"{name} hasn't picked up your request yet. We asked whether you'd like "
-                                    "us to offer it to other providers.")
+        timeline.record(
+            session,
+            lead,
+            "consent_asked",
+            "Customer asked whether to offer the request to others",
+            public_text=f"{name} hasn't picked up your request yet. We asked whether you'd like "
+            "us to offer it to other providers.",
+        )
         if lead.customer_email:
             outbox.queue_email(
-                session, kind="consent_request", to=lead.customer_email, template="consent_request",
-                lead_id=lead.id, dedupe_key=f"lead:{lead.id}:consent",
-                context={"customer_name": lead.customer_name, "provider_name": name,
-                         "category_name": lead.category.name,
-                         "tracking_url": external_url("public.tracking", token=lead.public_token)})
+                session,
+                kind="consent_request",
+                to=lead.customer_email,
+                template="consent_request",
+                lead_id=lead.id,
+                dedupe_key=f"lead:{lead.id}:consent",
+                context={
+                    "customer_name": lead.customer_name,
+                    "provider_name": name,
+                    "category_name": lead.category.name,
+                    "tracking_url": external_url("public.tracking", token=lead.public_token),
+                },
+            )
         asked += 1
     return asked
 
@@ -97,16 +139,19 @@ def tracking_view(lead: Lead) -> TrackingView | None:
         return TrackingView(
             f"{provider.name} hasn't picked up your request yet",
             "Would you like us to offer it to other providers nearby? Nothing changes until you say so.",
-            "waiting", False,
+            "waiting",
+            False,
         )
     if lead.consent == "no":
         return TrackingView(
             f"Waiting for {provider.name}",
-            f"As you asked, we're keeping your request for {provider.name} only.", "waiting", False,
+            f"As you asked, we're keeping your request for {provider.name} only.",
+            "waiting",
+            False,
         )
     return TrackingView(
         f"Waiting for {provider.name}",
-        f"We're getting your request to {provider.name}. We will not send it to anyone "
-        "else without asking you first.",
-        "waiting", False,
+        f"We're getting your request to {provider.name}. We will not send it to anyone else without asking you first.",
+        "waiting",
+        False,
     )

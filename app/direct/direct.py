@@ -35,48 +35,74 @@ def escrow(session: Session, lead: Lead, reason: str) -> bool:
     """Hold the lead for the requested provider (delivery_status "pending") with the reason."""
     now = clock.now()
     result = session.execute(
-        update(Lead).where(Lead.id == lead.id, Lead.delivery_status == "ready")
+        update(Lead)
+        .where(Lead.id == lead.id, Lead.delivery_status == "ready")
         .values(delivery_status="pending", escrow_reason=reason, updated_at=now)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:
         return False
     session.refresh(lead)
     name = lead.requested_provider.name if lead.requested_provider else "the provider"
     timeline.record(
-        session, lead, "escrowed",
+        session,
+        lead,
+        "escrowed",
         f"Held in escrow for {name}: {eligibility.REASON_LABELS.get(reason, reason)}",
         public_text=f"Waiting for {name} to confirm. We won't send your request to anyone else "
-                    "without asking you first.",
-        data={"reason": reason})
+        "without asking you first.",
+        data={"reason": reason},
+    )
     return True
 
 
-def deliver(session: Session, lead: Lead, provider: Provider, *, teaser: bool = False,
-            user: User | None = None, how: str = "routing") -> Assignment | None:
+def deliver(
+    session: Session,
+    lead: Lead,
+    provider: Provider,
+    *,
+    teaser: bool = False,
+    user: User | None = None,
+    how: str = "routing",
+) -> Assignment | None:
     """Give `lead` to `provider`: assignment, full contact in its inbox, in-app + email.
 
     Returns None (and changes nothing) if the lead was already delivered or closed."""
     now = clock.now()
     result = session.execute(
         update(Lead)
-        .where(Lead.id == lead.id, Lead.mode == "direct", Lead.status == "verified",
-               Lead.delivery_status.in_(("ready", "pending")))
-        .values(delivery_status="delivered", assigned_provider_id=provider.id, escrow_reason=None,
-                updated_at=now)
-        .execution_options(synchronize_session=False))
+        .where(
+            Lead.id == lead.id,
+            Lead.mode == "direct",
+            Lead.status == "verified",
+            Lead.delivery_status.in_(("ready", "pending")),
+        )
+        .values(delivery_status="delivered", assigned_provider_id=provider.id, escrow_reason=None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:
         return None
     session.refresh(lead)
-    assignment = Assignment(lead_id=lead.id, provider_id=provider.id, kind="direct",
-                            status="delivered", teaser=teaser, notified_at=now)
+    assignment = Assignment(
+        lead_id=lead.id, provider_id=provider.id, kind="direct", status="delivered", teaser=teaser, notified_at=now
+    )
     session.add(assignment)
     session.flush()
-    label = {"routing": "Delivered", "release": "Released by admin", "auto": "Released automatically",
-             "teaser": "Unlocked by admin as this week's teaser"}[how]
+    label = {
+        "routing": "Delivered",
+        "release": "Released by admin",
+        "auto": "Released automatically",
+        "teaser": "Unlocked by admin as this week's teaser",
+    }[how]
     timeline.record(
-        session, lead, "delivered", f"{label} to {provider.name}" + (" (teaser)" if teaser else ""),
+        session,
+        lead,
+        "delivered",
+        f"{label} to {provider.name}" + (" (teaser)" if teaser else ""),
         public_text=f"Sent to {provider.name}. They have your details and should contact you shortly.",
-        user=user, data={"provider_id": provider.id, "teaser": teaser, "how": how})
+        user=user,
+        data={"provider_id": provider.id, "teaser": teaser, "how": how},
+    )
     notify_delivered(session, lead, provider)
     return assignment
 
@@ -86,15 +112,32 @@ def notify_delivered(session: Session, lead: Lead, provider: Provider) -> None:
     shown = masking.for_viewer(lead, entitled=True)
     title = f"New direct request: {shown['category']} in {shown['city']}"
     notify.notify(
-        session, provider, "direct_lead", title,
+        session,
+        provider,
+        "direct_lead",
+        title,
         body=f"{shown['customer_name']} asked for you by name. Urgency: {lead.urgency.replace('_', ' ')}.",
-        url=app_path("provider.inbox_lead", lead_id=lead.id), lead_id=lead.id,
+        url=app_path("provider.inbox_lead", lead_id=lead.id),
+        lead_id=lead.id,
         email_template="direct_lead",
         email_context={
-            "lead": {k: shown[k] for k in ("customer_name", "customer_email", "customer_phone",
-                                           "business_name", "street", "city", "postal_code",
-                                           "metro", "category", "description", "urgency",
-                                           "preferred_time")},
+            "lead": {
+                k: shown[k]
+                for k in (
+                    "customer_name",
+                    "customer_email",
+                    "customer_phone",
+                    "business_name",
+                    "street",
+                    "city",
+                    "postal_code",
+                    "metro",
+                    "category",
+                    "description",
+                    "urgency",
+                    "preferred_time",
+                )
+            },
             "lead_url": external_url("provider.inbox_lead", lead_id=lead.id),
         },
         dedupe_key=f"lead:{lead.id}:direct:{provider.id}",

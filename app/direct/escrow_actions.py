@@ -25,8 +25,7 @@ class ActionResult:
     message: str
 
 
-def _log(session: Session, user: User | None, action: str, lead: Lead, summary: str, ip: str | None,
-         **data) -> None:
+def _log(session: Session, user: User | None, action: str, lead: Lead, summary: str, ip: str | None, **data) -> None:
     audit.log(session, user, action, lead, summary, data=data, ip=ip)
 
 
@@ -57,18 +56,26 @@ def send_outreach(session: Session, lead: Lead, user: User | None, ip: str | Non
     if lead.outreach_sent_at and now - clock.as_utc(lead.outreach_sent_at) < OUTREACH_COOLDOWN:
         return _refuse("Outreach was already sent in the last 24 hours.")
     result = session.execute(
-        update(Lead).where(Lead.id == lead.id, or_(Lead.outreach_sent_at.is_(None),
-                                                   Lead.outreach_sent_at < now - OUTREACH_COOLDOWN))
-        .values(outreach_sent_at=now).execution_options(synchronize_session=False))
+        update(Lead)
+        .where(
+            Lead.id == lead.id, or_(Lead.outreach_sent_at.is_(None), Lead.outreach_sent_at < now - OUTREACH_COOLDOWN)
+        )
+        .values(outreach_sent_at=now)
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:
         return _refuse("Outreach was already sent in the last 24 hours.")
     session.refresh(lead)
     shown = masking.preview(lead)  # the provider is not entitled yet: masked only
     title = f"You were requested: {shown['category']} in {shown['city']}"
     notify.notify(
-        session, provider, "escrow_outreach", title,
+        session,
+        provider,
+        "escrow_outreach",
+        title,
         body="A customer asked for you by name. Claim and verify your listing to unlock it.",
-        url=app_path("provider.inbox"), lead_id=lead.id,
+        url=app_path("provider.inbox"),
+        lead_id=lead.id,
         email_template="escrow_outreach",
         email_context={
             "lead": {k: shown[k] for k in ("customer_name", "city", "metro", "category", "description", "urgency")},
@@ -77,10 +84,23 @@ def send_outreach(session: Session, lead: Lead, user: User | None, ip: str | Non
         },
         dedupe_key=f"lead:{lead.id}:outreach:{int(now.timestamp())}",
     )
-    timeline.record(session, lead, "outreach_sent", f"Outreach email sent to {provider.name} ({provider.contact_email})",
-                    user=user, data={"provider_id": provider.id})
-    _log(session, user, "escrow.outreach", lead, f"Sent outreach for lead #{lead.id} to {provider.name}", ip,
-         provider_id=provider.id)
+    timeline.record(
+        session,
+        lead,
+        "outreach_sent",
+        f"Outreach email sent to {provider.name} ({provider.contact_email})",
+        user=user,
+        data={"provider_id": provider.id},
+    )
+    _log(
+        session,
+        user,
+        "escrow.outreach",
+        lead,
+        f"Sent outreach for lead #{lead.id} to {provider.name}",
+        ip,
+        provider_id=provider.id,
+    )
     if not provider.wants_email("escrow_outreach"):
         return ActionResult(True, f"Outreach sent to {provider.name} in-app only (it turned these emails off).")
     return ActionResult(True, f"Outreach sent to {provider.name}.")
@@ -97,8 +117,15 @@ def release(session: Session, lead: Lead, user: User | None, ip: str | None = No
         return _refuse(f"Not released: {provider.name} is not eligible ({decision.label.lower()}).")
     if direct.deliver(session, lead, provider, user=user, how="release") is None:
         return _refuse("This request is no longer waiting in escrow.")
-    _log(session, user, "escrow.release", lead, f"Released lead #{lead.id} to {provider.name}", ip,
-         provider_id=provider.id)
+    _log(
+        session,
+        user,
+        "escrow.release",
+        lead,
+        f"Released lead #{lead.id} to {provider.name}",
+        ip,
+        provider_id=provider.id,
+    )
     return ActionResult(True, f"Released to {provider.name}.")
 
 
@@ -109,20 +136,30 @@ def use_teaser(session: Session, lead: Lead, user: User | None, ip: str | None =
         return _refuse(problem)
     provider = lead.requested_provider
     if not eligibility.teaser_eligible(provider):
-        return _refuse(f"Teasers are for verified free-plan providers; {provider.name} is not one "
-                       f"({eligibility.check_direct(session, provider).label.lower()}).")
+        return _refuse(
+            f"Teasers are for verified free-plan providers; {provider.name} is not one "
+            f"({eligibility.check_direct(session, provider).label.lower()})."
+        )
     eligibility.lock_provider(session, provider.id)  # the teaser count is decided under the lock
     if not eligibility.teaser_available(session, provider):
         return _refuse(f"{provider.name} already used this week's teaser.")
     if direct.deliver(session, lead, provider, teaser=True, user=user, how="teaser") is None:
         return _refuse("This request is no longer waiting in escrow.")
-    _log(session, user, "escrow.teaser", lead, f"Unlocked lead #{lead.id} for {provider.name} as a teaser", ip,
-         provider_id=provider.id)
+    _log(
+        session,
+        user,
+        "escrow.teaser",
+        lead,
+        f"Unlocked lead #{lead.id} for {provider.name} as a teaser",
+        ip,
+        provider_id=provider.id,
+    )
     return ActionResult(True, f"Unlocked for {provider.name} as this week's teaser.")
 
 
-def convert_to_broadcast(session: Session, lead: Lead, user: User | None, ip: str | None = None,
-                         actor: str = "system") -> ActionResult:
+def convert_to_broadcast(
+    session: Session, lead: Lead, user: User | None, ip: str | None = None, actor: str = "system"
+) -> ActionResult:
     """Offer the request to other providers: only once the customer said yes."""
     if lead.mode != "direct":
         return _refuse("Only direct requests can be converted.")
@@ -130,17 +167,29 @@ def convert_to_broadcast(session: Session, lead: Lead, user: User | None, ip: st
         return _refuse("The customer has not agreed to other providers yet.")
     now = clock.now()
     result = session.execute(
-        update(Lead).where(Lead.id == lead.id, Lead.mode == "direct", Lead.status == "verified",
-                           Lead.delivery_status == "pending", Lead.consent == "yes")
+        update(Lead)
+        .where(
+            Lead.id == lead.id,
+            Lead.mode == "direct",
+            Lead.status == "verified",
+            Lead.delivery_status == "pending",
+            Lead.consent == "yes",
+        )
         .values(mode="broadcast", delivery_status="new", escrow_reason=None, updated_at=now)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:
         return _refuse("This request is no longer waiting in escrow.")
     session.refresh(lead)
-    timeline.record(session, lead, "converted_to_broadcast",
-                    "Converted to broadcast with the customer's consent (requested provider kept on record)",
-                    public_text="As you agreed, we're now offering your request to other providers nearby.",
-                    user=user, actor=actor)
+    timeline.record(
+        session,
+        lead,
+        "converted_to_broadcast",
+        "Converted to broadcast with the customer's consent (requested provider kept on record)",
+        public_text="As you agreed, we're now offering your request to other providers nearby.",
+        user=user,
+        actor=actor,
+    )
     if user is not None:
         _log(session, user, "escrow.convert", lead, f"Converted lead #{lead.id} to broadcast", ip)
     routing.request_routing(session, lead)
@@ -159,12 +208,19 @@ def close(session: Session, lead: Lead, user: User | None, as_status: str, ip: s
         return _refuse("Close as spam or cancelled.")
     now = clock.now()
     result = session.execute(
-        update(Lead).where(Lead.id == lead.id, in_inbox_clause())  # only what waits on staff
-        .values(status=as_status, updated_at=now).execution_options(synchronize_session=False))
+        update(Lead)
+        .where(Lead.id == lead.id, in_inbox_clause())  # only what waits on staff
+        .values(status=as_status, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:
         return _refuse("This request is no longer waiting in escrow (already closed, delivered or out with providers).")
-    session.execute(update(Offer).where(Offer.lead_id == lead.id, Offer.state == "offered")
-                    .values(state="expired", updated_at=now).execution_options(synchronize_session=False))
+    session.execute(
+        update(Offer)
+        .where(Offer.lead_id == lead.id, Offer.state == "offered")
+        .values(state="expired", updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
     session.refresh(lead)
     text, public = CLOSE_TEXT[as_status]
     timeline.record(session, lead, f"closed_{as_status}", text, public_text=public, user=user)

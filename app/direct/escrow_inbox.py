@@ -39,7 +39,16 @@ DIRECT_REASONS = ("unclaimed", "unverified", "free_plan", "paused", "suspended",
 DIRECT_GROUP = {*DIRECT_REASONS, "eligible_now"}
 
 
-FILTER_ORDER = ("direct", "eligible_now", "low_quality", "teaser", *DIRECT_REASONS, "consented", "unaccepted_broadcast", "no_matching_provider")
+FILTER_ORDER = (
+    "direct",
+    "eligible_now",
+    "low_quality",
+    "teaser",
+    *DIRECT_REASONS,
+    "consented",
+    "unaccepted_broadcast",
+    "no_matching_provider",
+)
 
 
 @dataclass
@@ -76,13 +85,14 @@ def in_inbox_clause():
 
 def is_waiting(lead: Lead) -> bool:
     """Is this lead in the escrow inbox (the same rule as in_inbox_clause, for one lead)?"""
-    return (lead.status == "pending"
-            or (lead.status == "verified" and lead.delivery_status == "pending")
-            or (lead.status == "verified" and lead.consent == "yes" and lead.delivery_status in ("new", "ready")))
+    return (
+        lead.status == "pending"
+        or (lead.status == "verified" and lead.delivery_status == "pending")
+        or (lead.status == "verified" and lead.consent == "yes" and lead.delivery_status in ("new", "ready"))
+    )
 
 
-def inbox(session: Session, reason: str | None = None, metro_id: int | None = None,
-          limit: int = 500) -> Inbox:
+def inbox(session: Session, reason: str | None = None, metro_id: int | None = None, limit: int = 500) -> Inbox:
     """Leads waiting on staff, oldest first, with counts per reason (within the metro filter)."""
     query = select(Lead).where(in_inbox_clause()).order_by(Lead.created_at, Lead.id).limit(limit)
     if metro_id:
@@ -119,7 +129,7 @@ def teaser_requests(session: Session, leads: list[Lead]) -> set[int]:
 
 
 def age(lead: Lead, now: datetime | None = None) -> str:
-    """"3 min", "5 h", "2 d": how long the customer has been waiting."""
+    """ "3 min", "5 h", "2 d": how long the customer has been waiting."""
     seconds = max(0, int(((now or clock.now()) - clock.as_utc(lead.created_at)).total_seconds()))
     if seconds < 3600:
         return f"{seconds // 60} min"

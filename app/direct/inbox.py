@@ -26,15 +26,21 @@ class InboxItem:
 
 
 def entitled(session: Session, lead_id: int, provider_id: int) -> Assignment | None:
-    return session.scalar(select(Assignment).where(Assignment.lead_id == lead_id,
-                                                   Assignment.provider_id == provider_id))
+    return session.scalar(
+        select(Assignment).where(Assignment.lead_id == lead_id, Assignment.provider_id == provider_id)
+    )
 
 
 def may_preview(lead: Lead, provider: Provider) -> bool:
     """A claimed (unverified) provider sees its escrowed direct requests masked, if the metro allows."""
-    return (provider.status == "claimed" and lead.mode == "direct" and lead.status == "verified"
-            and lead.delivery_status == "pending" and lead.requested_provider_id == provider.id
-            and bool(lead.metro.unverified_preview))
+    return (
+        provider.status == "claimed"
+        and lead.mode == "direct"
+        and lead.status == "verified"
+        and lead.delivery_status == "pending"
+        and lead.requested_provider_id == provider.id
+        and bool(lead.metro.unverified_preview)
+    )
 
 
 def items(session: Session, provider: Provider | None) -> list[InboxItem]:
@@ -42,15 +48,29 @@ def items(session: Session, provider: Provider | None) -> list[InboxItem]:
         return []
     result = [
         InboxItem(a.lead_id, masking.for_viewer(a.lead, entitled=True), a, a.lead.mode)
-        for a in session.scalars(select(Assignment).where(Assignment.provider_id == provider.id)
-                                 .order_by(Assignment.created_at.desc(), Assignment.id.desc()).limit(200))
+        for a in session.scalars(
+            select(Assignment)
+            .where(Assignment.provider_id == provider.id)
+            .order_by(Assignment.created_at.desc(), Assignment.id.desc())
+            .limit(200)
+        )
     ]
     if provider.status == "claimed":
         waiting = session.scalars(
-            select(Lead).where(Lead.mode == "direct", Lead.status == "verified", Lead.delivery_status == "pending",
-                               Lead.requested_provider_id == provider.id).order_by(Lead.created_at.desc()))
-        result += [InboxItem(lead.id, masking.preview(lead), None, lead.mode)
-                   for lead in waiting if may_preview(lead, provider)]
+            select(Lead)
+            .where(
+                Lead.mode == "direct",
+                Lead.status == "verified",
+                Lead.delivery_status == "pending",
+                Lead.requested_provider_id == provider.id,
+            )
+            .order_by(Lead.created_at.desc())
+        )
+        result += [
+            InboxItem(lead.id, masking.preview(lead), None, lead.mode)
+            for lead in waiting
+            if may_preview(lead, provider)
+        ]
     return result
 
 

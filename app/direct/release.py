@@ -14,9 +14,16 @@ from app.platform import sweep
 @sweep.step("cap_released", order=40)
 def release_capped(session: Session) -> int:
     """Sweep: leads held only by a provider's weekly cap go out once a new week starts."""
-    provider_ids = session.scalars(select(Lead.requested_provider_id).distinct().where(
-        Lead.mode == "direct", Lead.status == "verified", Lead.delivery_status == "pending",
-        Lead.escrow_reason == "weekly_cap")).all()
+    provider_ids = session.scalars(
+        select(Lead.requested_provider_id)
+        .distinct()
+        .where(
+            Lead.mode == "direct",
+            Lead.status == "verified",
+            Lead.delivery_status == "pending",
+            Lead.escrow_reason == "weekly_cap",
+        )
+    ).all()
     released = 0
     for provider_id in provider_ids:
         provider = session.get(Provider, provider_id)
@@ -34,18 +41,34 @@ def release_for_provider(session: Session, provider: Provider) -> list[int]:
     decision = eligibility.check_direct(session, provider, lock=True)
     if not decision.ok:  # keep the stored reason current for the inbox filters
         session.execute(
-            update(Lead).where(Lead.mode == "direct", Lead.status == "verified", Lead.delivery_status == "pending",
-                               Lead.requested_provider_id == provider.id, Lead.escrow_reason != decision.reason)
-            .values(escrow_reason=decision.reason))
+            update(Lead)
+            .where(
+                Lead.mode == "direct",
+                Lead.status == "verified",
+                Lead.delivery_status == "pending",
+                Lead.requested_provider_id == provider.id,
+                Lead.escrow_reason != decision.reason,
+            )
+            .values(escrow_reason=decision.reason)
+        )
         return delivered
     leads = session.scalars(
-        select(Lead).where(Lead.mode == "direct", Lead.status == "verified", Lead.delivery_status == "pending",
-                           Lead.requested_provider_id == provider.id)
-        .order_by(Lead.created_at, Lead.id))
+        select(Lead)
+        .where(
+            Lead.mode == "direct",
+            Lead.status == "verified",
+            Lead.delivery_status == "pending",
+            Lead.requested_provider_id == provider.id,
+        )
+        .order_by(Lead.created_at, Lead.id)
+    )
     for lead in list(leads):
         if not eligibility.check_direct(session, provider).ok:
-            session.execute(update(Lead).where(Lead.id == lead.id, Lead.delivery_status == "pending")
-                            .values(escrow_reason="weekly_cap"))
+            session.execute(
+                update(Lead)
+                .where(Lead.id == lead.id, Lead.delivery_status == "pending")
+                .values(escrow_reason="weekly_cap")
+            )
             continue
         if direct.deliver(session, lead, provider, how="auto") is not None:
             delivered.append(lead.id)

@@ -57,12 +57,15 @@ def direct(provider: Provider, deliveries_this_week: int) -> Eligibility:
 
 def deliveries_this_week(session: Session, provider_id: int) -> int:
     """Leads the provider got this ISO week (what the weekly cap counts)."""
-    return session.scalar(
-        select(func.count(Assignment.id)).where(
-            Assignment.provider_id == provider_id,
-            Assignment.created_at >= clock.iso_week_start(),
+    return (
+        session.scalar(
+            select(func.count(Assignment.id)).where(
+                Assignment.provider_id == provider_id,
+                Assignment.created_at >= clock.iso_week_start(),
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 def lock_provider(session: Session, provider_id: int) -> None:
@@ -85,13 +88,16 @@ def teaser_eligible(provider: Provider) -> bool:
 
 
 def teasers_this_week(session: Session, provider_id: int) -> int:
-    return session.scalar(
-        select(func.count(Assignment.id)).where(
-            Assignment.provider_id == provider_id,
-            Assignment.teaser.is_(True),
-            Assignment.created_at >= clock.iso_week_start(),
+    return (
+        session.scalar(
+            select(func.count(Assignment.id)).where(
+                Assignment.provider_id == provider_id,
+                Assignment.teaser.is_(True),
+                Assignment.created_at >= clock.iso_week_start(),
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 def teaser_available(session: Session, provider: Provider) -> bool:

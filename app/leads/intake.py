@@ -85,14 +85,22 @@ def is_near_duplicate(session: Session, data: LeadInput) -> bool:
         return True
     normalized = " ".join(data.description.lower().split())
     recent = session.scalars(
-        select(Lead.description).where(Lead.created_at >= since, Lead.metro_id == data.metro_id)
-        .order_by(Lead.id.desc()).limit(200)
+        select(Lead.description)
+        .where(Lead.created_at >= since, Lead.metro_id == data.metro_id)
+        .order_by(Lead.id.desc())
+        .limit(200)
     )
     return any(" ".join(text.lower().split()) == normalized for text in recent)
 
 
-def submit_lead(session: Session, data: LeadInput, *, source: str = "web",
-                client_ip: str | None = None, force_status: str | None = None) -> Lead:
+def submit_lead(
+    session: Session,
+    data: LeadInput,
+    *,
+    source: str = "web",
+    client_ip: str | None = None,
+    force_status: str | None = None,
+) -> Lead:
     """Create a lead with its score, first event and confirmation email (flushes only)."""
     signals = quality.QualitySignals(
         source=source,
@@ -133,16 +141,19 @@ def submit_lead(session: Session, data: LeadInput, *, source: str = "web",
     session.add(lead)
     session.flush()
     timeline.record(
-        session, lead, "submitted",
-        f"Submitted via {source} ({data.mode}); quality score {score}"
-        + (f": {'; '.join(notes)}" if notes else ""),
+        session,
+        lead,
+        "submitted",
+        f"Submitted via {source} ({data.mode}); quality score {score}" + (f": {'; '.join(notes)}" if notes else ""),
         public_text="We received your request.",
         actor="customer" if source == "web" else source,
         data={"score": score, "notes": notes},
     )
     if status == "pending":
         timeline.record(
-            session, lead, "held_for_review",
+            session,
+            lead,
+            "held_for_review",
             f"Held for review (score {score} below {current_app.config['LEAD_REVIEW_THRESHOLD']})",
             public_text="We're double-checking your request before sending it out. "
             "This usually takes less than an hour during business hours.",

@@ -69,7 +69,7 @@ def mask_name(name: str | None) -> str:
 
 
 def mask_email(email: str | None) -> str | None:
-    """"maria.garcia@gmail.com" -> "m***@gmail.com"."""
+    """ "maria.garcia@gmail.com" -> "m***@gmail.com"."""
     if not email:
         return None
     local, _, domain = re.sub(r"\s+", "", email).rpartition("@")
@@ -135,9 +135,15 @@ def restricted_preview(lead: Lead) -> dict:
     (no customer name, email or phone hints; a short masked description)."""
     shown = preview(lead)
     text = shown["description"]
-    return {**shown, "restricted": True, "customer_name": "A customer", "customer_email": None,
-            "customer_phone": None, "preferred_time": None,
-            "description": text if len(text) <= 80 else text[:77].rstrip() + "…"}
+    return {
+        **shown,
+        "restricted": True,
+        "customer_name": "A customer",
+        "customer_email": None,
+        "customer_phone": None,
+        "preferred_time": None,
+        "description": text if len(text) <= 80 else text[:77].rstrip() + "…",
+    }
 
 
 def full(lead: Lead) -> dict:

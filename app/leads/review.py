@@ -18,14 +18,23 @@ def verify(session: Session, lead_ids: list[int], user: User | None, ip: str | N
     verified = []
     for lead_id in sorted(set(lead_ids)):
         result = session.execute(
-            update(Lead).where(Lead.id == lead_id, Lead.status == "pending")
-            .values(status="verified", updated_at=clock.now()).execution_options(synchronize_session=False))
+            update(Lead)
+            .where(Lead.id == lead_id, Lead.status == "pending")
+            .values(status="verified", updated_at=clock.now())
+            .execution_options(synchronize_session=False)
+        )
         if result.rowcount != 1:
             continue
         lead = session.get(Lead, lead_id)
         session.refresh(lead)
-        timeline.record(session, lead, "verified", "Verified by admin after review",
-                        public_text="Your request was checked and is on its way.", user=user)
+        timeline.record(
+            session,
+            lead,
+            "verified",
+            "Verified by admin after review",
+            public_text="Your request was checked and is on its way.",
+            user=user,
+        )
         audit.log(session, user, "lead.verify", lead, f"Verified held lead #{lead.id}", ip=ip)
         routing.request_routing(session, lead)
         verified.append(lead_id)

@@ -46,7 +46,8 @@ def view(lead: Lead) -> TrackingView:
             "We're checking your request",
             "A member of our team reviews some requests before sending them out. "
             "You'll get an email as soon as it's on its way.",
-            "waiting", False,
+            "waiting",
+            False,
         )
     mode_view = _MODE_VIEWS.get(lead.mode)
     shown = mode_view(lead) if mode_view is not None else None
@@ -55,11 +56,14 @@ def view(lead: Lead) -> TrackingView:
     if lead.delivery_status == "delivered" and lead.assigned_provider is not None:
         return TrackingView(
             f"Sent to {lead.assigned_provider.name}",
-            "They have your details and should contact you shortly.", "good", False,
+            "They have your details and should contact you shortly.",
+            "good",
+            False,
         )
     return TrackingView(
         "Finding a provider",
         f"We're offering your request to {lead.category.name.lower()} providers in "
         f"{lead.metro.name}. The first to accept will contact you.",
-        "waiting", False,
+        "waiting",
+        False,
     )

@@ -15,11 +15,30 @@ DEFAULT_REGION = "US"
 # A short list of well-known throwaway-inbox domains (lowers the quality score).
 DISPOSABLE_DOMAINS = frozenset(
     {
-        "mailinator.com", "guerrillamail.com", "guerrillamail.net", "sharklasers.com",
-        "10minutemail.com", "temp-mail.org", "tempmail.com", "tempmail.net", "yopmail.com",
-        "trashmail.com", "getnada.com", "dispostable.com", "maildrop.cc", "throwawaymail.com",
-        "fakeinbox.com", "mintemail.com", "mohmal.com", "emailondeck.com", "spamgourmet.com",
-        "tempr.email", "discard.email", "mailnesia.com", "mytemp.email", "burnermail.io",
+        "mailinator.com",
+        "guerrillamail.com",
+        "guerrillamail.net",
+        "sharklasers.com",
+        "10minutemail.com",
+        "temp-mail.org",
+        "tempmail.com",
+        "tempmail.net",
+        "yopmail.com",
+        "trashmail.com",
+        "getnada.com",
+        "dispostable.com",
+        "maildrop.cc",
+        "throwawaymail.com",
+        "fakeinbox.com",
+        "mintemail.com",
+        "mohmal.com",
+        "emailondeck.com",
+        "spamgourmet.com",
+        "tempr.email",
+        "discard.email",
+        "mailnesia.com",
+        "mytemp.email",
+        "burnermail.io",
     }
 )
 

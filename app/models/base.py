@@ -29,9 +29,7 @@ class UTCDateTime(TypeDecorator):
 
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(
-        UTCDateTime, default=clock.now, onupdate=clock.now, nullable=False
-    )
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now, nullable=False)
 
 
 def check_in(column: str, values) -> str:

@@ -36,9 +36,7 @@ class Lead(TimestampMixin, db.Model):
         CheckConstraint(check_in("source", LEAD_SOURCES), name="source"),
         CheckConstraint(check_in("status", LEAD_STATUSES), name="status"),
         CheckConstraint("quality_score BETWEEN 0 AND 100", name="quality_score"),
-        CheckConstraint(
-            "customer_email IS NOT NULL OR customer_phone IS NOT NULL", name="contact"
-        ),
+        CheckConstraint("customer_email IS NOT NULL OR customer_phone IS NOT NULL", name="contact"),
         # quote leads (issue 6): at most max_providers unlocks, enforced by the database
         CheckConstraint("unlock_count >= 0 AND unlock_count <= max_providers", name="unlock_count"),
         CheckConstraint("max_providers BETWEEN 1 AND 10", name="max_providers"),

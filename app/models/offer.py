@@ -25,8 +25,13 @@ class Offer(TimestampMixin, db.Model):
         UniqueConstraint("lead_id", "provider_id", name="uq_offers_lead_provider"),
         CheckConstraint(check_in("state", OFFER_STATES), name="state"),
         CheckConstraint("wave >= 1", name="wave"),
-        Index("uq_offers_one_accepted_per_lead", "lead_id", unique=True,
-              postgresql_where=text("state = 'accepted'"), sqlite_where=text("state = 'accepted'")),
+        Index(
+            "uq_offers_one_accepted_per_lead",
+            "lead_id",
+            unique=True,
+            postgresql_where=text("state = 'accepted'"),
+            sqlite_where=text("state = 'accepted'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,8 +49,12 @@ class Offer(TimestampMixin, db.Model):
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decline_reason: Mapped[str | None] = mapped_column(Text)
 
-    lead = relationship("Lead", backref=db.backref("offers", lazy="selectin", order_by="Offer.id",
-                                                   cascade="all, delete-orphan", passive_deletes=True))
+    lead = relationship(
+        "Lead",
+        backref=db.backref(
+            "offers", lazy="selectin", order_by="Offer.id", cascade="all, delete-orphan", passive_deletes=True
+        ),
+    )
     provider = relationship("Provider", lazy="joined")
 
     @property

@@ -63,9 +63,7 @@ class Provider(TimestampMixin, db.Model):
 
     home_metro: Mapped[Metro] = relationship(lazy="joined")
     extra_metros: Mapped[list[Metro]] = relationship(secondary=provider_metros, order_by=Metro.name)
-    categories: Mapped[list[Category]] = relationship(
-        secondary=provider_categories, order_by=Category.position
-    )
+    categories: Mapped[list[Category]] = relationship(secondary=provider_categories, order_by=Category.position)
     owner = relationship("User", back_populates="provider", foreign_keys=[owner_id])
 
     @property

@@ -31,9 +31,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_active_account: Mapped[bool] = mapped_column(default=True)
 
-    provider = relationship(
-        "Provider", back_populates="owner", uselist=False, foreign_keys="Provider.owner_id"
-    )
+    provider = relationship("Provider", back_populates="owner", uselist=False, foreign_keys="Provider.owner_id")
 
     @property
     def is_admin(self) -> bool:

@@ -18,8 +18,13 @@ class VerificationRequest(TimestampMixin, db.Model):
     __table_args__ = (
         CheckConstraint(check_in("status", VERIFICATION_STATUSES), name="status"),
         # At most one open request per provider (the last line of defence behind the service).
-        Index("uq_verification_requests_one_pending", "provider_id", unique=True,
-              sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'")),
+        Index(
+            "uq_verification_requests_one_pending",
+            "provider_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

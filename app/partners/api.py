@@ -19,11 +19,22 @@ MODES = ("direct", "broadcast", "quotes")
 STATUSES = ("pending", "verified")
 # field -> (max length, required); every field is a JSON string (or null / absent when optional)
 TEXT_FIELDS = {
-    "mode": (16, True), "metro": (80, False), "category": (80, True), "provider": (140, False),
-    "status": (16, False), "description": (4000, True), "customer_name": (120, True),
-    "customer_email": (254, False), "customer_phone": (40, False), "business_name": (160, False),
-    "street": (200, False), "city": (80, True), "postal_code": (12, False),
-    "urgency": (16, False), "preferred_time": (120, False), "budget": (16, False),
+    "mode": (16, True),
+    "metro": (80, False),
+    "category": (80, True),
+    "provider": (140, False),
+    "status": (16, False),
+    "description": (4000, True),
+    "customer_name": (120, True),
+    "customer_email": (254, False),
+    "customer_phone": (40, False),
+    "business_name": (160, False),
+    "street": (200, False),
+    "city": (80, True),
+    "postal_code": (12, False),
+    "urgency": (16, False),
+    "preferred_time": (120, False),
+    "budget": (16, False),
 }
 
 
@@ -122,14 +133,22 @@ def parse_lead(session: Session, payload) -> tuple[intake.LeadInput, str | None]
         raise ApiError(422, "validation_failed", "Some fields are missing or invalid; see fields.", errors)
 
     data = intake.LeadInput(
-        mode=mode, metro_id=metro.id, category_id=category.id,
+        mode=mode,
+        metro_id=metro.id,
+        category_id=category.id,
         requested_provider_id=provider.id if provider else None,
-        description=v["description"], customer_name=v["customer_name"], city=v["city"],
+        description=v["description"],
+        customer_name=v["customer_name"],
+        city=v["city"],
         customer_email=email.normalized if email else None,
-        customer_phone=phone.e164 if phone else None, phone_valid=phone.valid if phone else True,
-        street=v.get("street") or None, postal_code=v.get("postal_code") or None,
-        business_name=v.get("business_name") or None, urgency=v.get("urgency") or "this_week",
-        preferred_time=v.get("preferred_time") or None, budget=v.get("budget") or None,
+        customer_phone=phone.e164 if phone else None,
+        phone_valid=phone.valid if phone else True,
+        street=v.get("street") or None,
+        postal_code=v.get("postal_code") or None,
+        business_name=v.get("business_name") or None,
+        urgency=v.get("urgency") or "this_week",
+        preferred_time=v.get("preferred_time") or None,
+        budget=v.get("budget") or None,
     )
     return data, v.get("status") or None
 
@@ -162,15 +181,19 @@ class Result:
 
 
 def _replay(session: Session, partner_id: int, key: str, digest: str) -> Result | None:
-    stored = session.scalar(select(ApiIdempotency).where(
-        ApiIdempotency.partner_id == partner_id, ApiIdempotency.key == key))
+    stored = session.scalar(
+        select(ApiIdempotency).where(ApiIdempotency.partner_id == partner_id, ApiIdempotency.key == key)
+    )
     if stored is None:
         return None
     if stored.request_hash != digest:
-        raise ApiError(422, "idempotency_key_reused",
-                       "This Idempotency-Key was already used with a different request body. "
-                       "Send the same body to get the first result, or use a new key for a new lead.",
-                       {"Idempotency-Key": "Idempotency-Key: already used with a different body."})
+        raise ApiError(
+            422,
+            "idempotency_key_reused",
+            "This Idempotency-Key was already used with a different request body. "
+            "Send the same body to get the first result, or use a new key for a new lead.",
+            {"Idempotency-Key": "Idempotency-Key: already used with a different body."},
+        )
     return Result(stored.status_code, stored.response, stored.lead_id, replayed=True)
 
 
@@ -185,20 +208,29 @@ def create_lead(session: Session, api_key: ApiKey, payload, idempotency_key: str
     data, force_status = parse_lead(session, payload)
     record = None
     if idempotency_key:
-        record = ApiIdempotency(partner_id=partner_id, key=idempotency_key, request_hash=digest,
-                                status_code=201, response={})
+        record = ApiIdempotency(
+            partner_id=partner_id, key=idempotency_key, request_hash=digest, status_code=201, response={}
+        )
         # A simultaneous retry holds the key: wait for it (the insert blocks), then replay it.
         if not insert_once(session, record):
             earlier = _replay(session, partner_id, idempotency_key, digest)
             if earlier is None:  # the other request rolled back; let the client retry
-                raise ApiError(409, "idempotency_conflict",
-                               "A request with this Idempotency-Key is still in progress; retry shortly.")
+                raise ApiError(
+                    409,
+                    "idempotency_conflict",
+                    "A request with this Idempotency-Key is still in progress; retry shortly.",
+                )
             return earlier
     lead = intake.submit_lead(session, data, source="api", force_status=force_status)
     session.add(PartnerLead(lead_id=lead.id, partner_id=partner_id, api_key_id=api_key.id))
-    timeline.record(session, lead, "partner",
-                    f"Created by API partner {api_key.partner.name} (key {api_key.display})",
-                    actor="api", data={"partner_id": partner_id, "api_key_id": api_key.id})
+    timeline.record(
+        session,
+        lead,
+        "partner",
+        f"Created by API partner {api_key.partner.name} (key {api_key.display})",
+        actor="api",
+        data={"partner_id": partner_id, "api_key_id": api_key.id},
+    )
     session.flush()
     body = describe(lead)
     if record is not None:
@@ -209,5 +241,8 @@ def create_lead(session: Session, api_key: ApiKey, payload, idempotency_key: str
 
 def lead_for_partner(session: Session, partner_id: int, lead_id: int) -> Lead | None:
     """The lead, only when this partner created it."""
-    return session.scalar(select(Lead).join(PartnerLead, PartnerLead.lead_id == Lead.id)
-                          .where(Lead.id == lead_id, PartnerLead.partner_id == partner_id))
+    return session.scalar(
+        select(Lead)
+        .join(PartnerLead, PartnerLead.lead_id == Lead.id)
+        .where(Lead.id == lead_id, PartnerLead.partner_id == partner_id)
+    )

@@ -40,42 +40,67 @@ def create_partner(session: Session, name: str, actor: User | None, ip: str | No
     return partner
 
 
-def create_key(session: Session, partner: Partner, actor: User | None, label: str | None = None,
-               ip: str | None = None) -> NewKey:
+def create_key(
+    session: Session, partner: Partner, actor: User | None, label: str | None = None, ip: str | None = None
+) -> NewKey:
     prefix = secrets.token_hex(4)
     plaintext = f"ffk_{prefix}_{secrets.token_urlsafe(32)}"
-    api_key = ApiKey(partner_id=partner.id, prefix=prefix, key_hash=hash_key(plaintext),
-                     label=(label or "").strip() or None, created_at=clock.now(),
-                     created_by=actor.id if actor is not None else None)
+    api_key = ApiKey(
+        partner_id=partner.id,
+        prefix=prefix,
+        key_hash=hash_key(plaintext),
+        label=(label or "").strip() or None,
+        created_at=clock.now(),
+        created_by=actor.id if actor is not None else None,
+    )
     session.add(api_key)
     session.flush()
-    audit.log(session, actor, "partner.key_create", partner,
-              f"Created API key ffk_{prefix}_… for {partner.name}",
-              data={"key_id": api_key.id, "prefix": prefix, "label": api_key.label}, ip=ip)
+    audit.log(
+        session,
+        actor,
+        "partner.key_create",
+        partner,
+        f"Created API key ffk_{prefix}_… for {partner.name}",
+        data={"key_id": api_key.id, "prefix": prefix, "label": api_key.label},
+        ip=ip,
+    )
     return NewKey(api_key, plaintext)
 
 
 def revoke_key(session: Session, api_key: ApiKey, actor: User | None, ip: str | None = None) -> bool:
     """Revoke once (one conditional UPDATE); False when it was already revoked."""
     result = session.execute(
-        update(ApiKey).where(ApiKey.id == api_key.id, ApiKey.revoked_at.is_(None))
-        .values(revoked_at=clock.now()).execution_options(synchronize_session=False)
+        update(ApiKey)
+        .where(ApiKey.id == api_key.id, ApiKey.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+        .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         return False
     session.refresh(api_key)
-    audit.log(session, actor, "partner.key_revoke", api_key.partner,
-              f"Revoked API key {api_key.display} of {api_key.partner.name}",
-              data={"key_id": api_key.id, "prefix": api_key.prefix}, ip=ip)
+    audit.log(
+        session,
+        actor,
+        "partner.key_revoke",
+        api_key.partner,
+        f"Revoked API key {api_key.display} of {api_key.partner.name}",
+        data={"key_id": api_key.id, "prefix": api_key.prefix},
+        ip=ip,
+    )
     return True
 
 
-def set_active(session: Session, partner: Partner, active: bool, actor: User | None,
-               ip: str | None = None) -> None:
+def set_active(session: Session, partner: Partner, active: bool, actor: User | None, ip: str | None = None) -> None:
     partner.active = active
     session.flush()
-    audit.log(session, actor, "partner.activate" if active else "partner.deactivate", partner,
-              f"{'Reactivated' if active else 'Deactivated'} API partner {partner.name}", ip=ip)
+    audit.log(
+        session,
+        actor,
+        "partner.activate" if active else "partner.deactivate",
+        partner,
+        f"{'Reactivated' if active else 'Deactivated'} API partner {partner.name}",
+        ip=ip,
+    )
 
 
 def authenticate(session: Session, authorization: str | None) -> ApiKey | None:
@@ -94,8 +119,12 @@ def authenticate(session: Session, authorization: str | None) -> ApiKey | None:
 
 def touch(session: Session, api_key_id: int) -> None:
     """Record the key's use (call right before the commit: it takes the key's row lock)."""
-    session.execute(update(ApiKey).where(ApiKey.id == api_key_id).values(last_used_at=clock.now())
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        update(ApiKey)
+        .where(ApiKey.id == api_key_id)
+        .values(last_used_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
 
 
 def key_prefix(authorization: str | None) -> str | None:

@@ -8,8 +8,15 @@ from app.core import clock
 from app.models import AuditLog, User
 
 
-def log(session: Session, actor: User | None, action: str, obj, summary: str,
-        data: dict | None = None, ip: str | None = None) -> AuditLog:
+def log(
+    session: Session,
+    actor: User | None,
+    action: str,
+    obj,
+    summary: str,
+    data: dict | None = None,
+    ip: str | None = None,
+) -> AuditLog:
     """Append an entry for `action` on `obj` (any model instance with an id)."""
     entry = AuditLog(
         created_at=clock.now(),

@@ -29,14 +29,19 @@ def notify(
 ) -> Notification:
     """Create the in-app notification; queue the email too when a template is given and the
     provider's preferences allow this kind. `url` is a path inside the app."""
-    note = Notification(provider_id=provider.id, kind=kind, title=title, body=body, url=url,
-                        lead_id=lead_id, created_at=clock.now())
+    note = Notification(
+        provider_id=provider.id, kind=kind, title=title, body=body, url=url, lead_id=lead_id, created_at=clock.now()
+    )
     session.add(note)
     session.flush()
     to = provider.contact_email
     if email_template and to and provider.wants_email(kind):
         outbox.queue_email(
-            session, kind=kind, to=to, template=email_template, lead_id=lead_id,
+            session,
+            kind=kind,
+            to=to,
+            template=email_template,
+            lead_id=lead_id,
             context={"provider_name": provider.name, "title": title, "body": body or "", **(email_context or {})},
             dedupe_key=dedupe_key,
         )
@@ -44,16 +49,25 @@ def notify(
 
 
 def unread_count(session: Session, provider_id: int) -> int:
-    return session.scalar(
-        select(func.count(Notification.id)).where(
-            Notification.provider_id == provider_id, Notification.read_at.is_(None))
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count(Notification.id)).where(
+                Notification.provider_id == provider_id, Notification.read_at.is_(None)
+            )
+        )
+        or 0
+    )
 
 
 def recent(session: Session, provider_id: int, limit: int = 50) -> list[Notification]:
-    return list(session.scalars(
-        select(Notification).where(Notification.provider_id == provider_id)
-        .order_by(Notification.id.desc()).limit(limit)))
+    return list(
+        session.scalars(
+            select(Notification)
+            .where(Notification.provider_id == provider_id)
+            .order_by(Notification.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def mark_read(session: Session, provider_id: int, notification_id: int | None = None) -> int:

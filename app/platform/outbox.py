@@ -134,12 +134,15 @@ def overdue_ids(session: Session, older_than: timedelta) -> list[int]:
     """Rows the sweep should re-enqueue: pending too long, or stuck in `sending`."""
     now = clock.now()
     rows = session.scalars(
-        select(OutboxEmail.id).where(
+        select(OutboxEmail.id)
+        .where(
             or_(
                 and_(OutboxEmail.status == "pending", OutboxEmail.updated_at < now - older_than),
                 and_(OutboxEmail.status == "sending", OutboxEmail.locked_at < now - CLAIM_TIMEOUT),
             )
-        ).order_by(OutboxEmail.id).limit(500)
+        )
+        .order_by(OutboxEmail.id)
+        .limit(500)
     )
     return list(rows)
 

@@ -63,7 +63,7 @@ def configure_redis(app: Flask) -> None:
 def limits_storage_uri(redis_url: str) -> str:
     """Flask-Limiter spells a unix-socket Redis as redis+unix://."""
     if redis_url.startswith("unix://"):
-        return "redis+unix://" + redis_url[len("unix://"):]
+        return "redis+unix://" + redis_url[len("unix://") :]
     return redis_url
 
 

@@ -48,21 +48,40 @@ def balance(session: Session, provider_id: int) -> int:
 
 
 def ledger_sum(session: Session, provider_id: int) -> int:
-    return session.scalar(
-        select(func.coalesce(func.sum(CreditEntry.amount), 0)).where(CreditEntry.provider_id == provider_id)) or 0
+    return (
+        session.scalar(
+            select(func.coalesce(func.sum(CreditEntry.amount), 0)).where(CreditEntry.provider_id == provider_id)
+        )
+        or 0
+    )
 
 
 def history(session: Session, provider_id: int, limit: int = 200) -> list[CreditEntry]:
-    return list(session.scalars(select(CreditEntry).where(CreditEntry.provider_id == provider_id)
-                                .order_by(CreditEntry.id.desc()).limit(limit)))
+    return list(
+        session.scalars(
+            select(CreditEntry)
+            .where(CreditEntry.provider_id == provider_id)
+            .order_by(CreditEntry.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def by_key(session: Session, key: str) -> CreditEntry | None:
     return session.scalar(select(CreditEntry).where(CreditEntry.idempotency_key == key))
 
 
-def post(session: Session, provider_id: int, kind: str, amount: int, key: str, *,
-         reference: str | None = None, note: str | None = None, created_by: int | None = None) -> Posted:
+def post(
+    session: Session,
+    provider_id: int,
+    kind: str,
+    amount: int,
+    key: str,
+    *,
+    reference: str | None = None,
+    note: str | None = None,
+    created_by: int | None = None,
+) -> Posted:
     """Append an entry (signed `amount`) and move the wallet; all or nothing.
 
     Raises InsufficientCredits (nothing written) if a debit would go below zero.
@@ -74,8 +93,16 @@ def post(session: Session, provider_id: int, kind: str, amount: int, key: str, *
     now = clock.now()
     savepoint = session.begin_nested()
     try:
-        entry = CreditEntry(provider_id=provider_id, kind=kind, amount=amount, idempotency_key=key,
-                            reference=reference, note=note, created_by=created_by, created_at=now)
+        entry = CreditEntry(
+            provider_id=provider_id,
+            kind=kind,
+            amount=amount,
+            idempotency_key=key,
+            reference=reference,
+            note=note,
+            created_by=created_by,
+            created_at=now,
+        )
         session.add(entry)
         session.flush()
         moved = session.execute(
@@ -99,8 +126,9 @@ def post(session: Session, provider_id: int, kind: str, amount: int, key: str, *
     return Posted(entry, True)
 
 
-def grant(session: Session, provider_id: int, amount: int, key: str, *, note: str,
-          created_by: int | None = None) -> Posted:
+def grant(
+    session: Session, provider_id: int, amount: int, key: str, *, note: str, created_by: int | None = None
+) -> Posted:
     if amount <= 0:
         raise ValueError("a grant adds at least 1 credit")
     return post(session, provider_id, "grant", amount, key, reference="admin", note=note, created_by=created_by)
@@ -114,8 +142,15 @@ class GrantResult:
     created: bool = False  # False for a double submit that added nothing
 
 
-def admin_grant(session: Session, admin, provider, raw_amount: str | None, note: str | None,
-                form_key: str | None, ip: str | None = None) -> GrantResult:
+def admin_grant(
+    session: Session,
+    admin,
+    provider,
+    raw_amount: str | None,
+    note: str | None,
+    form_key: str | None,
+    ip: str | None = None,
+) -> GrantResult:
     """An admin grants credits with a note: validated, keyed by the form's one-time key (a
     double submit grants once), and written to the audit log."""
     errors = {}
@@ -136,7 +171,13 @@ def admin_grant(session: Session, admin, provider, raw_amount: str | None, note:
     posted = grant(session, provider.id, amount, f"grant:{provider.id}:{key}", note=note, created_by=admin.id)
     if not posted.created:
         return GrantResult(True, "That grant was already recorded (submitted twice); nothing added.", {})
-    audit.log(session, admin, "credits.grant", provider, f"Granted {amount} credits to {provider.name}: {note}",
-              data={"amount": amount, "entry_id": posted.entry.id}, ip=ip)
+    audit.log(
+        session,
+        admin,
+        "credits.grant",
+        provider,
+        f"Granted {amount} credits to {provider.name}: {note}",
+        data={"amount": amount, "entry_id": posted.entry.id},
+        ip=ip,
+    )
     return GrantResult(True, f"Granted {amount} credits to {provider.name}.", {}, created=True)
-

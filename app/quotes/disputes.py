@@ -18,8 +18,11 @@ from app.quotes.preview import assignment_of
 from app.quotes.result import Result, _refuse
 
 WINDOW = timedelta(days=7)
-REASON_LABELS = {"wrong_contact": "Wrong contact details", "spam": "Spam / not a real request",
-                 "duplicate": "Duplicate of another lead"}
+REASON_LABELS = {
+    "wrong_contact": "Wrong contact details",
+    "spam": "Spam / not a real request",
+    "duplicate": "Duplicate of another lead",
+}
 
 
 def refund_key(assignment: Assignment) -> str:
@@ -43,12 +46,24 @@ def report(session: Session, lead_id: int, provider: Provider, reason: str | Non
         return _refuse("Bad leads can be reported within 7 days of unlocking; this one is older.")
     if dispute_of(session, assignment.id) is not None:
         return _refuse("You already reported this lead.")
-    dispute = Dispute(assignment_id=assignment.id, lead_id=lead_id, provider_id=provider.id, reason=reason,
-                      details=details, status="open", created_at=clock.now())
+    dispute = Dispute(
+        assignment_id=assignment.id,
+        lead_id=lead_id,
+        provider_id=provider.id,
+        reason=reason,
+        details=details,
+        status="open",
+        created_at=clock.now(),
+    )
     if not insert_once(session, dispute):
         return _refuse("You already reported this lead.")
-    timeline.record(session, assignment.lead, "dispute_opened",
-                    f"{provider.name} reported the lead: {REASON_LABELS[reason]}", data={"dispute_id": dispute.id})
+    timeline.record(
+        session,
+        assignment.lead,
+        "dispute_opened",
+        f"{provider.name} reported the lead: {REASON_LABELS[reason]}",
+        data={"dispute_id": dispute.id},
+    )
     return Result(True, "Reported. Our team will review it and refund the credits if the lead was bad.")
 
 
@@ -59,8 +74,9 @@ def queue(session: Session, status: str | None = "open") -> list[Dispute]:
     return list(session.scalars(query))
 
 
-def resolve(session: Session, dispute_id: int, action: str, user: User | None, note: str | None,
-            ip: str | None = None) -> Result:
+def resolve(
+    session: Session, dispute_id: int, action: str, user: User | None, note: str | None, ip: str | None = None
+) -> Result:
     """Refund (ledger entry keyed to the unlock; at most once) or reject an open dispute."""
     dispute = session.get(Dispute, dispute_id)
     if dispute is None:
@@ -70,9 +86,11 @@ def resolve(session: Session, dispute_id: int, action: str, user: User | None, n
     note = (note or "").strip() or None
     status = "refunded" if action == "refund" else "rejected"
     moved = session.execute(
-        update(Dispute).where(Dispute.id == dispute.id, Dispute.status == "open")
-        .values(status=status, resolution_note=note, resolved_by=user.id if user else None,
-                resolved_at=clock.now()).execution_options(synchronize_session=False)).rowcount
+        update(Dispute)
+        .where(Dispute.id == dispute.id, Dispute.status == "open")
+        .values(status=status, resolution_note=note, resolved_by=user.id if user else None, resolved_at=clock.now())
+        .execution_options(synchronize_session=False)
+    ).rowcount
     if moved != 1:
         session.refresh(dispute)
         return _refuse(f"This dispute was already {dispute.status}.")
@@ -80,15 +98,31 @@ def resolve(session: Session, dispute_id: int, action: str, user: User | None, n
     assignment = dispute.assignment
     refunded = 0
     if action == "refund" and assignment.credits_spent > 0:
-        posted = credits.post(session, assignment.provider_id, "refund", assignment.credits_spent,
-                              refund_key(assignment), reference=f"lead:{assignment.lead_id}",
-                              note=note or f"Refund for disputed lead #{assignment.lead_id}",
-                              created_by=user.id if user else None)
+        posted = credits.post(
+            session,
+            assignment.provider_id,
+            "refund",
+            assignment.credits_spent,
+            refund_key(assignment),
+            reference=f"lead:{assignment.lead_id}",
+            note=note or f"Refund for disputed lead #{assignment.lead_id}",
+            created_by=user.id if user else None,
+        )
         refunded = assignment.credits_spent if posted.created else 0
-    summary = (f"Refunded {refunded} credits to {dispute.provider.name} for lead #{dispute.lead_id}"
-               if action == "refund" else f"Rejected dispute #{dispute.id} from {dispute.provider.name}")
-    audit.log(session, user, f"dispute.{action}", dispute, summary,
-              data={"lead_id": dispute.lead_id, "provider_id": dispute.provider_id, "credits": refunded}, ip=ip)
+    summary = (
+        f"Refunded {refunded} credits to {dispute.provider.name} for lead #{dispute.lead_id}"
+        if action == "refund"
+        else f"Rejected dispute #{dispute.id} from {dispute.provider.name}"
+    )
+    audit.log(
+        session,
+        user,
+        f"dispute.{action}",
+        dispute,
+        summary,
+        data={"lead_id": dispute.lead_id, "provider_id": dispute.provider_id, "credits": refunded},
+        ip=ip,
+    )
     timeline.record(session, dispute.lead, f"dispute_{status}", summary, user=user)
     return Result(True, summary + ".")
 
@@ -97,6 +131,13 @@ def refund_unlock(session: Session, assignment: Assignment, user: User | None, n
     """Refund an unlock directly (idempotent: the key is the unlock's); True if this call refunded."""
     if assignment.credits_spent <= 0:
         return False
-    return credits.post(session, assignment.provider_id, "refund", assignment.credits_spent,
-                        refund_key(assignment), reference=f"lead:{assignment.lead_id}", note=note,
-                        created_by=user.id if user else None).created
+    return credits.post(
+        session,
+        assignment.provider_id,
+        "refund",
+        assignment.credits_spent,
+        refund_key(assignment),
+        reference=f"lead:{assignment.lead_id}",
+        note=note,
+        created_by=user.id if user else None,
+    ).created

@@ -41,14 +41,21 @@ def candidates(session: Session, lead: Lead) -> list[Provider]:
         Provider.home_metro_id == lead.metro_id,
         exists().where(provider_metros.c.provider_id == Provider.id, provider_metros.c.metro_id == lead.metro_id),
     )
-    offers_category = exists().where(provider_categories.c.provider_id == Provider.id,
-                                     provider_categories.c.category_id == lead.category_id)
-    pool = session.scalars(select(Provider).where(
-        Provider.status == "verified", Provider.paused.is_(False), in_metro, offers_category))
+    offers_category = exists().where(
+        provider_categories.c.provider_id == Provider.id, provider_categories.c.category_id == lead.category_id
+    )
+    pool = session.scalars(
+        select(Provider).where(Provider.status == "verified", Provider.paused.is_(False), in_metro, offers_category)
+    )
     eligible = [p for p in pool if eligibility.check_direct(session, p).ok]
     epoch = clock.as_utc(clock.now()).replace(year=1970, month=1, day=1)
-    eligible.sort(key=lambda p: (TIER_RANK[p.effective_tier],
-                                 clock.as_utc(p.last_offered_at) if p.last_offered_at else epoch, p.id))
+    eligible.sort(
+        key=lambda p: (
+            TIER_RANK[p.effective_tier],
+            clock.as_utc(p.last_offered_at) if p.last_offered_at else epoch,
+            p.id,
+        )
+    )
     return eligible
 
 
@@ -58,27 +65,42 @@ def route(session: Session, lead: Lead) -> None:
     chosen = candidates(session, lead)[:NOTIFY_TOP]
     now = clock.now()
     if not chosen:
-        session.execute(update(Lead).where(Lead.id == lead.id, Lead.delivery_status == "ready")
-                        .values(delivery_status="pending", escrow_reason="no_matching_provider", updated_at=now)
-                        .execution_options(synchronize_session=False))
+        session.execute(
+            update(Lead)
+            .where(Lead.id == lead.id, Lead.delivery_status == "ready")
+            .values(delivery_status="pending", escrow_reason="no_matching_provider", updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
         session.refresh(lead)
-        timeline.record(session, lead, "escrow", "No matching provider for quotes: held for admin",
-                        public_text="We're finding providers for your request; our team is on it.",
-                        data={"reason": "no_matching_provider"})
+        timeline.record(
+            session,
+            lead,
+            "escrow",
+            "No matching provider for quotes: held for admin",
+            public_text="We're finding providers for your request; our team is on it.",
+            data={"reason": "no_matching_provider"},
+        )
         return
-    session.execute(update(Lead).where(Lead.id == lead.id, Lead.delivery_status == "ready")
-                    .values(delivery_status="quoting", updated_at=now)
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        update(Lead)
+        .where(Lead.id == lead.id, Lead.delivery_status == "ready")
+        .values(delivery_status="quoting", updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
     session.refresh(lead)
     shown = masking.preview(lead)
     for provider in chosen:
         provider.last_offered_at = now
         notify_available(session, lead, provider, shown)
-    timeline.record(session, lead, "quotes_requested",
-                    f"Quote lead sent to {len(chosen)} providers: " + ", ".join(p.name for p in chosen),
-                    public_text=f"We asked {len(chosen)} matching provider{'s' if len(chosen) != 1 else ''} "
-                                f"to quote. Up to {lead.max_providers} can respond.",
-                    data={"provider_ids": [p.id for p in chosen]})
+    timeline.record(
+        session,
+        lead,
+        "quotes_requested",
+        f"Quote lead sent to {len(chosen)} providers: " + ", ".join(p.name for p in chosen),
+        public_text=f"We asked {len(chosen)} matching provider{'s' if len(chosen) != 1 else ''} "
+        f"to quote. Up to {lead.max_providers} can respond.",
+        data={"provider_ids": [p.id for p in chosen]},
+    )
 
 
 def notify_available(session: Session, lead: Lead, provider: Provider, shown: dict) -> None:
@@ -86,16 +108,25 @@ def notify_available(session: Session, lead: Lead, provider: Provider, shown: di
     balance = credits.balance(session, provider.id)
     short = balance < cost
     title = f"Quote request: {shown['category']} in {shown['city']}"
-    body = (f"Unlock for {cost} credit{'s' if cost != 1 else ''}" if cost else "Unlock free on Pro")
+    body = f"Unlock for {cost} credit{'s' if cost != 1 else ''}" if cost else "Unlock free on Pro"
     if short:
         body += f" — you have {balance}: top up to unlock"
     notify.notify(
-        session, provider, "quote_available", title, body=body,
-        url=app_path("provider.quote_lead", lead_id=lead.id), lead_id=lead.id,
+        session,
+        provider,
+        "quote_available",
+        title,
+        body=body,
+        url=app_path("provider.quote_lead", lead_id=lead.id),
+        lead_id=lead.id,
         email_template="quote_available",
         email_context={
             "lead": {k: shown[k] for k in ("customer_name", "city", "metro", "category", "description")},
-            "urgency": lead.urgency, "budget": lead.budget, "cost": cost, "balance": balance, "short": short,
+            "urgency": lead.urgency,
+            "budget": lead.budget,
+            "cost": cost,
+            "balance": balance,
+            "short": short,
             "max_providers": lead.max_providers,
             "lead_url": external_url("provider.quote_lead", lead_id=lead.id),
             "credits_url": external_url("provider.credits"),
@@ -109,16 +140,25 @@ def reroute_unmatched(session: Session, limit: int = 100) -> int:
     """The sweep's part: quote leads held for lack of providers are sent out once some match
     (a provider verified, upgraded or unpaused). Each lead is claimed by a conditional UPDATE."""
     routed = 0
-    for lead in keyset(session, select(Lead).where(
-            Lead.mode == "quotes", Lead.status == "verified", Lead.delivery_status == "pending",
-            Lead.escrow_reason == "no_matching_provider"), Lead.id, limit):
+    for lead in keyset(
+        session,
+        select(Lead).where(
+            Lead.mode == "quotes",
+            Lead.status == "verified",
+            Lead.delivery_status == "pending",
+            Lead.escrow_reason == "no_matching_provider",
+        ),
+        Lead.id,
+        limit,
+    ):
         if not candidates(session, lead):
             continue
         claimed = session.execute(
-            update(Lead).where(Lead.id == lead.id, Lead.delivery_status == "pending",
-                               Lead.escrow_reason == "no_matching_provider")
+            update(Lead)
+            .where(Lead.id == lead.id, Lead.delivery_status == "pending", Lead.escrow_reason == "no_matching_provider")
             .values(delivery_status="ready", escrow_reason=None, updated_at=clock.now())
-            .execution_options(synchronize_session=False)).rowcount
+            .execution_options(synchronize_session=False)
+        ).rowcount
         if claimed == 1:
             session.refresh(lead)
             route(session, lead)

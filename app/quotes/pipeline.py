@@ -26,8 +26,7 @@ TRANSITIONS = {
 }
 
 
-STATUS_LABELS = {"purchased": "Unlocked", "contacted": "Contacted", "quoted": "Quoted", "won": "Won",
-                 "lost": "Lost"}
+STATUS_LABELS = {"purchased": "Unlocked", "contacted": "Contacted", "quoted": "Quoted", "won": "Won", "lost": "Lost"}
 
 
 # ---------------------------------------------------------------- provider transitions
@@ -41,8 +40,16 @@ def parse_amount(raw: str | None) -> Decimal | None:
     return value.quantize(Decimal("0.01"))
 
 
-def transition(session: Session, lead_id: int, provider: Provider, action: str, *, notes: str | None = None,
-               amount: str | None = None, message: str | None = None) -> Result:
+def transition(
+    session: Session,
+    lead_id: int,
+    provider: Provider,
+    action: str,
+    *,
+    notes: str | None = None,
+    amount: str | None = None,
+    message: str | None = None,
+) -> Result:
     """Move this provider's assignment on (contacted, quoted, lost); invalid moves are refused."""
     assignment = assignment_of(session, lead_id, provider.id)
     if assignment is None or assignment.kind != "quote":
@@ -51,8 +58,10 @@ def transition(session: Session, lead_id: int, provider: Provider, action: str, 
         return _refuse("Unknown action.")
     allowed = TRANSITIONS[action]
     if assignment.status not in allowed:
-        return _refuse(f"This lead is already {STATUS_LABELS[assignment.status].lower()}; "
-                       f"it can't be marked {STATUS_LABELS[action].lower()}.")
+        return _refuse(
+            f"This lead is already {STATUS_LABELS[assignment.status].lower()}; "
+            f"it can't be marked {STATUS_LABELS[action].lower()}."
+        )
     values: dict = {"status": action, "updated_at": clock.now()}
     notes = (notes or "").strip() or None
     if notes and len(notes) > 2000:
@@ -75,32 +84,65 @@ def transition(session: Session, lead_id: int, provider: Provider, action: str, 
         if notes:
             values["notes"] = notes
     moved = session.execute(
-        update(Assignment).where(Assignment.id == assignment.id, Assignment.status.in_(allowed))
-        .values(**values).execution_options(synchronize_session=False)).rowcount
+        update(Assignment)
+        .where(Assignment.id == assignment.id, Assignment.status.in_(allowed))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     if moved != 1:
         session.refresh(assignment)
         return _refuse(f"This lead is already {STATUS_LABELS[assignment.status].lower()}.")
     session.refresh(assignment)
     lead = assignment.lead
     if action == "quoted":
-        timeline.record(session, lead, "quote_sent", f"{provider.name} quoted ${assignment.quote_amount}",
-                        public_text=f"{provider.name} sent you a quote: ${assignment.quote_amount:,.2f}.",
-                        data={"provider_id": provider.id})
-        _email_customer(session, lead, "quote_received", provider=provider.name,
-                        amount=f"{assignment.quote_amount:,.2f}", message=assignment.quote_message or "",
-                        dedupe_key=f"quote_received:{assignment.id}")
+        timeline.record(
+            session,
+            lead,
+            "quote_sent",
+            f"{provider.name} quoted ${assignment.quote_amount}",
+            public_text=f"{provider.name} sent you a quote: ${assignment.quote_amount:,.2f}.",
+            data={"provider_id": provider.id},
+        )
+        _email_customer(
+            session,
+            lead,
+            "quote_received",
+            provider=provider.name,
+            amount=f"{assignment.quote_amount:,.2f}",
+            message=assignment.quote_message or "",
+            dedupe_key=f"quote_received:{assignment.id}",
+        )
     else:
-        timeline.record(session, lead, f"quote_{action}", f"{provider.name} marked the lead {action}",
-                        data={"provider_id": provider.id})
-    return Result(True, {"contacted": "Marked as contacted.", "quoted": "Quote sent to the customer.",
-                         "lost": "Marked as lost."}[action], assignment)
+        timeline.record(
+            session,
+            lead,
+            f"quote_{action}",
+            f"{provider.name} marked the lead {action}",
+            data={"provider_id": provider.id},
+        )
+    return Result(
+        True,
+        {"contacted": "Marked as contacted.", "quoted": "Quote sent to the customer.", "lost": "Marked as lost."}[
+            action
+        ],
+        assignment,
+    )
 
 
 def _email_customer(session: Session, lead: Lead, template: str, dedupe_key: str, **context) -> None:
     if not lead.customer_email:
         return
-    outbox.queue_email(session, kind=template, to=lead.customer_email, template=template, lead_id=lead.id,
-                       context={"customer_name": lead.customer_name, "category_name": lead.category.name,
-                                "tracking_url": external_url("public.tracking", token=lead.public_token),
-                                **context},
-                       dedupe_key=dedupe_key)
+    outbox.queue_email(
+        session,
+        kind=template,
+        to=lead.customer_email,
+        template=template,
+        lead_id=lead.id,
+        context={
+            "customer_name": lead.customer_name,
+            "category_name": lead.category.name,
+            "tracking_url": external_url("public.tracking", token=lead.public_token),
+            **context,
+        },
+        dedupe_key=dedupe_key,
+    )

@@ -13,8 +13,12 @@ BASE_PRICE = Decimal(1)
 MIN_PRICE, MAX_PRICE = 1, 3
 URGENCY_MULTIPLIER = {"emergency": Decimal("1.5"), "this_week": Decimal("1.0"), "flexible": Decimal("0.8")}
 BUDGET_MULTIPLIER = {
-    "under_300": Decimal("0.8"), "300_600": Decimal("1.0"), "600_1200": Decimal("1.3"),
-    "over_1200": Decimal("1.6"), "unsure": Decimal("1.0"), None: Decimal("1.0"),
+    "under_300": Decimal("0.8"),
+    "300_600": Decimal("1.0"),
+    "600_1200": Decimal("1.3"),
+    "over_1200": Decimal("1.6"),
+    "unsure": Decimal("1.0"),
+    None: Decimal("1.0"),
 }
 
 
@@ -27,8 +31,11 @@ def quality_multiplier(score: int) -> Decimal:
 
 
 def multiplier(urgency: str, budget: str | None, quality_score: int) -> Decimal:
-    return (URGENCY_MULTIPLIER.get(urgency, Decimal(1)) * BUDGET_MULTIPLIER.get(budget, Decimal(1))
-            * quality_multiplier(quality_score))
+    return (
+        URGENCY_MULTIPLIER.get(urgency, Decimal(1))
+        * BUDGET_MULTIPLIER.get(budget, Decimal(1))
+        * quality_multiplier(quality_score)
+    )
 
 
 def price(urgency: str, budget: str | None, quality_score: int, tier: str) -> int:

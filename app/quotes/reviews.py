@@ -41,19 +41,42 @@ def leave(session: Session, lead: Lead, rating: str | int | None, text: str | No
         return Result(False, "Please fix the review.", errors=errors)
     if review_of(session, lead.id) is not None:
         return _refuse("You already reviewed this job.")
-    review = Review(lead_id=lead.id, provider_id=lead.assigned_provider_id, rating=stars, text=text,
-                    author_name=masking.mask_name(lead.customer_name), created_at=clock.now())
+    review = Review(
+        lead_id=lead.id,
+        provider_id=lead.assigned_provider_id,
+        rating=stars,
+        text=text,
+        author_name=masking.mask_name(lead.customer_name),
+        created_at=clock.now(),
+    )
     if not insert_once(session, review):
         return _refuse("You already reviewed this job.")
     provider = lead.assigned_provider
-    timeline.record(session, lead, "review", f"Customer reviewed {provider.name}: {stars}/5",
-                    public_text=f"You reviewed {provider.name}: {stars} of 5 stars.", data={"rating": stars})
-    notify.notify(session, provider, "review_received", f"New review: {stars} of 5 stars",
-                  body=text[:300] or None, url=app_path("public.provider", slug=provider.slug), lead_id=lead.id,
-                  email_template="review_received",
-                  email_context={"rating": stars, "text": text, "author": review.author_name,
-                                 "page_url": external_url("public.provider", slug=provider.slug)},
-                  dedupe_key=f"review_received:{review.id}")
+    timeline.record(
+        session,
+        lead,
+        "review",
+        f"Customer reviewed {provider.name}: {stars}/5",
+        public_text=f"You reviewed {provider.name}: {stars} of 5 stars.",
+        data={"rating": stars},
+    )
+    notify.notify(
+        session,
+        provider,
+        "review_received",
+        f"New review: {stars} of 5 stars",
+        body=text[:300] or None,
+        url=app_path("public.provider", slug=provider.slug),
+        lead_id=lead.id,
+        email_template="review_received",
+        email_context={
+            "rating": stars,
+            "text": text,
+            "author": review.author_name,
+            "page_url": external_url("public.provider", slug=provider.slug),
+        },
+        dedupe_key=f"review_received:{review.id}",
+    )
     return Result(True, "Thanks for your review!")
 
 
@@ -86,15 +109,28 @@ class Reputation:
 
 
 def reputation(session: Session, provider_id: int, recent: int = 5) -> Reputation:
-    avg, count = session.execute(select(func.avg(Review.rating), func.count(Review.id))
-                                 .where(Review.provider_id == provider_id)).one()
-    reviews = list(session.scalars(select(Review).where(Review.provider_id == provider_id)
-                                   .order_by(Review.created_at.desc(), Review.id.desc()).limit(recent)))
-    pairs = session.execute(select(Assignment.notified_at, Assignment.created_at).where(
-        Assignment.provider_id == provider_id, Assignment.notified_at.is_not(None),
-        Assignment.kind.in_(("quote", "broadcast")))).all()  # direct deliveries need no response
+    avg, count = session.execute(
+        select(func.avg(Review.rating), func.count(Review.id)).where(Review.provider_id == provider_id)
+    ).one()
+    reviews = list(
+        session.scalars(
+            select(Review)
+            .where(Review.provider_id == provider_id)
+            .order_by(Review.created_at.desc(), Review.id.desc())
+            .limit(recent)
+        )
+    )
+    pairs = session.execute(
+        select(Assignment.notified_at, Assignment.created_at).where(
+            Assignment.provider_id == provider_id,
+            Assignment.notified_at.is_not(None),
+            Assignment.kind.in_(("quote", "broadcast")),
+        )
+    ).all()  # direct deliveries need no response
     waits = sorted(clock.as_utc(got) - clock.as_utc(told) for told, got in pairs if got >= told)
     return Reputation(
-        average=round(float(avg), 1) if avg is not None else None, count=count or 0, recent=reviews,
+        average=round(float(avg), 1) if avg is not None else None,
+        count=count or 0,
+        recent=reviews,
         median_response=statistics.median(waits) if waits else None,
     )

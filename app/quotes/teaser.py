@@ -32,18 +32,23 @@ def pitch(session: Session, provider: Provider) -> TeaserPitch | None:
     """The pitch, or None when it does not apply (not verified-free, or no teaser yet)."""
     if provider.status != "verified" or provider.effective_tier != "free":
         return None
-    had_teaser = session.scalar(select(Assignment.id).where(
-        Assignment.provider_id == provider.id, Assignment.teaser.is_(True)).limit(1))
+    had_teaser = session.scalar(
+        select(Assignment.id).where(Assignment.provider_id == provider.id, Assignment.teaser.is_(True)).limit(1)
+    )
     if had_teaser is None:
         return None
     since = month_start()
-    growth = select(Provider.id).where(or_(  # on Growth, or counting as Growth in a trial
-        Provider.tier == "growth",
-        and_(Provider.tier.in_(("starter", "free")), Provider.trial_ends_at > clock.now())))
+    growth = select(Provider.id).where(
+        or_(  # on Growth, or counting as Growth in a trial
+            Provider.tier == "growth",
+            and_(Provider.tier.in_(("starter", "free")), Provider.trial_ends_at > clock.now()),
+        )
+    )
     reached_growth = union(
         select(Offer.lead_id).where(Offer.provider_id.in_(growth)),
-        select(Notification.lead_id).where(Notification.kind == "quote_available",
-                                           Notification.provider_id.in_(growth)),
+        select(Notification.lead_id).where(
+            Notification.kind == "quote_available", Notification.provider_id.in_(growth)
+        ),
     )
     reached_me = union(
         select(Offer.lead_id).where(Offer.provider_id == provider.id),
@@ -51,17 +56,30 @@ def pitch(session: Session, provider: Provider) -> TeaserPitch | None:
     )
     metro_ids = [provider.home_metro_id, *(m.id for m in provider.extra_metros)]
     category_ids = [c.id for c in provider.categories]
-    more = session.scalar(select(func.count(Lead.id)).where(
-        Lead.created_at >= since,
-        Lead.mode.in_(("broadcast", "quotes")),
-        Lead.metro_id.in_(metro_ids),
-        Lead.category_id.in_(category_ids),
-        Lead.id.in_(select(reached_growth.subquery().c[0])),
-        Lead.id.not_in(select(reached_me.subquery().c[0])),
-    )) or 0
-    missed = session.scalar(select(func.count(Offer.id)).where(
-        Offer.provider_id == provider.id, Offer.offered_at >= since,
-        Offer.state.in_(("taken", "expired")), Offer.responded_at.is_(None),
-    )) or 0
-    return TeaserPitch(more_leads=more, missed_offers=missed,
-                       response_time=reviews.reputation(session, provider.id).median_label)
+    more = (
+        session.scalar(
+            select(func.count(Lead.id)).where(
+                Lead.created_at >= since,
+                Lead.mode.in_(("broadcast", "quotes")),
+                Lead.metro_id.in_(metro_ids),
+                Lead.category_id.in_(category_ids),
+                Lead.id.in_(select(reached_growth.subquery().c[0])),
+                Lead.id.not_in(select(reached_me.subquery().c[0])),
+            )
+        )
+        or 0
+    )
+    missed = (
+        session.scalar(
+            select(func.count(Offer.id)).where(
+                Offer.provider_id == provider.id,
+                Offer.offered_at >= since,
+                Offer.state.in_(("taken", "expired")),
+                Offer.responded_at.is_(None),
+            )
+        )
+        or 0
+    )
+    return TeaserPitch(
+        more_leads=more, missed_offers=missed, response_time=reviews.reputation(session, provider.id).median_label
+    )

@@ -44,30 +44,56 @@ def unlock(session: Session, lead_id: int, provider: Provider, quoted_price: int
         return _refuse("This lead is no longer open for quotes.")
     cost = pricing.lead_price(lead, provider)
     if quoted_price is None or quoted_price != cost:
-        return _refuse(f"The price changed to {cost} credit{'s' if cost != 1 else ''}; nothing was charged. "
-                       "Check it and unlock again.", price="The price changed.")
-    notified_at = session.scalar(select(func.min(Notification.created_at)).where(
-        Notification.lead_id == lead.id, Notification.provider_id == provider.id,
-        Notification.kind == "quote_available"))
+        return _refuse(
+            f"The price changed to {cost} credit{'s' if cost != 1 else ''}; nothing was charged. "
+            "Check it and unlock again.",
+            price="The price changed.",
+        )
+    notified_at = session.scalar(
+        select(func.min(Notification.created_at)).where(
+            Notification.lead_id == lead.id,
+            Notification.provider_id == provider.id,
+            Notification.kind == "quote_available",
+        )
+    )
     now = clock.now()
     savepoint = session.begin_nested()
     try:
-        assignment = Assignment(lead_id=lead.id, provider_id=provider.id, kind="quote", status="purchased",
-                                credits_spent=cost, notified_at=notified_at, created_at=now, updated_at=now)
+        assignment = Assignment(
+            lead_id=lead.id,
+            provider_id=provider.id,
+            kind="quote",
+            status="purchased",
+            credits_spent=cost,
+            notified_at=notified_at,
+            created_at=now,
+            updated_at=now,
+        )
         session.add(assignment)
         session.flush()  # unique (lead, provider): a second click stops here
-        credits.post(session, provider.id, "spend", -cost, unlock_key(lead.id, provider.id),
-                     reference=f"lead:{lead.id}", note=f"Unlocked quote lead #{lead.id}")
+        credits.post(
+            session,
+            provider.id,
+            "spend",
+            -cost,
+            unlock_key(lead.id, provider.id),
+            reference=f"lead:{lead.id}",
+            note=f"Unlocked quote lead #{lead.id}",
+        )
         claimed = session.execute(
-            update(Lead).where(Lead.id == lead.id, Lead.status == "verified", Lead.delivery_status == "quoting",
-                               Lead.unlock_count < Lead.max_providers)
+            update(Lead)
+            .where(
+                Lead.id == lead.id,
+                Lead.status == "verified",
+                Lead.delivery_status == "quoting",
+                Lead.unlock_count < Lead.max_providers,
+            )
             .values(unlock_count=Lead.unlock_count + 1, updated_at=now)
             .execution_options(synchronize_session=False)
         ).rowcount
         if claimed != 1:
             savepoint.rollback()
-            return _refuse("Fully unlocked: this lead already has all the providers it asked for. "
-                           "Nothing was charged.")
+            return _refuse("Fully unlocked: this lead already has all the providers it asked for. Nothing was charged.")
     except IntegrityError:
         savepoint.rollback()
         existing = assignment_of(session, lead.id, provider.id)
@@ -77,14 +103,25 @@ def unlock(session: Session, lead_id: int, provider: Provider, quoted_price: int
     except credits.InsufficientCredits:
         savepoint.rollback()
         have = credits.balance(session, provider.id)
-        return _refuse(f"Not enough credits: this lead costs {cost} and you have {have}. Top up to unlock; "
-                       "nothing was charged.", credits="Not enough credits.")
+        return _refuse(
+            f"Not enough credits: this lead costs {cost} and you have {have}. Top up to unlock; nothing was charged.",
+            credits="Not enough credits.",
+        )
     savepoint.commit()
     session.refresh(lead)
-    timeline.record(session, lead, "quote_unlocked",
-                    f"{provider.name} unlocked the lead for {cost} credit{'s' if cost != 1 else ''} "
-                    f"({lead.unlock_count}/{lead.max_providers})",
-                    public_text=f"{provider.name} is looking at your request and may contact you.",
-                    data={"provider_id": provider.id, "credits": cost})
-    return Result(True, f"Unlocked for {cost} credit{'s' if cost != 1 else ''}. The customer's contact is below."
-                  if cost else "Unlocked (free on Pro). The customer's contact is below.", assignment)
+    timeline.record(
+        session,
+        lead,
+        "quote_unlocked",
+        f"{provider.name} unlocked the lead for {cost} credit{'s' if cost != 1 else ''} "
+        f"({lead.unlock_count}/{lead.max_providers})",
+        public_text=f"{provider.name} is looking at your request and may contact you.",
+        data={"provider_id": provider.id, "credits": cost},
+    )
+    return Result(
+        True,
+        f"Unlocked for {cost} credit{'s' if cost != 1 else ''}. The customer's contact is below."
+        if cost
+        else "Unlocked (free on Pro). The customer's contact is below.",
+        assignment,
+    )

@@ -110,25 +110,34 @@ def _in_period(column, period: Period):
 def speed_to_lead(session: Session, period: Period) -> Durations:
     """Lead created -> the first provider got it (its first assignment), for leads created in
     the period that reached a provider (every mode)."""
-    first = (select(Assignment.lead_id, func.min(Assignment.created_at).label("first_at"))
-             .group_by(Assignment.lead_id).subquery())
+    first = (
+        select(Assignment.lead_id, func.min(Assignment.created_at).label("first_at"))
+        .group_by(Assignment.lead_id)
+        .subquery()
+    )
     rows = session.execute(
-        select(Lead.created_at, first.c.first_at).join(first, first.c.lead_id == Lead.id)
-        .where(_in_period(Lead.created_at, period))).all()
+        select(Lead.created_at, first.c.first_at)
+        .join(first, first.c.lead_id == Lead.id)
+        .where(_in_period(Lead.created_at, period))
+    ).all()
     return _durations(period, [(created, clock.as_utc(got)) for created, got in rows])
 
 
 def time_to_accept(session: Session, period: Period) -> Durations:
     """Broadcast: the first wave's offers went out -> a provider accepted, for leads created in
     the period with an accepted offer."""
-    wave_one = (select(Offer.lead_id, func.min(Offer.offered_at).label("offered_at"))
-                .where(Offer.wave == 1).group_by(Offer.lead_id).subquery())
+    wave_one = (
+        select(Offer.lead_id, func.min(Offer.offered_at).label("offered_at"))
+        .where(Offer.wave == 1)
+        .group_by(Offer.lead_id)
+        .subquery()
+    )
     rows = session.execute(
         select(wave_one.c.offered_at, Offer.responded_at)
         .join(wave_one, wave_one.c.lead_id == Offer.lead_id)
         .join(Lead, Lead.id == Offer.lead_id)
-        .where(Offer.state == "accepted", Offer.responded_at.is_not(None),
-               _in_period(Lead.created_at, period))).all()
+        .where(Offer.state == "accepted", Offer.responded_at.is_not(None), _in_period(Lead.created_at, period))
+    ).all()
     return _durations(period, [(clock.as_utc(offered), accepted) for offered, accepted in rows])
 
 
@@ -158,7 +167,8 @@ def fill_rate(session: Session, period: Period) -> FillRate:
         .join(Metro, Metro.id == Lead.metro_id)
         .outerjoin(reached, reached.c.lead_id == Lead.id)
         .where(Lead.status.in_(VERIFIED_STATUSES), _in_period(Lead.created_at, period))
-        .group_by(Lead.mode, Metro.name)).all()
+        .group_by(Lead.mode, Metro.name)
+    ).all()
     modes: dict[str, list[int]] = {mode: [0, 0] for mode in MODES}
     metros: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for mode, metro, total, filled in rows:
@@ -187,8 +197,11 @@ class MetroLeads:
 def leads_per_metro(session: Session, period: Period) -> list[MetroLeads]:
     """Leads created in the period per metro and mode (every status), busiest metro first."""
     rows = session.execute(
-        select(Metro.name, Lead.mode, func.count(Lead.id)).join(Metro, Metro.id == Lead.metro_id)
-        .where(_in_period(Lead.created_at, period)).group_by(Metro.name, Lead.mode)).all()
+        select(Metro.name, Lead.mode, func.count(Lead.id))
+        .join(Metro, Metro.id == Lead.metro_id)
+        .where(_in_period(Lead.created_at, period))
+        .group_by(Metro.name, Lead.mode)
+    ).all()
     metros: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(MODES, 0))
     for name, mode, count in rows:
         metros[name][mode] = count
@@ -227,8 +240,10 @@ def escrow_backlog(session: Session, period: Period) -> Backlog:
     order = {reason: i for i, reason in enumerate(escrow_inbox.FILTER_ORDER)}
     waiting = dict(sorted(waiting.items(), key=lambda item: (order.get(item[0], 99), item[0])))
     events = session.execute(
-        select(LeadEvent.lead_id, LeadEvent.created_at)
-        .where(LeadEvent.kind.in_(ESCROW_EVENT_KINDS), _in_period(LeadEvent.created_at, period))).all()
+        select(LeadEvent.lead_id, LeadEvent.created_at).where(
+            LeadEvent.kind.in_(ESCROW_EVENT_KINDS), _in_period(LeadEvent.created_at, period)
+        )
+    ).all()
     entered = Counter(day for _lead, day in {(lead_id, _day(at)) for lead_id, at in events})
     return Backlog(waiting=waiting, entered_daily=[(d, entered.get(d, 0)) for d in period.dates()])
 
@@ -246,6 +261,11 @@ class Dashboard:
 def dashboard(session: Session, days: int = DEFAULT_DAYS) -> Dashboard:
     """Everything the admin dashboard charts, for the last `days` days."""
     period = Period.last(days)
-    return Dashboard(period, speed_to_lead(session, period), fill_rate(session, period),
-                     time_to_accept(session, period), leads_per_metro(session, period),
-                     escrow_backlog(session, period))
+    return Dashboard(
+        period,
+        speed_to_lead(session, period),
+        fill_rate(session, period),
+        time_to_accept(session, period),
+        leads_per_metro(session, period),
+        escrow_backlog(session, period),
+    )

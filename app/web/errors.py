@@ -8,8 +8,10 @@ from werkzeug.exceptions import HTTPException
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz" or (
-        request.accept_mimetypes.best == "application/json"
+    return (
+        request.path.startswith("/api/")
+        or request.path == "/healthz"
+        or (request.accept_mimetypes.best == "application/json")
     )
 
 
@@ -19,8 +21,7 @@ def init_app(app: Flask) -> None:
         message = "Your form expired or was sent from another site. Reload the page and try again."
         if wants_json():
             return jsonify(error="csrf", message=message), 400
-        return render_template("errors/error.html", code=400, title="Please try again",
-                               message=message), 400
+        return render_template("errors/error.html", code=400, title="Please try again", message=message), 400
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
@@ -46,6 +47,9 @@ def init_app(app: Flask) -> None:
     def server_error(error):
         if wants_json():
             return jsonify(error="server_error", message="Something went wrong on our side."), 500
-        return render_template("errors/error.html", code=500, title="Something went wrong",
-                               message="Something went wrong on our side. We've been told; "
-                               "please try again in a moment."), 500
+        return render_template(
+            "errors/error.html",
+            code=500,
+            title="Something went wrong",
+            message="Something went wrong on our side. We've been told; please try again in a moment.",
+        ), 500

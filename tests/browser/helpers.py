@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 
-def fill_request(page, description: str, *, name: str = "Maria Garcia", email: str = "maria.garcia@gmail.com",
-                 phone: str = "713 555 0142", urgency: str = "emergency", service: str = "Grease trap pumping"):
+def fill_request(
+    page,
+    description: str,
+    *,
+    name: str = "Maria Garcia",
+    email: str = "maria.garcia@gmail.com",
+    phone: str = "713 555 0142",
+    urgency: str = "emergency",
+    service: str = "Grease trap pumping",
+):
     """Fill the customer's request form (any mode) and send it."""
     page.get_by_label("Service needed").select_option(label=service)
     page.get_by_label("What do you need done?").fill(description)

@@ -21,8 +21,14 @@ def test_admin_reads_the_charts_and_switches_the_period(live_server, db, factory
     now = clock.now()
     for minutes, hours_ago in ((2, 1), (9, 30), (4, 200)):
         lead = factory.lead(metro=metro, category=category, mode="direct", created_at=now - timedelta(hours=hours_ago))
-        db.session.add(Assignment(lead_id=lead.id, provider_id=provider.id, kind="direct",
-                                  created_at=lead.created_at + timedelta(minutes=minutes)))
+        db.session.add(
+            Assignment(
+                lead_id=lead.id,
+                provider_id=provider.id,
+                kind="direct",
+                created_at=lead.created_at + timedelta(minutes=minutes),
+            )
+        )
     factory.lead(metro=metro, category=category, status="pending")
     db.session.commit()
     errors = []  # CSP violations, script errors and failed requests (favicon included)

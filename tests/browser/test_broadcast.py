@@ -23,7 +23,8 @@ def sign_in(page, base, email):
 
 
 def test_two_providers_race_for_a_broadcast_live_and_the_customer_sees_the_winner(
-        live_server, db, page, browser, app, smtp, monkeypatch):
+    live_server, db, page, browser, app, smtp, monkeypatch
+):
     monkeypatch.setitem(app.config, "OFFER_POLL_SECONDS", 1)  # restored after the test
     monkeypatch.setitem(app.config, "TRACKING_POLL_SECONDS", 1)
     demo.seed(db.session)
@@ -68,7 +69,9 @@ def test_two_providers_race_for_a_broadcast_live_and_the_customer_sees_the_winne
         expect(page.locator(".status-headline")).to_have_text("Accepted by Houston Pro Pumping", timeout=10000)
         expect(page.get_by_role("link", name="See Houston Pro Pumping's profile")).to_be_visible()
         page.screenshot(path="/tmp/h5-tracking-accepted.png", full_page=True)
-        smtp.wait_for(1, match=lambda m: m["Subject"] == "Houston Pro Pumping accepted your grease trap pumping request")
+        smtp.wait_for(
+            1, match=lambda m: m["Subject"] == "Houston Pro Pumping accepted your grease trap pumping request"
+        )
     finally:
         pro_ctx.close()
         growth_ctx.close()

@@ -41,14 +41,16 @@ def sign_in(page, base, email, password):
 
 
 def test_escrowed_request_reaches_the_provider_after_outreach_claim_verification_and_upgrade(
-        live_server, db, page, browser, smtp):
+    live_server, db, page, browser, smtp
+):
     demo.seed(db.session)
     db.session.commit()
     base = live_server.url
 
     # The customer asks for the unclaimed listing: told it waits for that provider.
-    request_provider(page, base, "houston-aaa-grease-trap-cleaners", "Rosa Delgado",
-                     "rosa.delgado@gmail.com", "713 555 0199")
+    request_provider(
+        page, base, "houston-aaa-grease-trap-cleaners", "Rosa Delgado", "rosa.delgado@gmail.com", "713 555 0199"
+    )
     expect(page.locator("#status")).to_contain_text(f"Waiting for {AAA}")
     expect(page.locator("#status")).to_contain_text("We will not send it to anyone else")
 
@@ -146,15 +148,22 @@ def test_request_for_an_eligible_provider_is_delivered_at_once(live_server, db, 
     provider_context.close()
 
 
-def test_after_the_wait_the_customer_is_asked_and_yes_offers_it_to_others(live_server, db, page, smtp, clock,
-                                                                          monkeypatch):
+def test_after_the_wait_the_customer_is_asked_and_yes_offers_it_to_others(
+    live_server, db, page, smtp, clock, monkeypatch
+):
     from datetime import timedelta
 
     monkeypatch.setitem(live_server.app.config, "TRACKING_POLL_SECONDS", 1)
     demo.seed(db.session)
     db.session.commit()
-    request_provider(page, live_server.url, "houston-aaa-grease-trap-cleaners", "Rosa Delgado",
-                     "rosa.delgado@gmail.com", "713 555 0199")
+    request_provider(
+        page,
+        live_server.url,
+        "houston-aaa-grease-trap-cleaners",
+        "Rosa Delgado",
+        "rosa.delgado@gmail.com",
+        "713 555 0199",
+    )
     expect(page.locator("#status")).to_contain_text(f"Waiting for {AAA} to confirm")  # escrowed (polled in)
     expect(page.locator(".consent-form")).to_have_count(0)
     clock.advance(timedelta(hours=24, minutes=1))

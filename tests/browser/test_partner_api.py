@@ -15,8 +15,11 @@ pytestmark = pytest.mark.browser
 
 def api_post(base, key, body):
     request = urllib.request.Request(
-        base + "/api/v1/leads", data=json.dumps(body).encode(), method="POST",
-        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+        base + "/api/v1/leads",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())
@@ -48,9 +51,16 @@ def test_admin_issues_a_key_that_creates_leads_until_revoked(live_server, page, 
     page.get_by_role("link", name="Partners").last.click()
     expect(page.get_by_role("row", name="Kitchen Compliance Co")).to_contain_text("active")
 
-    body = {"mode": "broadcast", "metro": "houston", "category": "grease-trap-pumping",
-            "description": "Quarterly pumping for a 750 gallon trap.", "customer_name": "Lee Wong",
-            "customer_email": "lee.wong@example.com", "city": "Houston", "status": "verified"}
+    body = {
+        "mode": "broadcast",
+        "metro": "houston",
+        "category": "grease-trap-pumping",
+        "description": "Quarterly pumping for a 750 gallon trap.",
+        "customer_name": "Lee Wong",
+        "customer_email": "lee.wong@example.com",
+        "city": "Houston",
+        "status": "verified",
+    }
     status, created = api_post(base, key, body)
     assert status == 201 and created["mode"] == "broadcast"
 

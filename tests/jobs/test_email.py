@@ -22,9 +22,16 @@ def first_outbox_id(db) -> int:
 def submit(db, factory, **kw):
     metro = factory.metro("Houston", slug="houston")
     cat = factory.category()
-    data = intake.LeadInput(mode="broadcast", metro_id=metro.id, category_id=cat.id,
-                            description="Trap overflowing, please help", customer_name="Maria Garcia",
-                            customer_email="maria.garcia@gmail.com", city="Houston", **kw)
+    data = intake.LeadInput(
+        mode="broadcast",
+        metro_id=metro.id,
+        category_id=cat.id,
+        description="Trap overflowing, please help",
+        customer_name="Maria Garcia",
+        customer_email="maria.garcia@gmail.com",
+        city="Houston",
+        **kw,
+    )
     lead = intake.submit_lead(db.session, data)
     db.session.commit()
     return lead
@@ -154,8 +161,14 @@ def test_a_duplicate_dedupe_key_from_a_concurrent_writer_leaves_the_caller_usabl
                 session.flush()
                 if barrier:
                     barrier.wait(timeout=10)
-                row = outbox.queue_email(session, kind="test", to="x@example.com", template="lead_confirmation",
-                                         context={}, dedupe_key="same-key")
+                row = outbox.queue_email(
+                    session,
+                    kind="test",
+                    to="x@example.com",
+                    template="lead_confirmation",
+                    context={},
+                    dedupe_key="same-key",
+                )
                 session.commit()
                 results.append(row is not None)
             except Exception as exc:  # noqa: BLE001

@@ -13,12 +13,14 @@ from tests.quote_helpers import fund, houston_market
 def test_the_quote_flow_emails_everyone_over_smtp(db, factory, rq, smtp):
     metro, cat = houston_market(factory)
     pro = factory.provider(metro=metro, categories=[cat], tier="pro", name="Pro Co", email="pro@example.com")
-    growth = factory.provider(metro=metro, categories=[cat], tier="growth", name="Growth Co",
-                              email="growth@example.com")
+    growth = factory.provider(
+        metro=metro, categories=[cat], tier="growth", name="Growth Co", email="growth@example.com"
+    )
     factory.provider(metro=metro, categories=[cat], tier="growth", name="Broke Co", email="broke@example.com")
     fund(db.session, growth, 5)
-    lead = factory.lead(metro=metro, category=cat, mode="quotes", urgency="emergency",
-                        description="Overflowing trap, call 713-555-1234")
+    lead = factory.lead(
+        metro=metro, category=cat, mode="quotes", urgency="emergency", description="Overflowing trap, call 713-555-1234"
+    )
     lead_id = lead.id
     routing.route(db.session, lead_id)
     rq.run()
@@ -32,15 +34,18 @@ def test_the_quote_flow_emails_everyone_over_smtp(db, factory, rq, smtp):
     assert "Unlock free on your Pro plan." in smtp.text_of(smtp.to("pro@example.com")[0])
 
     lead = db.session.get(Lead, lead_id)
-    for provider, price, amount in ((db.session.get(Provider, pro.id), 0, "480"),
-                                    (db.session.get(Provider, growth.id), 2, "399.99")):
+    for provider, price, amount in (
+        (db.session.get(Provider, pro.id), 0, "480"),
+        (db.session.get(Provider, growth.id), 2, "399.99"),
+    ):
         assert unlock.unlock(db.session, lead_id, provider, price).ok
         assert pipeline.transition(db.session, lead_id, provider, "quoted", amount=amount).ok
     rq.run()
     received = [m for m in smtp.to("maria.garcia@gmail.com") if "New quote" in m["Subject"]]
     assert sorted(m["Subject"] for m in received) == [
         "New quote for your grease trap pumping request: $399.99",
-        "New quote for your grease trap pumping request: $480.00"]
+        "New quote for your grease trap pumping request: $480.00",
+    ]
     assert f"/t/{lead.public_token}" in smtp.text_of(received[0])
 
     chosen = db.session.scalar(select(Assignment).where(Assignment.provider_id == growth.id))

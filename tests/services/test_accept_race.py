@@ -56,8 +56,13 @@ def test_exactly_one_of_32_simultaneous_accepts_wins_every_time(app, db, factory
     db.session.commit()
 
     for trial in range(TRIALS):
-        lead = factory.lead(metro=metro, category=cat, delivery_status="ready", description=f"trial {trial}",
-                            customer_email=f"customer{trial}@example.com")
+        lead = factory.lead(
+            metro=metro,
+            category=cat,
+            delivery_status="ready",
+            description=f"trial {trial}",
+            customer_email=f"customer{trial}@example.com",
+        )
         assert waves.start(db.session, lead)
         lead_id = lead.id
         offers = [(o.id, o.provider_id) for o in lead.offers]
@@ -76,8 +81,14 @@ def test_exactly_one_of_32_simultaneous_accepts_wins_every_time(app, db, factory
         winner = db.session.scalar(select(Offer.provider_id).where(Offer.lead_id == lead_id, Offer.state == "accepted"))
         assert (lead.delivery_status, lead.assigned_provider_id) == ("accepted", winner)
         assert db.session.scalar(select(func.count(Assignment.id)).where(Assignment.lead_id == lead_id)) == 1
-        assert db.session.scalar(select(func.count(OutboxEmail.id)).where(
-            OutboxEmail.lead_id == lead_id, OutboxEmail.kind == "accepted_by")) == 1
+        assert (
+            db.session.scalar(
+                select(func.count(OutboxEmail.id)).where(
+                    OutboxEmail.lead_id == lead_id, OutboxEmail.kind == "accepted_by"
+                )
+            )
+            == 1
+        )
         db.session.commit()
 
 
@@ -109,17 +120,25 @@ def test_a_free_provider_racing_for_two_leads_gets_one_teaser(app, db, factory):
     for trial in range(10):
         offers = []
         for n in range(2):
-            lead = factory.lead(metro=metro, category=cat, delivery_status="ready", description=f"t{trial} lead {n}",
-                                customer_email=f"c{trial}-{n}@example.com")
+            lead = factory.lead(
+                metro=metro,
+                category=cat,
+                delivery_status="ready",
+                description=f"t{trial} lead {n}",
+                customer_email=f"c{trial}-{n}@example.com",
+            )
             assert waves.start(db.session, lead)
             offers.append((lead.offers[0].id, free_id))
         db.session.commit()
         outcomes = race(app, db, offers)
-        assert sorted(outcomes) == ["refused: You have used this week's free lead. Start a Growth trial to accept more.",
-                                    "won"], outcomes
+        assert sorted(outcomes) == [
+            "refused: You have used this week's free lead. Start a Growth trial to accept more.",
+            "won",
+        ], outcomes
         db.session.expire_all()
-        teasers = db.session.scalar(select(func.count(Assignment.id)).where(
-            Assignment.provider_id == free_id, Assignment.teaser.is_(True)))
+        teasers = db.session.scalar(
+            select(func.count(Assignment.id)).where(Assignment.provider_id == free_id, Assignment.teaser.is_(True))
+        )
         assert teasers == 1
         db.session.execute(Assignment.__table__.delete())  # next trial: the allowance is back
         db.session.commit()

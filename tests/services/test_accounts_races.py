@@ -45,8 +45,11 @@ def test_simultaneous_claims_of_one_listing_have_exactly_one_winner(app, db, fac
         listing_id, user_ids = listing.id, [u.id for u in users]
         db.session.commit()
 
-        results = race(app, 4, lambda i, ids=user_ids, pid=listing_id: claims.claim(
-            _db.session, _db.session.get(User, ids[i]), pid))
+        results = race(
+            app,
+            4,
+            lambda i, ids=user_ids, pid=listing_id: claims.claim(_db.session, _db.session.get(User, ids[i]), pid),
+        )
 
         outcomes = sorted(r.outcome for r in results)
         assert outcomes == ["claimed", "taken", "taken", "taken"], (trial, results)
@@ -64,8 +67,9 @@ def test_one_account_claiming_two_listings_at_once_gets_one(app, db, factory):
         ids, user_id = [p.id for p in listings], user.id
         db.session.commit()
 
-        results = race(app, 2, lambda i, uid=user_id, ids=ids: claims.claim(
-            _db.session, _db.session.get(User, uid), ids[i]))
+        results = race(
+            app, 2, lambda i, uid=user_id, ids=ids: claims.claim(_db.session, _db.session.get(User, uid), ids[i])
+        )
 
         assert sorted(r.outcome for r in results if not isinstance(r, Exception)).count("claimed") >= 1, results
         owned = db.session.scalar(select(func.count(Provider.id)).where(Provider.owner_id == user_id))
@@ -76,14 +80,20 @@ def test_two_admins_deciding_one_request_at_once_decide_it_once(app, db, factory
     for _ in range(TRIALS):
         owner = factory.user()
         provider = factory.provider(status="claimed", tier="free", owner=owner)
-        request = verification.submit(db.session, provider, owner, licence_number="TX-1",
-                                      service_phone="+17135550100", note=None)
+        request = verification.submit(
+            db.session, provider, owner, licence_number="TX-1", service_phone="+17135550100", note=None
+        )
         admins = [factory.admin() for _ in range(2)]
         request_id, admin_ids, provider_id = request.id, [a.id for a in admins], provider.id
         db.session.commit()
 
-        results = race(app, 2, lambda i, rid=request_id, ids=admin_ids: verification.decide(
-            _db.session, rid, _db.session.get(User, ids[i]), approve=i == 0, note="n"))
+        results = race(
+            app,
+            2,
+            lambda i, rid=request_id, ids=admin_ids: verification.decide(
+                _db.session, rid, _db.session.get(User, ids[i]), approve=i == 0, note="n"
+            ),
+        )
 
         decided = [r for r in results if isinstance(r, VerificationRequest)]
         assert len(decided) == 1 and results.count(None) == 1, results
@@ -92,8 +102,14 @@ def test_two_admins_deciding_one_request_at_once_decide_it_once(app, db, factory
         assert final.decided_by_id == admin_ids[results.index(decided[0])]
         expected = "verified" if final.status == "approved" else "claimed"
         assert db.session.get(Provider, provider_id).status == expected
-        assert db.session.scalar(select(func.count(AuditLog.id)).where(AuditLog.object_id == request_id,
-                                                                        AuditLog.object_type == "verificationrequest")) == 1
+        assert (
+            db.session.scalar(
+                select(func.count(AuditLog.id)).where(
+                    AuditLog.object_id == request_id, AuditLog.object_type == "verificationrequest"
+                )
+            )
+            == 1
+        )
 
 
 def test_double_clicked_trial_starts_once(app, db, factory, clock):
@@ -102,7 +118,8 @@ def test_double_clicked_trial_starts_once(app, db, factory, clock):
         provider_id = provider.id
         db.session.commit()
 
-        results = race(app, 3, lambda i, pid=provider_id: plans.start_trial(
-            _db.session, _db.session.get(Provider, pid)))
+        results = race(
+            app, 3, lambda i, pid=provider_id: plans.start_trial(_db.session, _db.session.get(Provider, pid))
+        )
 
         assert sorted(results) == [False, False, True], results

@@ -47,8 +47,13 @@ def test_the_database_itself_refuses_a_negative_balance(db, factory):
         db.session.execute(update(CreditWallet).where(CreditWallet.provider_id == provider.id).values(balance=-1))
     db.session.rollback()
     with pytest.raises(IntegrityError):  # a spend must take, a grant must add
-        db.session.execute(text("INSERT INTO credit_entries (provider_id, kind, amount, idempotency_key, created_at)"
-                                " VALUES (:p, 'grant', -5, 'bad', CURRENT_TIMESTAMP)"), {"p": provider.id})
+        db.session.execute(
+            text(
+                "INSERT INTO credit_entries (provider_id, kind, amount, idempotency_key, created_at)"
+                " VALUES (:p, 'grant', -5, 'bad', CURRENT_TIMESTAMP)"
+            ),
+            {"p": provider.id},
+        )
     db.session.rollback()
 
 

@@ -8,8 +8,13 @@ from app.models import Assignment, Lead, Notification, OutboxEmail
 
 
 def direct_lead(factory, provider, **kw):
-    return factory.lead(mode="direct", metro=provider.home_metro, requested_provider_id=provider.id,
-                        category=provider.categories[0], **kw)
+    return factory.lead(
+        mode="direct",
+        metro=provider.home_metro,
+        requested_provider_id=provider.id,
+        category=provider.categories[0],
+        **kw,
+    )
 
 
 def test_eligible_provider_gets_the_lead_with_notification_and_email(db, factory, rq, smtp):
@@ -43,9 +48,14 @@ def test_email_preference_off_keeps_in_app_only(db, factory, rq):
 
 
 def test_ineligible_provider_puts_the_lead_in_escrow_with_the_reason(db, factory):
-    cases = {"unclaimed": dict(status="unclaimed", tier="free"), "unverified": dict(status="claimed"),
-             "free_plan": dict(tier="free"), "paused": dict(paused=True),
-             "suspended": dict(status="suspended"), "weekly_cap": dict(weekly_cap=0)}
+    cases = {
+        "unclaimed": dict(status="unclaimed", tier="free"),
+        "unverified": dict(status="claimed"),
+        "free_plan": dict(tier="free"),
+        "paused": dict(paused=True),
+        "suspended": dict(status="suspended"),
+        "weekly_cap": dict(weekly_cap=0),
+    }
     for reason, kw in cases.items():
         provider = factory.provider(**kw)
         lead = direct_lead(factory, provider)
@@ -115,8 +125,9 @@ def test_admin_approving_verification_releases_the_escrowed_lead(db, factory, rq
     lead = direct_lead(factory, provider)
     routing.route(db.session, lead.id)
     assert lead.delivery_status == "pending" and lead.escrow_reason == "unverified"
-    request = verification.submit(db.session, provider, owner, licence_number="HOU-1", service_phone="+17135550100",
-                                  note=None)
+    request = verification.submit(
+        db.session, provider, owner, licence_number="HOU-1", service_phone="+17135550100", note=None
+    )
     verification.decide(db.session, request.id, factory.admin(), approve=True, note="ok")
     db.session.refresh(lead)
     assert lead.delivery_status == "delivered" and lead.assigned_provider_id == provider.id
@@ -124,5 +135,6 @@ def test_admin_approving_verification_releases_the_escrowed_lead(db, factory, rq
     rq.run()
     [delivered] = [m for m in smtp.to("owner@paid.example") if "New direct request" in m["Subject"]]
     assert "maria.garcia@gmail.com" in smtp.text_of(delivered)
-    assert db.session.scalar(select(Notification.id).where(Notification.lead_id == lead_id,
-                                                           Notification.kind == "direct_lead"))
+    assert db.session.scalar(
+        select(Notification.id).where(Notification.lead_id == lead_id, Notification.kind == "direct_lead")
+    )

@@ -27,11 +27,18 @@ def expected(status, tier, trial, paused, capped):
     return None
 
 
-@pytest.mark.parametrize("status, tier, trial, paused, capped",
-                         list(itertools.product(PROVIDER_STATUSES, TIERS, [False, True], [False, True], [False, True])))
+@pytest.mark.parametrize(
+    "status, tier, trial, paused, capped",
+    list(itertools.product(PROVIDER_STATUSES, TIERS, [False, True], [False, True], [False, True])),
+)
 def test_direct_eligibility_table(status, tier, trial, paused, capped):
-    provider = Provider(status=status, tier=tier, paused=paused, weekly_cap=2,
-                        trial_ends_at=clock.now() + timedelta(days=3) if trial else None)
+    provider = Provider(
+        status=status,
+        tier=tier,
+        paused=paused,
+        weekly_cap=2,
+        trial_ends_at=clock.now() + timedelta(days=3) if trial else None,
+    )
     decision = eligibility.direct(provider, deliveries_this_week=2 if capped else 1)
     reason = expected(status, tier, trial, paused, capped)
     assert decision.ok is (reason is None)
@@ -40,8 +47,9 @@ def test_direct_eligibility_table(status, tier, trial, paused, capped):
 
 
 def test_no_cap_means_no_limit_and_an_expired_trial_is_free():
-    provider = Provider(status="verified", tier="free", paused=False, weekly_cap=None,
-                        trial_ends_at=clock.now() - timedelta(seconds=1))
+    provider = Provider(
+        status="verified", tier="free", paused=False, weekly_cap=None, trial_ends_at=clock.now() - timedelta(seconds=1)
+    )
     assert eligibility.direct(provider, 10_000).reason == "free_plan"
     provider.tier = "starter"
     assert eligibility.direct(provider, 10_000).ok
@@ -51,8 +59,14 @@ def test_cap_counts_this_iso_week_only(db, factory, clock):
     clock.freeze(clock.now().replace(year=2026, month=11, day=18, hour=12))  # a Wednesday
     provider = factory.provider(weekly_cap=1)
     old = factory.lead(mode="direct")
-    db.session.add(Assignment(lead_id=old.id, provider_id=provider.id, kind="direct",
-                              created_at=clock.iso_week_start() - timedelta(minutes=1)))
+    db.session.add(
+        Assignment(
+            lead_id=old.id,
+            provider_id=provider.id,
+            kind="direct",
+            created_at=clock.iso_week_start() - timedelta(minutes=1),
+        )
+    )
     db.session.flush()
     assert eligibility.check_direct(db.session, provider).ok
     new = factory.lead(mode="direct")

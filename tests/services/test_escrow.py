@@ -19,8 +19,13 @@ def admin(factory):
 
 
 def escrowed(db, factory, provider, **kw):
-    lead = factory.lead(mode="direct", metro=provider.home_metro, requested_provider_id=provider.id,
-                        category=provider.categories[0], **kw)
+    lead = factory.lead(
+        mode="direct",
+        metro=provider.home_metro,
+        requested_provider_id=provider.id,
+        category=provider.categories[0],
+        **kw,
+    )
     routing.route(db.session, lead.id)
     db.session.refresh(lead)
     assert lead.delivery_status == "pending"
@@ -146,6 +151,7 @@ def test_consent_asked_after_the_wait_yes_converts(db, factory, clock, client):
     assert f"/t/{token}" in email.context["tracking_url"]
     db.session.commit()
     from tests.conftest import csrf_from
+
     response = client.post(f"/t/{token}/consent", data={"answer": "yes", "csrf_token": csrf_from(page)})
     assert response.status_code == 303
     db.session.expire_all()
@@ -198,6 +204,7 @@ def in_own_session(app, fn):
                 raise
             finally:
                 _db.session.remove()
+
     return run
 
 
@@ -215,6 +222,7 @@ def test_race_simultaneous_releases_deliver_once(app, db, factory, trial):
 
     def act(session):
         from app.models import Provider, User
+
         with lock:
             turn = next(turns)
         if turn % 2:
@@ -239,6 +247,7 @@ def test_race_two_teasers_same_week_only_one_wins(app, db, factory, trial):
 
     def act(session):
         from app.models import User
+
         with lock:
             lead_id = ids[next(counter) % len(ids)]
         return escrow_actions.use_teaser(session, session.get(Lead, lead_id), session.get(User, admin_id)).ok
@@ -250,11 +259,17 @@ def test_race_two_teasers_same_week_only_one_wins(app, db, factory, trial):
 
 def test_leads_held_by_the_weekly_cap_go_out_when_the_week_turns(db, factory, clock):
     provider = factory.provider(tier="pro", weekly_cap=1)
-    first = factory.lead(mode="direct", metro=provider.home_metro, requested_provider_id=provider.id,
-                         category=provider.categories[0])
+    first = factory.lead(
+        mode="direct", metro=provider.home_metro, requested_provider_id=provider.id, category=provider.categories[0]
+    )
     routing.route(db.session, first.id)
-    second = factory.lead(mode="direct", metro=provider.home_metro, requested_provider_id=provider.id,
-                          category=provider.categories[0], customer_email="other@gmail.com")
+    second = factory.lead(
+        mode="direct",
+        metro=provider.home_metro,
+        requested_provider_id=provider.id,
+        category=provider.categories[0],
+        customer_email="other@gmail.com",
+    )
     routing.route(db.session, second.id)
     db.session.refresh(second)
     db.session.refresh(first)
@@ -272,8 +287,12 @@ def test_the_consent_sweep_reaches_due_leads_behind_a_full_page_of_waiting_ones(
     slow = factory.metro("Slowtown", consent_wait_hours=336)
     fast = factory.metro("Fasttown", consent_wait_hours=1)
     for i in range(3):
-        escrowed(db, factory, factory.provider(metro=slow, status="unclaimed", tier="free"),
-                 customer_email=f"slow{i}@gmail.com")
+        escrowed(
+            db,
+            factory,
+            factory.provider(metro=slow, status="unclaimed", tier="free"),
+            customer_email=f"slow{i}@gmail.com",
+        )
     due_lead = escrowed(db, factory, factory.provider(metro=fast, status="unclaimed", tier="free"))
     clock.advance(timedelta(hours=2))
     assert consent.ask_due(db.session, limit=2) == 1

@@ -6,76 +6,92 @@ from app.leads import masking
 from app.leads.masking import mask_email, mask_name, mask_phone, mask_text
 
 
-@pytest.mark.parametrize("raw, shown", [
-    ("Maria Garcia", "Maria G."),
-    ("  maria   garcia  ", "maria G."),
-    ("Maria", "Maria"),
-    ("", "Customer"),
-    (None, "Customer"),
-    ("Mary Ann van der Berg", "Mary B."),
-    ("José Ñúñez", "José Ñ."),
-    ("Zoë 'Ö'Brien", "Zoë Ö."),
-    ("李 小龙", "李 小."),
-    ("maria.garcia@gmail.com", "m***@gmail.com"),
-    ("Call 7135551234", "Call *."),  # a number typed as a name never shows
-])
+@pytest.mark.parametrize(
+    "raw, shown",
+    [
+        ("Maria Garcia", "Maria G."),
+        ("  maria   garcia  ", "maria G."),
+        ("Maria", "Maria"),
+        ("", "Customer"),
+        (None, "Customer"),
+        ("Mary Ann van der Berg", "Mary B."),
+        ("José Ñúñez", "José Ñ."),
+        ("Zoë 'Ö'Brien", "Zoë Ö."),
+        ("李 小龙", "李 小."),
+        ("maria.garcia@gmail.com", "m***@gmail.com"),
+        ("Call 7135551234", "Call *."),  # a number typed as a name never shows
+    ],
+)
 def test_names_show_first_name_and_last_initial(raw, shown):
     assert mask_name(raw) == shown
 
 
-@pytest.mark.parametrize("raw, shown", [
-    ("maria.garcia@gmail.com", "m***@gmail.com"),
-    ("M@x.io", "M***@x.io"),
-    ("  maria@gmail.com ", "m***@gmail.com"),
-    ("josé@correo.es", "j***@correo.es"),
-    ("not-an-email", "***"),
-    ("", None),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    "raw, shown",
+    [
+        ("maria.garcia@gmail.com", "m***@gmail.com"),
+        ("M@x.io", "M***@x.io"),
+        ("  maria@gmail.com ", "m***@gmail.com"),
+        ("josé@correo.es", "j***@correo.es"),
+        ("not-an-email", "***"),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_emails_keep_first_letter_and_domain(raw, shown):
     assert mask_email(raw) == shown
 
 
-@pytest.mark.parametrize("raw, shown", [
-    ("+17135551234", "(***) ***-1234"),
-    ("(713) 555-1234", "(***) ***-1234"),
-    ("+44 20 7946 0958", "(***) ***-0958"),
-    ("12", "(***) ***-****"),
-    ("", None),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    "raw, shown",
+    [
+        ("+17135551234", "(***) ***-1234"),
+        ("(713) 555-1234", "(***) ***-1234"),
+        ("+44 20 7946 0958", "(***) ***-0958"),
+        ("12", "(***) ***-****"),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_phones_show_last_four_digits(raw, shown):
     assert mask_phone(raw) == shown
 
 
-@pytest.mark.parametrize("raw, shown", [
-    ("Call me at 713-555-1234 today", "Call me at (***) ***-1234 today"),
-    ("Call (713) 555 1234.", "Call (***) ***-1234."),
-    ("UK office +44 20 7946 0958", "UK office (***) ***-0958"),
-    ("spaced 7 1 3 5 5 5 1 2 3 4 out", "spaced (***) ***-1234 out"),
-    ("local 555-1234 only", "local (***) ***-1234 only"),
-    ("Email maria.garcia+trap@gmail.co.uk now", "Email m***@gmail.co.uk now"),
-    ("maria [at] gmail [dot] com", "[email hidden]"),
-    ("maria(at)gmail.com", "[email hidden]"),
-    ("write maria at gmail dot com", "write [email hidden]"),
-    ("See https://tacos.example/menu?x=1 or www.tacos.biz", "See [link hidden] or [link hidden]"),
-    ("our site tacomaria.com/contact", "our site [link hidden]"),
-    ("Ünïcödé café, 電話 +81 3-1234-5678", "Ünïcödé café, 電話 (***) ***-5678"),
-    # Not contact data: left alone.
-    ("Last pumped 2024-03-01 at 10:30", "Last pumped 2024-03-01 at 10:30"),
-    ("Due 03/01/2024, 1,000 gal trap", "Due 03/01/2024, 1,000 gal trap"),
-    ("Budget 1500-2000 dollars", "Budget 1500-2000 dollars"),
-    ("We are at the corner. Thanks", "We are at the corner. Thanks"),
-    ("", ""),
-    (None, ""),
-])
+@pytest.mark.parametrize(
+    "raw, shown",
+    [
+        ("Call me at 713-555-1234 today", "Call me at (***) ***-1234 today"),
+        ("Call (713) 555 1234.", "Call (***) ***-1234."),
+        ("UK office +44 20 7946 0958", "UK office (***) ***-0958"),
+        ("spaced 7 1 3 5 5 5 1 2 3 4 out", "spaced (***) ***-1234 out"),
+        ("local 555-1234 only", "local (***) ***-1234 only"),
+        ("Email maria.garcia+trap@gmail.co.uk now", "Email m***@gmail.co.uk now"),
+        ("maria [at] gmail [dot] com", "[email hidden]"),
+        ("maria(at)gmail.com", "[email hidden]"),
+        ("write maria at gmail dot com", "write [email hidden]"),
+        ("See https://tacos.example/menu?x=1 or www.tacos.biz", "See [link hidden] or [link hidden]"),
+        ("our site tacomaria.com/contact", "our site [link hidden]"),
+        ("Ünïcödé café, 電話 +81 3-1234-5678", "Ünïcödé café, 電話 (***) ***-5678"),
+        # Not contact data: left alone.
+        ("Last pumped 2024-03-01 at 10:30", "Last pumped 2024-03-01 at 10:30"),
+        ("Due 03/01/2024, 1,000 gal trap", "Due 03/01/2024, 1,000 gal trap"),
+        ("Budget 1500-2000 dollars", "Budget 1500-2000 dollars"),
+        ("We are at the corner. Thanks", "We are at the corner. Thanks"),
+        ("", ""),
+        (None, ""),
+    ],
+)
 def test_contact_data_inside_text_is_masked(raw, shown):
     assert mask_text(raw) == shown
 
 
 def test_preview_hides_street_business_and_raw_contact(factory):
-    lead = factory.lead(description="Trap overflow, call 713-555-1234 or maria@gmail.com",
-                        business_name="Taqueria Maria", postal_code="77002", preferred_time="after 5, 713 555 9876")
+    lead = factory.lead(
+        description="Trap overflow, call 713-555-1234 or maria@gmail.com",
+        business_name="Taqueria Maria",
+        postal_code="77002",
+        preferred_time="after 5, 713 555 9876",
+    )
     shown = masking.preview(lead)
     assert shown["masked"] is True
     assert shown["customer_name"] == "Maria G."
@@ -97,18 +113,26 @@ def test_for_viewer_gives_full_only_when_entitled(factory):
     assert masking.for_viewer(lead, entitled=False)["customer_email"] == "m***@gmail.com"
 
 
-@pytest.mark.parametrize("text, hidden", [
-    ("write to maria dot garcia at gmail dot com please", "garcia"),
-    ("maria＠gmail.com", "maria"),
-    ("maria@gmail .com", "maria"),
-    ("call ７１３ ５５５ ０１４２", "555"),
-])
+@pytest.mark.parametrize(
+    "text, hidden",
+    [
+        ("write to maria dot garcia at gmail dot com please", "garcia"),
+        ("maria＠gmail.com", "maria"),
+        ("maria@gmail .com", "maria"),
+        ("call ７１３ ５５５ ０１４２", "555"),
+    ],
+)
 def test_disguised_contact_in_text_is_hidden(text, hidden):
     assert hidden not in masking.mask_text(text)
 
 
-@pytest.mark.parametrize("name, shown", [
-    ("Maria Garcia Jr.", "Maria G."), ("Dr. Maria Garcia", "Maria G."), ("Mrs. Ana de la Cruz III", "Ana C."),
-])
+@pytest.mark.parametrize(
+    "name, shown",
+    [
+        ("Maria Garcia Jr.", "Maria G."),
+        ("Dr. Maria Garcia", "Maria G."),
+        ("Mrs. Ana de la Cruz III", "Ana C."),
+    ],
+)
 def test_titles_and_suffixes_do_not_become_the_name(name, shown):
     assert masking.mask_name(name) == shown

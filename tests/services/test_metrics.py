@@ -22,14 +22,29 @@ def at(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
 
 
 def assign(db, lead, provider, when, kind="direct"):
-    db.session.add(Assignment(lead_id=lead.id, provider_id=provider.id, kind=kind, created_at=when,
-                              status="delivered" if kind != "quote" else "purchased"))
+    db.session.add(
+        Assignment(
+            lead_id=lead.id,
+            provider_id=provider.id,
+            kind=kind,
+            created_at=when,
+            status="delivered" if kind != "quote" else "purchased",
+        )
+    )
     db.session.flush()
 
 
 def offer(db, lead, provider, wave, offered_at, state="offered", responded_at=None):
-    db.session.add(Offer(lead_id=lead.id, provider_id=provider.id, wave=wave, offered_at=offered_at,
-                         state=state, responded_at=responded_at))
+    db.session.add(
+        Offer(
+            lead_id=lead.id,
+            provider_id=provider.id,
+            wave=wave,
+            offered_at=offered_at,
+            state=state,
+            responded_at=responded_at,
+        )
+    )
     db.session.flush()
 
 
@@ -103,7 +118,10 @@ def test_fill_rate_counts_verified_leads_that_reached_a_provider(db, factory, no
 
     assert (result.overall.total, result.overall.filled) == (7, 4)
     assert [(f.label, f.total, f.filled) for f in result.by_mode] == [
-        ("direct", 2, 1), ("broadcast", 3, 2), ("quotes", 2, 1)]
+        ("direct", 2, 1),
+        ("broadcast", 3, 2),
+        ("quotes", 2, 1),
+    ]
     assert [(f.label, f.total, f.filled) for f in result.by_metro] == [("Dallas", 3, 2), ("Houston", 4, 2)]
     assert result.by_metro[1].rate == 0.5
     assert metrics.Fill("none", 0, 0).rate is None
@@ -132,8 +150,12 @@ def test_time_to_accept_from_the_first_wave_to_the_accept(db, factory, now):
 def test_leads_per_metro_by_mode_busiest_first(db, factory, now):
     houston, dallas = factory.metro("Houston"), factory.metro("Dallas")
     category = factory.category()
-    for metro, mode, kw in [(houston, "direct", {}), (houston, "direct", {"status": "spam"}),
-                            (houston, "broadcast", {}), (dallas, "quotes", {})]:
+    for metro, mode, kw in [
+        (houston, "direct", {}),
+        (houston, "direct", {"status": "spam"}),
+        (houston, "broadcast", {}),
+        (dallas, "quotes", {}),
+    ]:
         factory.lead(metro=metro, category=category, mode=mode, created_at=at(8, 10), **kw)
     factory.lead(metro=dallas, category=category, mode="quotes", created_at=at(2, 10))  # before the period
 
@@ -149,12 +171,29 @@ def test_escrow_backlog_by_reason_and_age_and_entries_per_day(db, factory, now):
     metro, category = factory.metro(), factory.category()
     unclaimed = factory.provider(metro=metro, status="unclaimed", tier="free")
     held = factory.lead(metro=metro, category=category, status="pending", created_at=NOW - timedelta(minutes=30))
-    direct = factory.lead(metro=metro, category=category, mode="direct", requested_provider_id=unclaimed.id,
-                          delivery_status="pending", escrow_reason="unclaimed", created_at=NOW - timedelta(hours=2))
-    old = factory.lead(metro=metro, category=category, delivery_status="pending",
-                       escrow_reason="unaccepted_broadcast", created_at=NOW - timedelta(days=3))
-    factory.lead(metro=metro, category=category, delivery_status="pending",
-                 escrow_reason="unaccepted_broadcast", created_at=NOW - timedelta(hours=25))
+    direct = factory.lead(
+        metro=metro,
+        category=category,
+        mode="direct",
+        requested_provider_id=unclaimed.id,
+        delivery_status="pending",
+        escrow_reason="unclaimed",
+        created_at=NOW - timedelta(hours=2),
+    )
+    old = factory.lead(
+        metro=metro,
+        category=category,
+        delivery_status="pending",
+        escrow_reason="unaccepted_broadcast",
+        created_at=NOW - timedelta(days=3),
+    )
+    factory.lead(
+        metro=metro,
+        category=category,
+        delivery_status="pending",
+        escrow_reason="unaccepted_broadcast",
+        created_at=NOW - timedelta(hours=25),
+    )
     factory.lead(metro=metro, category=category, delivery_status="accepted")  # not waiting
 
     def event(lead, kind, when):

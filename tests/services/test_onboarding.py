@@ -35,15 +35,18 @@ def test_a_claimed_free_listing_needs_verification_and_a_plan():
 def test_pending_and_rejected_requests_are_explained():
     pending = onboarding.status(user(), provider(), VerificationRequest(status="pending"))
     assert pending.steps[2].label == "Verification under review"
-    rejected = onboarding.status(user(), provider(), VerificationRequest(status="rejected", admin_note="Expired licence"))
+    rejected = onboarding.status(
+        user(), provider(), VerificationRequest(status="rejected", admin_note="Expired licence")
+    )
     assert rejected.steps[2].label == "Verification not approved" and "Expired licence" in rejected.steps[2].detail
 
 
 def test_verified_in_trial_receives_leads_until_the_trial_ends_or_it_pauses():
     clock.freeze(clock.now())
     try:
-        listing = provider(status="verified", trial_started_at=clock.now(),
-                           trial_ends_at=clock.now() + timedelta(days=14))
+        listing = provider(
+            status="verified", trial_started_at=clock.now(), trial_ends_at=clock.now() + timedelta(days=14)
+        )
         assert onboarding.status(user(), listing, None).headline == "Verified · Growth · receiving leads"
         listing.paused = True
         assert keys_missing(onboarding.status(user(), listing, None)) == ["paused"]

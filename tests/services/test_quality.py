@@ -35,8 +35,9 @@ def test_invalid_phone_without_a_phone_is_not_penalised():
 
 
 def test_score_is_clamped_at_zero():
-    value, notes = score(QualitySignals(honeypot_filled=True, disposable_email=True, duplicate=True,
-                                        phone_given=True, phone_valid=False))
+    value, notes = score(
+        QualitySignals(honeypot_filled=True, disposable_email=True, duplicate=True, phone_given=True, phone_valid=False)
+    )
     assert value == 0 and len(notes) == 4
 
 

@@ -17,14 +17,17 @@ def test_router_matches_orders_by_tier_then_rotation_and_notifies_top_ten(db, fa
     dallas = factory.metro("Dallas")
     now = clock.now()
     starter = factory.provider(metro=metro, categories=[cat], tier="starter", name="Starter")
-    pro_recent = factory.provider(metro=metro, categories=[cat], tier="pro", name="Pro recent",
-                                  last_offered_at=now - timedelta(minutes=5))
-    pro_old = factory.provider(metro=metro, categories=[cat], tier="pro", name="Pro old",
-                               last_offered_at=now - timedelta(days=2))
+    pro_recent = factory.provider(
+        metro=metro, categories=[cat], tier="pro", name="Pro recent", last_offered_at=now - timedelta(minutes=5)
+    )
+    pro_old = factory.provider(
+        metro=metro, categories=[cat], tier="pro", name="Pro old", last_offered_at=now - timedelta(days=2)
+    )
     growth = factory.provider(metro=dallas, categories=[cat], tier="growth", name="Growth via extra metro")
     growth.extra_metros = [metro]
-    trial = factory.provider(metro=metro, categories=[cat], tier="free", name="Trial",
-                             trial_ends_at=now + timedelta(days=3))
+    trial = factory.provider(
+        metro=metro, categories=[cat], tier="free", name="Trial", trial_ends_at=now + timedelta(days=3)
+    )
     # not eligible: free, unverified, paused, suspended, wrong category, wrong metro, over cap
     factory.provider(metro=metro, categories=[cat], tier="free", name="Free")
     factory.provider(metro=metro, categories=[cat], tier="pro", status="claimed", name="Unverified")
@@ -189,8 +192,10 @@ def test_customer_choice_wins_one_loses_the_others_and_emails_everyone(db, facto
     assert lead.assigned_provider_id == b.id
     statuses = {x.provider_id: x.status for x in db.session.scalars(select(Assignment))}
     assert statuses == {a.id: "lost", b.id: "won"}
-    kinds = sorted((e.kind, e.to_email) for e in db.session.scalars(
-        select(OutboxEmail).where(OutboxEmail.kind.in_(["quote_picked", "quote_declined"]))))
+    kinds = sorted(
+        (e.kind, e.to_email)
+        for e in db.session.scalars(select(OutboxEmail).where(OutboxEmail.kind.in_(["quote_picked", "quote_declined"])))
+    )
     assert kinds == sorted([("quote_picked", b.email), ("quote_declined", a.email)])
     assert not customer.choose(db.session, lead, preview.assignment_of(db.session, lead.id, a.id).id).ok
 
@@ -233,7 +238,8 @@ def test_bad_leads_can_be_reported_once_within_seven_days(db, factory, clock):
     stranger = factory.provider(tier="pro")
     assert "only report leads you unlocked" in disputes.report(db.session, lead.id, stranger, "spam", None).message
     assert disputes.report(db.session, lead.id, early, "bogus", None).errors == {
-        "reason": "Choose what was wrong with the lead."}
+        "reason": "Choose what was wrong with the lead."
+    }
     assert disputes.report(db.session, lead.id, early, "duplicate", "Same as #12").ok
     assert "already reported" in disputes.report(db.session, lead.id, early, "spam", None).message
     clock.advance(timedelta(days=7, minutes=1))

@@ -24,14 +24,29 @@ def market(factory):
 
 def offer(factory, lead, provider, state="offered", responded=False):
     now = clock.now()
-    return factory._add(Offer(lead_id=lead.id, provider_id=provider.id, wave=1, offered_at=now,
-                              expires_at=now + timedelta(minutes=5), state=state,
-                              responded_at=now if responded else None))
+    return factory._add(
+        Offer(
+            lead_id=lead.id,
+            provider_id=provider.id,
+            wave=1,
+            offered_at=now,
+            expires_at=now + timedelta(minutes=5),
+            state=state,
+            responded_at=now if responded else None,
+        )
+    )
 
 
 def give_teaser(factory, lead, provider):
-    factory._add(Assignment(lead_id=lead.id, provider_id=provider.id, kind="broadcast", teaser=True,
-                            notified_at=clock.now() - timedelta(minutes=4)))
+    factory._add(
+        Assignment(
+            lead_id=lead.id,
+            provider_id=provider.id,
+            kind="broadcast",
+            teaser=True,
+            notified_at=clock.now() - timedelta(minutes=4),
+        )
+    )
 
 
 def test_no_pitch_before_a_teaser_or_for_paid_providers(db, factory, market):
@@ -51,13 +66,13 @@ def test_counts_leads_that_reached_growth_but_not_the_provider(db, factory, mark
     offer(factory, also_offered_to_me, free, state="taken")  # a missed offer, not "more"
     other_category = factory.lead(metro=metro, category=jetting)
     offer(factory, other_category, growth)
-    last_month = factory.lead(metro=metro, category=trap,
-                              created_at=teaser.month_start() - timedelta(days=2))
+    last_month = factory.lead(metro=metro, category=trap, created_at=teaser.month_start() - timedelta(days=2))
     offer(factory, last_month, growth)
     direct = factory.lead(metro=metro, category=trap, mode="direct")
     offer(factory, direct, growth)
-    trialing = factory.provider(metro=metro, categories=[trap], tier="starter", name="Trial Co",
-                                trial_ends_at=clock.now() + timedelta(days=3))
+    trialing = factory.provider(
+        metro=metro, categories=[trap], tier="starter", name="Trial Co", trial_ends_at=clock.now() + timedelta(days=3)
+    )
     offer(factory, factory.lead(metro=metro, category=trap), trialing)  # Growth trial counts as Growth
 
     result = teaser.pitch(db.session, free)

@@ -39,8 +39,9 @@ def _click(app, barrier, lead_id, provider_id, outcomes, lock):
 @pytest.fixture
 def market(db, factory):
     metro, cat = houston_market(factory)
-    providers = [factory.provider(metro=metro, categories=[cat], tier="growth", name=f"Growth {i}")
-                 for i in range(PROVIDERS)]
+    providers = [
+        factory.provider(metro=metro, categories=[cat], tier="growth", name=f"Growth {i}") for i in range(PROVIDERS)
+    ]
     for p in providers[1:]:
         fund(db.session, p, PRICE * TRIALS)
     fund(db.session, providers[0], PRICE - 1)  # short of credits, always
@@ -55,10 +56,20 @@ def test_ten_providers_double_clicking_unlock_at_once(app, db, factory, market):
     short_id = ids[0]
     rng = random.Random(6)
     for trial in range(TRIALS):
-        lead = Lead(mode="quotes", metro_id=metro_id, category_id=cat_id, description="Trap overflowing",
-                    customer_name="Maria Garcia", customer_email="maria.garcia@gmail.com", city="Houston",
-                    status="verified", delivery_status="quoting", urgency="emergency", budget="300_600",
-                    quality_score=75)
+        lead = Lead(
+            mode="quotes",
+            metro_id=metro_id,
+            category_id=cat_id,
+            description="Trap overflowing",
+            customer_name="Maria Garcia",
+            customer_email="maria.garcia@gmail.com",
+            city="Houston",
+            status="verified",
+            delivery_status="quoting",
+            urgency="emergency",
+            budget="300_600",
+            quality_score=75,
+        )
         db.session.add(lead)
         db.session.flush()
         lead_id = lead.id
@@ -68,8 +79,7 @@ def test_ten_providers_double_clicking_unlock_at_once(app, db, factory, market):
         rng.shuffle(clicks)
         barrier = threading.Barrier(len(clicks))
         outcomes, lock = [], threading.Lock()
-        threads = [threading.Thread(target=_click, args=(app, barrier, lead_id, pid, outcomes, lock))
-                   for pid in clicks]
+        threads = [threading.Thread(target=_click, args=(app, barrier, lead_id, pid, outcomes, lock)) for pid in clicks]
         for t in threads:
             t.start()
         for t in threads:
@@ -81,8 +91,9 @@ def test_ten_providers_double_clicking_unlock_at_once(app, db, factory, market):
         assert len(winners) == 3 == len(set(winners)), f"trial {trial}: {outcomes}"
         assert short_id not in winners
         assert db.session.get(Lead, lead_id).unlock_count == 3
-        spends = db.session.execute(select(CreditEntry.provider_id, CreditEntry.amount).where(
-            CreditEntry.reference == f"lead:{lead_id}")).all()
+        spends = db.session.execute(
+            select(CreditEntry.provider_id, CreditEntry.amount).where(CreditEntry.reference == f"lead:{lead_id}")
+        ).all()
         assert sorted(spends) == sorted((pid, -PRICE) for pid in winners), f"trial {trial}: each charged once"
         # every click got an answer a person can read; nobody saw a crash
         assert all(kind in ("ok", "refused") for kind, _, _ in outcomes), outcomes
@@ -95,16 +106,27 @@ def test_ten_providers_double_clicking_unlock_at_once(app, db, factory, market):
     assert db.session.scalar(select(func.min(CreditWallet.balance))) >= 0
     total_unlocks = db.session.scalar(select(func.count(Assignment.id)))
     assert total_unlocks == 3 * TRIALS
-    assert sum(credits.ledger_sum(db.session, pid) for pid in ids[1:]) == (PRICE * TRIALS) * (PROVIDERS - 1) \
-        - PRICE * total_unlocks
+    assert (
+        sum(credits.ledger_sum(db.session, pid) for pid in ids[1:])
+        == (PRICE * TRIALS) * (PROVIDERS - 1) - PRICE * total_unlocks
+    )
 
 
 def test_two_simultaneous_choices_pick_exactly_one_winner(app, db, factory):
     metro, cat = houston_market(factory)
     providers = [factory.provider(metro=metro, categories=[cat], tier="pro") for _ in range(3)]
-    lead = Lead(mode="quotes", metro_id=metro.id, category_id=cat.id, description="Trap overflowing",
-                customer_name="Maria Garcia", customer_email="maria.garcia@gmail.com", city="Houston",
-                status="verified", delivery_status="quoting", quality_score=75)
+    lead = Lead(
+        mode="quotes",
+        metro_id=metro.id,
+        category_id=cat.id,
+        description="Trap overflowing",
+        customer_name="Maria Garcia",
+        customer_email="maria.garcia@gmail.com",
+        city="Houston",
+        status="verified",
+        delivery_status="quoting",
+        quality_score=75,
+    )
     db.session.add(lead)
     db.session.flush()
     for p in providers:

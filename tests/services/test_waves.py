@@ -17,18 +17,21 @@ def cand(pid=1, tier="pro", status="verified", home=True, **kw):
     return Candidate(provider_id=pid, status=status, tier=tier, home=home, **kw)
 
 
-@pytest.mark.parametrize("policy, tier, status, home, teaser, expected", [
-    ("strict", "pro", "verified", False, True, True),
-    ("strict", "starter", "verified", True, True, True),
-    ("strict", "free", "verified", True, True, False),
-    ("balanced", "free", "verified", True, True, True),
-    ("balanced", "free", "verified", False, True, False),   # teasers: home metro only
-    ("balanced", "free", "verified", True, False, False),   # teaser used this week
-    ("balanced", "free", "claimed", True, True, False),
-    ("aggressive", "free", "claimed", True, True, True),   # restricted, cannot accept
-    ("aggressive", "pro", "unclaimed", True, True, False),
-    ("aggressive", "pro", "suspended", True, True, False),
-])
+@pytest.mark.parametrize(
+    "policy, tier, status, home, teaser, expected",
+    [
+        ("strict", "pro", "verified", False, True, True),
+        ("strict", "starter", "verified", True, True, True),
+        ("strict", "free", "verified", True, True, False),
+        ("balanced", "free", "verified", True, True, True),
+        ("balanced", "free", "verified", False, True, False),  # teasers: home metro only
+        ("balanced", "free", "verified", True, False, False),  # teaser used this week
+        ("balanced", "free", "claimed", True, True, False),
+        ("aggressive", "free", "claimed", True, True, True),  # restricted, cannot accept
+        ("aggressive", "pro", "unclaimed", True, True, False),
+        ("aggressive", "pro", "suspended", True, True, False),
+    ],
+)
 def test_pool_policy(policy, tier, status, home, teaser, expected):
     assert pool_member(cand(tier=tier, status=status, home=home, teaser_left=teaser), policy) is expected
 
@@ -57,11 +60,13 @@ def test_order_tier_then_least_recently_offered_then_faster_median():
 
 
 def test_plan_validation_names_each_bad_field():
-    plan, errors = wave_plan.validate_plan([
-        {"tiers": ["pro"], "size": "3", "minutes": "5"},
-        {"tiers": [], "size": "0", "minutes": "abc"},
-        {"tiers": ["pro", "free"], "size": "2", "minutes": "2000"},
-    ])
+    plan, errors = wave_plan.validate_plan(
+        [
+            {"tiers": ["pro"], "size": "3", "minutes": "5"},
+            {"tiers": [], "size": "0", "minutes": "abc"},
+            {"tiers": ["pro", "free"], "size": "2", "minutes": "2000"},
+        ]
+    )
     assert errors == {
         "wave-2-tiers": "Wave 2: pick at least one tier (pro, growth, starter or free).",
         "wave-2-size": "Wave 2: providers must be a whole number from 1 to 50.",
@@ -69,11 +74,16 @@ def test_plan_validation_names_each_bad_field():
         "wave-3-tiers": "Wave 3: pro is already in wave 1; a tier belongs to one wave.",
         "wave-3-minutes": "Wave 3: the window must be a whole number of minutes from 1 to 1440.",
     }
-    assert wave_plan.validate_plan([])[1] == {"waves": "Add at least one wave: pick its tiers, how many providers and how many minutes."}
+    assert wave_plan.validate_plan([])[1] == {
+        "waves": "Add at least one wave: pick its tiers, how many providers and how many minutes."
+    }
     assert wave_plan.validate_plan([{"tiers": ["growth", "pro"], "size": "3", "minutes": "5"}]) == (
-        [{"tiers": ["pro", "growth"], "size": 3, "minutes": 5}], {})
-    free_first = wave_plan.validate_plan([{"tiers": ["free"], "size": "5", "minutes": "10"},
-                                      {"tiers": ["pro"], "size": "3", "minutes": "5"}])[1]
+        [{"tiers": ["pro", "growth"], "size": 3, "minutes": 5}],
+        {},
+    )
+    free_first = wave_plan.validate_plan(
+        [{"tiers": ["free"], "size": "5", "minutes": "10"}, {"tiers": ["pro"], "size": "3", "minutes": "5"}]
+    )[1]
     assert free_first == {"wave-1-tiers": "Wave 1: verified-free providers (teasers) can only be in the last wave."}
 
 
@@ -133,7 +143,9 @@ def test_wave_one_offers_top_paid_by_rotation_and_skips_non_matching(db, factory
     assert lead.current_wave == 2 and offered(lead, 2) == [starter.id]
     assert len(lead.offers) == 4 and all(o.state == "offered" for o in lead.offers)  # cumulative
     assert [e.public_text for e in lead.events if e.kind == "wave_opened"] == [
-        "Offered to 3 providers near you.", "Expanded to 4 providers."]
+        "Offered to 3 providers near you.",
+        "Expanded to 4 providers.",
+    ]
 
 
 def test_free_wave_needs_a_teaser_left_and_the_home_metro(db, factory, market, clock):
@@ -144,15 +156,17 @@ def test_free_wave_needs_a_teaser_left_and_the_home_metro(db, factory, market, c
     away.extra_metros = [metro]
     past = factory.lead(metro=metro, category=cat, delivery_status="accepted", assigned_provider_id=used.id)
     from app.models import Assignment
+
     db.session.add(Assignment(lead_id=past.id, provider_id=used.id, kind="broadcast", teaser=True))
     lead = start(db, factory, metro, cat)
     # waves 1 and 2 have nobody: skipped at once, straight to the free wave
     assert lead.current_wave == 3 and offered(lead) == [free_home.id]
     assert [e.text for e in lead.events if e.kind == "wave_skipped"] == [
-        "Wave 1 skipped: nobody eligible", "Wave 2 skipped: nobody eligible"]
+        "Wave 1 skipped: nobody eligible",
+        "Wave 2 skipped: nobody eligible",
+    ]
     assert lead.wave_deadline == clock.now() + timedelta(minutes=10)
-    emergency = start(db, factory, metro, cat, urgency="emergency", customer_email="b@example.com",
-                      description="other")
+    emergency = start(db, factory, metro, cat, urgency="emergency", customer_email="b@example.com", description="other")
     assert emergency.delivery_status == "pending" and emergency.escrow_reason == "unaccepted_broadcast"
 
 
@@ -194,7 +208,8 @@ def test_deadlines_expand_then_fall_back_and_duplicate_jobs_do_nothing(db, facto
     lead_id = lead.id
     rq.run()  # new-offer emails; the expansion job waits in the scheduler for the deadline
     assert [m["Subject"] for m in smtp.messages] == [
-        "New lead: Grease trap pumping in Houston — first to accept gets it"]
+        "New lead: Grease trap pumping in Houston — first to accept gets it"
+    ]
     assert len(rq.queue.scheduled_job_registry.get_job_ids()) == 1
     assert jobs.expand_wave(lead_id, 1) == "early"  # before the deadline a job does nothing
     clock.advance(timedelta(minutes=5))
@@ -216,15 +231,17 @@ def test_deadlines_expand_then_fall_back_and_duplicate_jobs_do_nothing(db, facto
     assert jobs.expand_wave(lead_id, 3) == "skipped"
     rq.run()
     assert [m["Subject"] for m in smtp.to("maria.garcia@gmail.com")] == [
-        "Still looking for a provider for your grease trap pumping request"]
+        "Still looking for a provider for your grease trap pumping request"
+    ]
     assert pro.id in offered(lead)
 
 
 def test_with_redis_flushed_the_sweep_expands_every_overdue_lead(db, factory, market, rq, clock):
     metro, cat, provider = market
     provider("pro"), provider("starter")
-    ids = [start(db, factory, metro, cat, description=f"lead {n}", customer_email=f"c{n}@example.com").id
-           for n in range(3)]
+    ids = [
+        start(db, factory, metro, cat, description=f"lead {n}", customer_email=f"c{n}@example.com").id for n in range(3)
+    ]
     db.session.commit()
     rq.queue.connection.flushdb()  # every scheduled job is gone
     assert sweep.run(db.session)["waves"] == 0  # nothing overdue yet
@@ -332,7 +349,9 @@ def test_admin_restart_and_assign_by_hand(db, factory, market, rq, smtp):
     with pytest.raises(offer_actions.Refused, match="no longer waiting"):
         admin_actions.assign_by_hand(db.session, lead, late, admin)
     rq.run()
-    assert smtp.to("maria.garcia@gmail.com")[-1]["Subject"] == "Hand Picked Co accepted your grease trap pumping request"
+    assert (
+        smtp.to("maria.garcia@gmail.com")[-1]["Subject"] == "Hand Picked Co accepted your grease trap pumping request"
+    )
     assert db.session.scalar(select(func.count(Offer.id)).where(Offer.lead_id == lead_id)) == 1
 
 
@@ -378,8 +397,14 @@ def test_an_offering_lead_cannot_be_closed_from_escrow_and_a_closed_lead_cannot_
 def test_start_never_turns_a_direct_escrow_lead_into_a_broadcast(db, factory, market):
     metro, cat, provider = market
     requested = provider("free", status="claimed")
-    lead = factory.lead(metro=metro, category=cat, mode="direct", requested_provider_id=requested.id,
-                        delivery_status="pending", escrow_reason="unverified")
+    lead = factory.lead(
+        metro=metro,
+        category=cat,
+        mode="direct",
+        requested_provider_id=requested.id,
+        delivery_status="pending",
+        escrow_reason="unverified",
+    )
     assert not waves.start(db.session, lead)
     db.session.refresh(lead)
     assert (lead.mode, lead.delivery_status) == ("direct", "pending")

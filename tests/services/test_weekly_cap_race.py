@@ -15,8 +15,16 @@ pytestmark = pytest.mark.race
 
 def test_two_direct_leads_routed_at_once_respect_a_cap_of_one(db, factory):
     provider = factory.provider(tier="pro", weekly_cap=1)
-    leads = [factory.lead(mode="direct", metro=provider.home_metro, category=provider.categories[0],
-                          requested_provider_id=provider.id, customer_email=f"c{i}@gmail.com") for i in range(2)]
+    leads = [
+        factory.lead(
+            mode="direct",
+            metro=provider.home_metro,
+            category=provider.categories[0],
+            requested_provider_id=provider.id,
+            customer_email=f"c{i}@gmail.com",
+        )
+        for i in range(2)
+    ]
     lead_ids = [lead.id for lead in leads]
     provider_id = provider.id
     db.session.commit()
@@ -42,6 +50,8 @@ def test_two_direct_leads_routed_at_once_respect_a_cap_of_one(db, factory):
         t.join(timeout=60)
     assert errors == []
     assert db.session.scalar(select(func.count(Assignment.id)).where(Assignment.provider_id == provider_id)) == 1
-    states = sorted((lead.delivery_status, lead.escrow_reason) for lead in
-                    db.session.scalars(select(Lead).where(Lead.id.in_(lead_ids))))
+    states = sorted(
+        (lead.delivery_status, lead.escrow_reason)
+        for lead in db.session.scalars(select(Lead).where(Lead.id.in_(lead_ids)))
+    )
     assert states == [("delivered", None), ("pending", "weekly_cap")]

@@ -32,8 +32,11 @@ def routes(app, prefix=""):
         values = {}
         for name in rule.arguments:
             converter = type(rule._converters[name]).__name__
-            values[name] = 1 if converter in ("IntegerConverter", "FloatConverter") else (
-                next(iter(rule._converters[name].items)) if converter == "AnyConverter" else "x")
+            values[name] = (
+                1
+                if converter in ("IntegerConverter", "FloatConverter")
+                else (next(iter(rule._converters[name].items)) if converter == "AnyConverter" else "x")
+            )
         url = adapter.build(rule.endpoint, values, method=next(iter(rule.methods - {"HEAD", "OPTIONS"})))
         found.append((rule, url, sorted(rule.methods - {"HEAD", "OPTIONS"})))
     assert found or prefix == "/api", f"no routes under {prefix}"
@@ -119,7 +122,8 @@ def database_digest():
 
 @pytest.mark.parametrize("who", ["anonymous", "provider", "admin"])
 def test_state_changing_routes_refuse_requests_without_csrf_and_change_nothing(
-        app, client, provider_client, admin_client, seeded, who):
+    app, client, provider_client, admin_client, seeded, who
+):
     user_client = {"anonymous": client, "provider": provider_client, "admin": admin_client}[who]
     user_client.get("/")  # the session has a CSRF secret; the request just doesn't carry the token
     before = database_digest()

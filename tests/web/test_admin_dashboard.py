@@ -21,14 +21,33 @@ def dashboard_data(db, factory, clock):
     provider = factory.provider(metro=houston)
     # Houston: a direct lead delivered after 2 min, a broadcast accepted 6 min after wave 1
     direct = factory.lead(metro=houston, category=category, mode="direct", created_at=NOW - timedelta(hours=3))
-    db.session.add(Assignment(lead_id=direct.id, provider_id=provider.id, kind="direct",
-                              created_at=NOW - timedelta(hours=3) + timedelta(minutes=2)))
+    db.session.add(
+        Assignment(
+            lead_id=direct.id,
+            provider_id=provider.id,
+            kind="direct",
+            created_at=NOW - timedelta(hours=3) + timedelta(minutes=2),
+        )
+    )
     broadcast = factory.lead(metro=houston, category=category, created_at=NOW - timedelta(days=10))
-    db.session.add(Offer(lead_id=broadcast.id, provider_id=provider.id, wave=1, state="accepted",
-                         offered_at=NOW - timedelta(days=10),
-                         responded_at=NOW - timedelta(days=10) + timedelta(minutes=6)))
-    db.session.add(Assignment(lead_id=broadcast.id, provider_id=provider.id, kind="broadcast",
-                              created_at=NOW - timedelta(days=10) + timedelta(minutes=6)))
+    db.session.add(
+        Offer(
+            lead_id=broadcast.id,
+            provider_id=provider.id,
+            wave=1,
+            state="accepted",
+            offered_at=NOW - timedelta(days=10),
+            responded_at=NOW - timedelta(days=10) + timedelta(minutes=6),
+        )
+    )
+    db.session.add(
+        Assignment(
+            lead_id=broadcast.id,
+            provider_id=provider.id,
+            kind="broadcast",
+            created_at=NOW - timedelta(days=10) + timedelta(minutes=6),
+        )
+    )
     # Dallas: one lead held for review, waiting for 2 hours
     factory.lead(metro=dallas, category=category, status="pending", created_at=NOW - timedelta(hours=2))
     factory.admin(email="boss@example.com")
@@ -65,7 +84,7 @@ def test_admin_sees_every_chart_with_its_figures_and_data(client, dashboard_data
     assert "<title>2026-03-10 · Median: 2 min</title>" in speed
     accept = chart(html, "accept")
     assert "<dt>Median</dt><dd>6 min</dd>" in accept and "<td>2026-02-28</td>" not in accept
-    assert "<th scope=\"row\">2026-02-28</th><td>1</td><td>6 min</td>" in accept
+    assert '<th scope="row">2026-02-28</th><td>1</td><td>6 min</td>' in accept
     fill = chart(html, "fill")
     assert "<dt>Overall</dt><dd>100%</dd>" in fill and "<dt>Reached</dt><dd>2 of 2</dd>" in fill
     metros = chart(html, "metros")

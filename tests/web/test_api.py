@@ -36,11 +36,17 @@ def key(db, houston):
 
 def lead_body(**overrides):
     body = {
-        "mode": "broadcast", "metro": "houston", "category": "grease-trap-pumping",
+        "mode": "broadcast",
+        "metro": "houston",
+        "category": "grease-trap-pumping",
         "description": "1,000 gallon trap overflowing behind the kitchen.",
-        "customer_name": "Maria Garcia", "customer_email": "maria.garcia@gmail.com",
-        "customer_phone": "(713) 555-0142", "street": "12 Main St", "city": "Houston",
-        "urgency": "emergency", "status": "verified",
+        "customer_name": "Maria Garcia",
+        "customer_email": "maria.garcia@gmail.com",
+        "customer_phone": "(713) 555-0142",
+        "street": "12 Main St",
+        "city": "Houston",
+        "urgency": "emergency",
+        "status": "verified",
     }
     body.update(overrides)
     return {k: v for k, v in body.items() if v is not ...}
@@ -109,25 +115,28 @@ def test_without_a_status_our_quality_checks_decide(client, key):
 
 
 # ---------------------------------------------------------------- validation
-@pytest.mark.parametrize("overrides, field, words", [
-    ({"mode": "spam"}, "mode", "direct, broadcast, quotes"),
-    ({"metro": "atlantis"}, "metro", "no metro"),
-    ({"metro": ...}, "metro", "required"),
-    ({"category": "plumbing"}, "category", "no service category"),
-    ({"description": "short"}, "description", "at least 10"),
-    ({"customer_name": ...}, "customer_name", "required"),
-    ({"customer_email": "not-an-email"}, "customer_email", "not valid"),
-    ({"customer_phone": "12"}, "customer_phone", "phone"),
-    ({"customer_email": ..., "customer_phone": ...}, "customer_email", "customer_phone"),
-    ({"city": ""}, "city", "required"),
-    ({"status": "spam"}, "status", "pending or verified"),
-    ({"urgency": "yesterday"}, "urgency", "emergency"),
-    ({"budget": 500}, "budget", "string"),
-    ({"provider": "bayou-pumping"}, "provider", "only for direct"),
-    ({"mode": "direct", "provider": ...}, "provider", "required"),
-    ({"mode": "direct", "provider": "nobody"}, "provider", "no provider"),
-    ({"colour": "red"}, "colour", "unknown field"),
-])
+@pytest.mark.parametrize(
+    "overrides, field, words",
+    [
+        ({"mode": "spam"}, "mode", "direct, broadcast, quotes"),
+        ({"metro": "atlantis"}, "metro", "no metro"),
+        ({"metro": ...}, "metro", "required"),
+        ({"category": "plumbing"}, "category", "no service category"),
+        ({"description": "short"}, "description", "at least 10"),
+        ({"customer_name": ...}, "customer_name", "required"),
+        ({"customer_email": "not-an-email"}, "customer_email", "not valid"),
+        ({"customer_phone": "12"}, "customer_phone", "phone"),
+        ({"customer_email": ..., "customer_phone": ...}, "customer_email", "customer_phone"),
+        ({"city": ""}, "city", "required"),
+        ({"status": "spam"}, "status", "pending or verified"),
+        ({"urgency": "yesterday"}, "urgency", "emergency"),
+        ({"budget": 500}, "budget", "string"),
+        ({"provider": "bayou-pumping"}, "provider", "only for direct"),
+        ({"mode": "direct", "provider": ...}, "provider", "required"),
+        ({"mode": "direct", "provider": "nobody"}, "provider", "no provider"),
+        ({"colour": "red"}, "colour", "unknown field"),
+    ],
+)
 def test_invalid_fields_answer_422_naming_the_field_and_create_nothing(client, key, overrides, field, words):
     response = post(client, key, lead_body(**overrides))
     assert response.status_code == 422
@@ -265,8 +274,16 @@ def test_status_shows_state_and_never_contact_data(client, key, rq):
     rq.run()
     response = get(client, key, lead_id)
     assert response.status_code == 200
-    assert set(response.json) == {"id", "mode", "status", "delivery_status", "metro", "category",
-                                  "created_at", "status_text"}
+    assert set(response.json) == {
+        "id",
+        "mode",
+        "status",
+        "delivery_status",
+        "metro",
+        "category",
+        "created_at",
+        "status_text",
+    }
     text = response.get_data(as_text=True)
     for secret in ("maria", "Garcia", "555", "0142", "12 Main", "Taqueria", "gmail"):
         assert secret.lower() not in text.lower(), secret
@@ -317,8 +334,12 @@ def test_real_answers_match_the_documented_schemas(client, key):
     created = post(client, key, lead_body())
     Draft202012Validator(schemas["LeadStatus"]).validate(created.json)
     Draft202012Validator(schemas["LeadStatus"]).validate(get(client, key, created.json["id"]).json)
-    for response in (post(client, key, lead_body(city="")), post(client, None, lead_body()),
-                     get(client, key, 999999), post(client, key, None, raw="nope")):
+    for response in (
+        post(client, key, lead_body(city="")),
+        post(client, None, lead_body()),
+        get(client, key, 999999),
+        post(client, key, None, raw="nope"),
+    ):
         Draft202012Validator(schemas["Error"]).validate(response.json)
 
 

@@ -56,8 +56,11 @@ def test_signup_rejects_short_passwords_mismatches_and_taken_emails_saving_nothi
     db.session.commit()
     short = signup(client, password="too short")
     assert short.status_code == 422 and "Use at least 12 characters." in text(short)
-    mismatch = post(client, "/auth/signup", {"email": "x@example.com", "password": "a long enough password",
-                                             "confirm": "another long password"})
+    mismatch = post(
+        client,
+        "/auth/signup",
+        {"email": "x@example.com", "password": "a long enough password", "confirm": "another long password"},
+    )
     assert "The two passwords are not the same." in text(mismatch)
     bad_email = signup(client, email="not-an-email")
     assert "That email address is not valid" in text(bad_email)
@@ -96,8 +99,10 @@ def test_login_renews_the_session_and_sets_flags(client, db, factory):
     factory.user(email="p@example.com")
     db.session.commit()
     before = csrf_from(text(client.get("/auth/login")))
-    response = client.post("/auth/login", data={"email": "p@example.com", "password": "correct horse battery",
-                                                "csrf_token": before, "remember": "y"})
+    response = client.post(
+        "/auth/login",
+        data={"email": "p@example.com", "password": "correct horse battery", "csrf_token": before, "remember": "y"},
+    )
     assert response.status_code == 303 and response.headers["Location"] == "/provider/"
     cookies = response.headers.getlist("Set-Cookie")
     session_cookie = next(c for c in cookies if c.startswith("session="))
@@ -114,8 +119,10 @@ def test_login_follows_only_local_next_and_logout_needs_post(client, db, factory
     factory.user(email="p@example.com")
     db.session.commit()
     token = csrf_from(text(client.get("/auth/login")))
-    evil = client.post("/auth/login?next=//evil.example/x", data={
-        "email": "p@example.com", "password": "correct horse battery", "csrf_token": token})
+    evil = client.post(
+        "/auth/login?next=//evil.example/x",
+        data={"email": "p@example.com", "password": "correct horse battery", "csrf_token": token},
+    )
     assert evil.headers["Location"] == "/provider/"
     assert client.get("/auth/logout").status_code == 405
     token = csrf_from(text(client.get("/provider/")))
@@ -144,15 +151,22 @@ def test_password_reset_end_to_end_single_use(client, db, factory, rq, smtp):
     assert page.status_code == 200 and page.headers["Referrer-Policy"] == "no-referrer"
     short = client.post(path, data={"password": "short", "confirm": "short", "csrf_token": csrf_from(text(page))})
     assert short.status_code == 422 and "Use at least 12 characters." in text(short)
-    done = client.post(path, data={"password": "a brand new password", "confirm": "a brand new password",
-                                   "csrf_token": csrf_from(text(short))})
+    done = client.post(
+        path,
+        data={
+            "password": "a brand new password",
+            "confirm": "a brand new password",
+            "csrf_token": csrf_from(text(short)),
+        },
+    )
     assert done.status_code == 303 and done.headers["Location"] == "/provider/"
     # Reused: the link is dead, the password stays the new one.
     reused = client.get(path)
     assert reused.status_code == 400 and "already used" in text(reused)
     token = csrf_from(text(reused))
-    again = client.post(path, data={"password": "attacker password 1", "confirm": "attacker password 1",
-                                    "csrf_token": token})
+    again = client.post(
+        path, data={"password": "attacker password 1", "confirm": "attacker password 1", "csrf_token": token}
+    )
     assert again.status_code == 400
     db.session.expire_all()
     assert accounts.authenticate(db.session, "forgot@example.com", "a brand new password").id == user.id
@@ -170,8 +184,14 @@ def test_password_reset_link_expires_after_an_hour(client, db, factory, rq, smtp
     clock.advance(timedelta(minutes=2))
     expired = client.get(path)
     assert expired.status_code == 400 and "expired" in text(expired)
-    post_expired = client.post(path, data={"password": "a brand new password", "confirm": "a brand new password",
-                                           "csrf_token": csrf_from(text(expired))})
+    post_expired = client.post(
+        path,
+        data={
+            "password": "a brand new password",
+            "confirm": "a brand new password",
+            "csrf_token": csrf_from(text(expired)),
+        },
+    )
     assert post_expired.status_code == 400
     db.session.expire_all()
     assert accounts.authenticate(db.session, "slow@example.com", "correct horse battery") is not None
@@ -204,8 +224,14 @@ def test_a_password_reset_signs_out_other_sessions_and_deactivation_signs_out(cl
     rq.run()
     _, path = link_in(smtp, "p@example.com", "/auth/reset/")
     page = other.get(path)
-    other.post(path, data={"password": "a brand new password", "confirm": "a brand new password",
-                           "csrf_token": csrf_from(text(page))})
+    other.post(
+        path,
+        data={
+            "password": "a brand new password",
+            "confirm": "a brand new password",
+            "csrf_token": csrf_from(text(page)),
+        },
+    )
     assert other.get("/provider/").status_code == 200
     assert client.get("/provider/").status_code == 302  # the old session is gone
     user = db.session.get(User, user.id)
@@ -218,11 +244,20 @@ def test_guessing_one_account_from_many_addresses_is_rate_limited_too(client, db
     factory.user(email="p@example.com")
     db.session.commit()
     token = csrf_from(text(client.get("/auth/login")))
-    codes = [client.post("/auth/login", data={"email": "P@example.com", "password": f"guess {i}", "csrf_token": token},
-                         environ_base={"REMOTE_ADDR": f"198.51.100.{i}"}).status_code for i in range(21)]
+    codes = [
+        client.post(
+            "/auth/login",
+            data={"email": "P@example.com", "password": f"guess {i}", "csrf_token": token},
+            environ_base={"REMOTE_ADDR": f"198.51.100.{i}"},
+        ).status_code
+        for i in range(21)
+    ]
     assert codes[:20] == [422] * 20 and codes[20] == 429
-    other = client.post("/auth/login", data={"email": "q@example.com", "password": "guess", "csrf_token": token},
-                        environ_base={"REMOTE_ADDR": "198.51.100.99"})
+    other = client.post(
+        "/auth/login",
+        data={"email": "q@example.com", "password": "guess", "csrf_token": token},
+        environ_base={"REMOTE_ADDR": "198.51.100.99"},
+    )
     assert other.status_code == 422  # other accounts are unaffected
 
 

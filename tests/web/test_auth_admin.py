@@ -15,8 +15,9 @@ def text(response):
 def setup_request(db, factory, status="claimed"):
     owner = factory.user(email="owner@example.com")
     provider = factory.provider(status="claimed", tier="free", owner=owner, name="Trap Pros")
-    request = verification.submit(db.session, provider, owner, licence_number="TX-42",
-                                  service_phone="+17135550100", note="Family business")
+    request = verification.submit(
+        db.session, provider, owner, licence_number="TX-42", service_phone="+17135550100", note="Family business"
+    )
     if status == "verified":
         provider.status, provider.verified_at = "verified", provider.created_at
     admin = factory.admin(email="boss@example.com")
@@ -40,8 +41,11 @@ def test_queue_lists_pending_requests_with_their_evidence(client, db, factory):
 def test_approve_over_htmx_verifies_audits_and_emails_the_provider(client, db, factory, rq, smtp):
     provider_id, request_id, admin_id = setup_request(db, factory)
     token = admin_client(client)
-    response = client.post(f"/admin/verification/{request_id}/decide", data={"action": "approve", "note": ""},
-                           headers={"HX-Request": "true", "X-CSRFToken": token})
+    response = client.post(
+        f"/admin/verification/{request_id}/decide",
+        data={"action": "approve", "note": ""},
+        headers={"HX-Request": "true", "X-CSRFToken": token},
+    )
     body = text(response)
     assert response.status_code == 200 and body.lstrip().startswith('<li class="card verification-item"')
     assert "approved" in body and "<html" not in body
@@ -52,15 +56,22 @@ def test_approve_over_htmx_verifies_audits_and_emails_the_provider(client, db, f
     assert request.status == "approved" and request.decided_by_id == admin_id
     [entry] = db.session.scalars(select(AuditLog)).all()
     assert (entry.action, entry.actor_user_id, entry.object_type, entry.object_id) == (
-        "verification.approve", admin_id, "verificationrequest", request_id)
+        "verification.approve",
+        admin_id,
+        "verificationrequest",
+        request_id,
+    )
     assert db.session.scalar(select(Notification)).title == "Your listing is verified"
     rq.run()
     [message] = smtp.to("owner@example.com")
     assert message["Subject"] == "Trap Pros is verified on FogForge"
     assert "http://localhost/provider/" in smtp.text_of(message)
     # A second decision (another admin, a double click) changes nothing.
-    again = client.post(f"/admin/verification/{request_id}/decide", data={"action": "reject", "note": "x"},
-                        headers={"HX-Request": "true", "X-CSRFToken": token})
+    again = client.post(
+        f"/admin/verification/{request_id}/decide",
+        data={"action": "reject", "note": "x"},
+        headers={"HX-Request": "true", "X-CSRFToken": token},
+    )
     assert again.status_code == 200 and "Someone already decided this request." in text(again)
     db.session.expire_all()
     assert db.session.get(VerificationRequest, request_id).status == "approved"
@@ -70,14 +81,19 @@ def test_approve_over_htmx_verifies_audits_and_emails_the_provider(client, db, f
 def test_reject_needs_a_note_which_the_provider_receives(client, db, factory, rq, smtp, app):
     provider_id, request_id, _ = setup_request(db, factory)
     token = admin_client(client)
-    missing = client.post(f"/admin/verification/{request_id}/decide", data={"action": "reject", "note": " "},
-                          headers={"HX-Request": "true", "X-CSRFToken": token})
+    missing = client.post(
+        f"/admin/verification/{request_id}/decide",
+        data={"action": "reject", "note": " "},
+        headers={"HX-Request": "true", "X-CSRFToken": token},
+    )
     assert missing.status_code == 200 and "Add a note saying why" in text(missing)
     db.session.expire_all()
     assert db.session.get(VerificationRequest, request_id).status == "pending"
     # Without JavaScript: a normal form post, redirected back to the queue.
-    plain = client.post(f"/admin/verification/{request_id}/decide",
-                        data={"action": "reject", "note": "Licence number not found", "csrf_token": token})
+    plain = client.post(
+        f"/admin/verification/{request_id}/decide",
+        data={"action": "reject", "note": "Licence number not found", "csrf_token": token},
+    )
     assert plain.status_code == 303 and plain.headers["Location"] == "/admin/verification"
     db.session.expire_all()
     assert db.session.get(Provider, provider_id).status == "claimed"

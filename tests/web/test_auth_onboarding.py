@@ -34,9 +34,15 @@ def test_claim_it_link_sends_anonymous_users_to_sign_in_and_back(client, db, fac
     login_page = text(client.get(anon.headers["Location"]))
     assert f"/auth/signup?next=/provider/claim/{listing.slug}" in login_page
     token = csrf_from(text(client.get("/auth/signup")))
-    done = client.post(f"/auth/signup?next=/provider/claim/{listing.slug}", data={
-        "email": "new@example.com", "password": "a long enough password", "confirm": "a long enough password",
-        "csrf_token": token})
+    done = client.post(
+        f"/auth/signup?next=/provider/claim/{listing.slug}",
+        data={
+            "email": "new@example.com",
+            "password": "a long enough password",
+            "confirm": "a long enough password",
+            "csrf_token": token,
+        },
+    )
     assert done.headers["Location"] == f"/provider/claim/{listing.slug}"
     page = text(client.get(done.headers["Location"]))
     assert "Claim this listing" in page
@@ -94,11 +100,19 @@ def test_create_a_new_listing_in_a_metro(client, db, factory):
     assert "Enter your business&#39;s name." in body and "Choose at least one service." in body
     assert "Choose your home metro." in body
     assert db.session.scalar(select(func.count(Provider.id))) == 0
-    ok = post(client, "/provider/listing/new", {"name": "Jet Bros", "metro_id": str(metro.id),
-                                                 "category_ids": [str(cat.id)], "phone": "(214) 555-0199"})
+    ok = post(
+        client,
+        "/provider/listing/new",
+        {"name": "Jet Bros", "metro_id": str(metro.id), "category_ids": [str(cat.id)], "phone": "(214) 555-0199"},
+    )
     assert ok.status_code == 303
     provider = db.session.scalar(select(Provider))
-    assert (provider.name, provider.status, provider.tier, provider.owner_id) == ("Jet Bros", "claimed", "free", user.id)
+    assert (provider.name, provider.status, provider.tier, provider.owner_id) == (
+        "Jet Bros",
+        "claimed",
+        "free",
+        user.id,
+    )
     assert provider.home_metro_id == metro.id and [c.name for c in provider.categories] == ["Hydro jetting"]
     assert provider.phone == "+12145550199" and provider.slug == "jet-bros"
 
@@ -117,15 +131,26 @@ def test_verification_needs_a_confirmed_email_and_valid_evidence(client, db, fac
 
     user.email_confirmed_at = user.created_at
     db.session.commit()
-    sent = post(client, "/provider/verification", {"licence_number": "TX-123", "service_phone": "7135550100",
-                                                   "note": "Since 1998"})
+    sent = post(
+        client,
+        "/provider/verification",
+        {"licence_number": "TX-123", "service_phone": "7135550100", "note": "Since 1998"},
+    )
     assert sent.status_code == 303
     request = db.session.scalar(select(VerificationRequest))
     assert (request.provider_id, request.status, request.licence_number, request.service_phone) == (
-        listing.id, "pending", "TX-123", "+17135550100")
+        listing.id,
+        "pending",
+        "TX-123",
+        "+17135550100",
+    )
     assert "Verification under review" in text(client.get("/provider/"))
-    again = post(client, "/provider/verification", {"licence_number": "TX-9", "service_phone": "7135550100"},
-                 page="/provider/settings")
+    again = post(
+        client,
+        "/provider/verification",
+        {"licence_number": "TX-9", "service_phone": "7135550100"},
+        page="/provider/settings",
+    )
     assert again.status_code == 422 and "already have a request waiting" in text(again)
     assert db.session.scalar(select(func.count(VerificationRequest.id))) == 1
 
@@ -146,9 +171,17 @@ def test_settings_validate_each_field_and_save(client, db, factory):
     db.session.expire_all()
     assert [c.id for c in db.session.get(Provider, listing.id).categories] == [pump.id]
 
-    ok = post(client, "/provider/settings", {"category_ids": [str(pump.id), str(jet.id)],
-                                             "extra_metro_ids": [str(dallas.id)], "paused": "y",
-                                             "weekly_cap": "5", "email_kinds": ["direct_lead", "review_received"]})
+    ok = post(
+        client,
+        "/provider/settings",
+        {
+            "category_ids": [str(pump.id), str(jet.id)],
+            "extra_metro_ids": [str(dallas.id)],
+            "paused": "y",
+            "weekly_cap": "5",
+            "email_kinds": ["direct_lead", "review_received"],
+        },
+    )
     assert ok.status_code == 303
     db.session.expire_all()
     provider = db.session.get(Provider, listing.id)
@@ -185,8 +218,14 @@ def test_growth_trial_once_and_it_expires_by_the_clock(client, db, factory, cloc
 
 
 def escrowed_lead(factory, provider, reason):
-    return factory.lead(metro=provider.home_metro, category=provider.categories[0], mode="direct",
-                        requested_provider_id=provider.id, delivery_status="pending", escrow_reason=reason)
+    return factory.lead(
+        metro=provider.home_metro,
+        category=provider.categories[0],
+        mode="direct",
+        requested_provider_id=provider.id,
+        delivery_status="pending",
+        escrow_reason=reason,
+    )
 
 
 def test_becoming_eligible_releases_escrowed_direct_leads(client, db, factory):
@@ -197,8 +236,9 @@ def test_becoming_eligible_releases_escrowed_direct_leads(client, db, factory):
     owner = signed_in(client, factory, db)
     listing = factory.provider(status="claimed", tier="growth", owner=owner)
     first = escrowed_lead(factory, listing, "unverified")
-    request = verification.submit(db.session, listing, owner, licence_number="TX-1",
-                                  service_phone="+17135550100", note=None)
+    request = verification.submit(
+        db.session, listing, owner, licence_number="TX-1", service_phone="+17135550100", note=None
+    )
     verification.decide(db.session, request.id, factory.admin(), approve=True, note=None)
     db.session.commit()
     assert db.session.get(Lead, first.id).delivery_status == "delivered"

@@ -16,8 +16,9 @@ def test_duration_and_axis_unit_wording():
 
 
 def test_bars_are_proportional_stacked_and_escaped():
-    svg = str(charts.bars("t", "Leads <by> metro", ["A & B", "C"], [("one", [2, 1]), ("two", [2, 0])],
-                          fmt=lambda v: f"{v:g}"))
+    svg = str(
+        charts.bars("t", "Leads <by> metro", ["A & B", "C"], [("one", [2, 1]), ("two", [2, 0])], fmt=lambda v: f"{v:g}")
+    )
     widths = [float(w) for w in re.findall(r'<rect class="series-\d" x="[\d.]+" y="\d+" width="([\d.]+)"', svg)]
     assert len(widths) == 3  # a zero value draws nothing
     assert widths[0] == widths[1] == 2 * widths[2]  # stacked 2 + 2 for A, 1 for C

@@ -13,8 +13,9 @@ def setup(db, factory, client):
     admin = factory.admin(email="admin@example.com")
     houston = factory.metro("Houston", slug="houston")
     unclaimed = factory.provider(metro=houston, status="unclaimed", tier="free", name="AAA Grease")
-    lead = factory.lead(mode="direct", metro=houston, requested_provider_id=unclaimed.id,
-                        category=unclaimed.categories[0])
+    lead = factory.lead(
+        mode="direct", metro=houston, requested_provider_id=unclaimed.id, category=unclaimed.categories[0]
+    )
     routing.route(db.session, lead.id)
     held = factory.lead(metro=houston, status="pending", customer_name="Held Person")
     held2 = factory.lead(metro=houston, status="pending", customer_name="Held Two")
@@ -55,8 +56,9 @@ def test_htmx_action_swaps_the_row_and_writes_audit_and_timeline(client, db, set
 def test_no_js_action_redirects_back_with_a_message(client, db, setup):
     lead_id = setup["lead_id"]
     token = csrf_from(client.get("/admin/escrow").get_data(as_text=True))
-    response = client.post(f"/admin/escrow/{lead_id}/spam",
-                           data={"csrf_token": token, "back": "/admin/escrow?reason=unclaimed"})
+    response = client.post(
+        f"/admin/escrow/{lead_id}/spam", data={"csrf_token": token, "back": "/admin/escrow?reason=unclaimed"}
+    )
     assert response.status_code == 303 and response.headers["Location"] == "/admin/escrow?reason=unclaimed"
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Closed as spam." in page
@@ -73,8 +75,9 @@ def test_action_without_csrf_changes_nothing(client, db, setup):
 
 def test_verify_many_routes_the_selected_held_leads(client, db, setup, rq):
     token = csrf_from(client.get("/admin/escrow?reason=low_quality").get_data(as_text=True))
-    response = client.post("/admin/escrow/verify", data={
-        "csrf_token": token, "lead_ids": [str(setup["held_id"]), str(setup["held2_id"])]})
+    response = client.post(
+        "/admin/escrow/verify", data={"csrf_token": token, "lead_ids": [str(setup["held_id"]), str(setup["held2_id"])]}
+    )
     assert response.status_code == 303
     db.session.expire_all()
     assert {db.session.get(Lead, i).status for i in (setup["held_id"], setup["held2_id"])} == {"verified"}
@@ -98,8 +101,10 @@ def test_leads_search_and_lead_page_with_full_timeline(client, setup):
     assert "maria.garcia@gmail.com" in html  # admins see everything
     assert f'id="escrow-{setup["lead_id"]}"' in html and "Send outreach" in html  # the actions, here too
     token = csrf_from(html)
-    response = client.post(f"/admin/escrow/{setup['lead_id']}/cancel",
-                           data={"csrf_token": token, "back": f"/admin/leads/{setup['lead_id']}"})
+    response = client.post(
+        f"/admin/escrow/{setup['lead_id']}/cancel",
+        data={"csrf_token": token, "back": f"/admin/leads/{setup['lead_id']}"},
+    )
     assert response.headers["Location"] == f"/admin/leads/{setup['lead_id']}"
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Closed as cancelled" in html and "Waiting in escrow" not in html
@@ -124,8 +129,9 @@ def test_a_direct_customer_marks_the_job_done_and_reviews_the_provider(client, d
     from tests.conftest import csrf_from
 
     provider = factory.provider(tier="pro", name="Direct Pumping Co")
-    lead = factory.lead(mode="direct", metro=provider.home_metro, category=provider.categories[0],
-                        requested_provider_id=provider.id)
+    lead = factory.lead(
+        mode="direct", metro=provider.home_metro, category=provider.categories[0], requested_provider_id=provider.id
+    )
     routing.route(db.session, lead.id)
     db.session.commit()
     url = f"/t/{lead.public_token}"
@@ -135,8 +141,12 @@ def test_a_direct_customer_marks_the_job_done_and_reviews_the_provider(client, d
     assert client.post(f"{url}/done", data={"csrf_token": token}).status_code == 303
     bad = client.post(f"{url}/review", data={"csrf_token": token, "rating": "9", "text": "?"})
     assert bad.status_code == 422 and "Choose 1 to 5 stars." in bad.get_data(as_text=True)
-    assert client.post(f"{url}/review", data={"csrf_token": token, "rating": "4",
-                                              "text": "On time. Call me on 713-555-0142"}).status_code == 303
+    assert (
+        client.post(
+            f"{url}/review", data={"csrf_token": token, "rating": "4", "text": "On time. Call me on 713-555-0142"}
+        ).status_code
+        == 303
+    )
     profile = _html.unescape(client.get(f"/p/{provider.slug}").get_data(as_text=True))
     assert "On time." in profile and "4.0" in profile
     assert "555-0142" not in profile and "(***) ***-0142" in profile  # public reviews are masked

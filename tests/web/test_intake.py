@@ -13,8 +13,9 @@ from tests.conftest import csrf_from
 def houston(factory):
     metro = factory.metro("Houston", slug="houston")
     cat = factory.category("Grease trap pumping", slug="grease-trap-pumping")
-    aaa = factory.provider(metro=metro, categories=[cat], name="Houston AAA Grease Trap Cleaners",
-                           status="unclaimed", tier="free")
+    aaa = factory.provider(
+        metro=metro, categories=[cat], name="Houston AAA Grease Trap Cleaners", status="unclaimed", tier="free"
+    )
     aaa.slug = "houston-aaa"
     factory.session.commit()
     return metro, cat, aaa
@@ -22,11 +23,19 @@ def houston(factory):
 
 def good_data(cat, **overrides):
     data = {
-        "category_id": str(cat.id), "description": "Our 1,000 gallon trap is overflowing into the lot.",
-        "urgency": "emergency", "budget": "300_600", "preferred_time": "before 10am",
-        "customer_name": "Maria Garcia", "business_name": "Taqueria Maria",
-        "customer_email": "maria.garcia@gmail.com", "customer_phone": "(713) 555-0142",
-        "street": "12 Main St", "city": "Houston", "postal_code": "77002", "website": "",
+        "category_id": str(cat.id),
+        "description": "Our 1,000 gallon trap is overflowing into the lot.",
+        "urgency": "emergency",
+        "budget": "300_600",
+        "preferred_time": "before 10am",
+        "customer_name": "Maria Garcia",
+        "business_name": "Taqueria Maria",
+        "customer_email": "maria.garcia@gmail.com",
+        "customer_phone": "(713) 555-0142",
+        "street": "12 Main St",
+        "city": "Houston",
+        "postal_code": "77002",
+        "website": "",
     }
     data.update(overrides)
     return data
@@ -94,7 +103,8 @@ def test_submit_enqueues_email_and_routing_after_commit(client, db, houston, rq)
     ],
 )
 def test_bad_input_rerenders_with_field_message_keeps_input_saves_nothing(
-        client, db, houston, overrides, field, message):
+    client, db, houston, overrides, field, message
+):
     _, cat, _ = houston
     data = good_data(cat, **overrides)
     response = post_form(client, "/m/houston/request/broadcast", data)
@@ -128,7 +138,11 @@ def test_honeypot_lead_is_kept_but_held_for_review(client, db, houston, rq):
 def test_near_duplicate_within_a_day_is_held(client, db, houston):
     _, cat, _ = houston
     post_form(client, "/m/houston/request/broadcast", good_data(cat))
-    post_form(client, "/m/houston/request/broadcast", good_data(cat, customer_phone="", description="Trap again please, overflowing"))
+    post_form(
+        client,
+        "/m/houston/request/broadcast",
+        good_data(cat, customer_phone="", description="Trap again please, overflowing"),
+    )
     first, second = db.session.scalars(select(Lead).order_by(Lead.id))
     assert first.status == "verified"
     assert second.status == "pending" and second.quality_score == 45
@@ -158,26 +172,35 @@ def test_public_form_is_rate_limited_per_client_address(client, db, houston, app
     _, cat, _ = houston
     limit = int(app.config["LEAD_RATE_LIMIT"].split()[0])
     statuses = [
-        post_form(client, "/m/houston/request/broadcast",
-                  good_data(cat, customer_email=f"c{i}@gmail.com", customer_phone="",
-                            description=f"Job number {i} needs pumping")).status_code
+        post_form(
+            client,
+            "/m/houston/request/broadcast",
+            good_data(
+                cat, customer_email=f"c{i}@gmail.com", customer_phone="", description=f"Job number {i} needs pumping"
+            ),
+        ).status_code
         for i in range(limit + 1)
     ]
     assert statuses[:limit] == [303] * limit
     assert statuses[limit] == 429
     assert count(db, Lead) == limit
-    other = client.post("/m/houston/request/broadcast", data={},
-                        environ_base={"REMOTE_ADDR": "10.9.8.7"})
+    other = client.post("/m/houston/request/broadcast", data={}, environ_base={"REMOTE_ADDR": "10.9.8.7"})
     assert other.status_code == 400  # another address is not limited (fails CSRF instead)
 
 
 def test_inline_check_reports_one_field(client, db, houston, csrf):
     token = csrf("/m/houston/request/broadcast")
-    bad = client.post("/request/check/customer_phone", data={"customer_phone": "12"},
-                      headers={"HX-Request": "true", "X-CSRFToken": token})
+    bad = client.post(
+        "/request/check/customer_phone",
+        data={"customer_phone": "12"},
+        headers={"HX-Request": "true", "X-CSRFToken": token},
+    )
     assert "wrong number of digits" in bad.get_data(as_text=True)
-    good = client.post("/request/check/customer_email", data={"customer_email": "a@gmail.com"},
-                       headers={"HX-Request": "true", "X-CSRFToken": token})
+    good = client.post(
+        "/request/check/customer_email",
+        data={"customer_email": "a@gmail.com"},
+        headers={"HX-Request": "true", "X-CSRFToken": token},
+    )
     assert good.status_code == 200 and "<p>" not in good.get_data(as_text=True)
 
 
@@ -186,7 +209,7 @@ def test_tracking_page_polls_until_final_and_404s_for_unknown_token(client, db, 
     db.session.commit()
     page = client.get(f"/t/{lead.public_token}")
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
-    assert "hx-trigger=\"every" in page.get_data(as_text=True)
+    assert 'hx-trigger="every' in page.get_data(as_text=True)
     fragment = client.get(f"/t/{lead.public_token}", headers={"HX-Request": "true"})
     assert fragment.status_code == 200 and "<html" not in fragment.get_data(as_text=True)
     lead.status = "cancelled"

@@ -30,14 +30,23 @@ CONTACT = {
     "delivered": ("dora.delivered@gmail.com", "+17135551111"),
     "escrowed": ("erin.escrowed@gmail.com", "+17135552222"),
     "quote": ("quinn.quote@gmail.com", "+17135553333"),  # issue 6: unlocked by "delivered" only
-    "broadcast": ("bea.broadcast@gmail.com", "+17135554444"),  # issue 5: offered to delivered + other, delivered accepts
+    "broadcast": (
+        "bea.broadcast@gmail.com",
+        "+17135554444",
+    ),  # issue 5: offered to delivered + other, delivered accepts
 }
 
 
 def raw_forms(key: str) -> list[str]:
     email, phone = CONTACT[key]
     digits = phone[2:]
-    return [email, phone, digits, f"({digits[:3]}) {digits[3:6]}-{digits[6:]}", f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"]
+    return [
+        email,
+        phone,
+        digits,
+        f"({digits[:3]}) {digits[3:6]}-{digits[6:]}",
+        f"{digits[:3]}-{digits[3:6]}-{digits[6:]}",
+    ]
 
 
 @dataclass
@@ -54,26 +63,46 @@ def build(db, factory, preview: bool) -> Scenario:
     admin = factory.admin(email="admin@example.com")
     users = {r: factory.user(email=f"{r}@example.com") for r in ("delivered", "unverified", "other")}
     delivered = factory.provider(metro=metro, categories=[cat], owner=users["delivered"], tier="pro")
-    unverified = factory.provider(metro=metro, categories=[cat], owner=users["unverified"], status="claimed", tier="free")
+    unverified = factory.provider(
+        metro=metro, categories=[cat], owner=users["unverified"], status="claimed", tier="free"
+    )
     other = factory.provider(metro=metro, categories=[cat], owner=users["other"], tier="pro")
     leads = {}
     for key, provider in (("delivered", delivered), ("escrowed", unverified)):
         email, phone = CONTACT[key]
-        lead = factory.lead(mode="direct", metro=metro, category=cat, requested_provider_id=provider.id,
-                            customer_email=email, customer_phone=phone,
-                            description=f"Trap overflowing. Reach me at {phone} or {email}.")
+        lead = factory.lead(
+            mode="direct",
+            metro=metro,
+            category=cat,
+            requested_provider_id=provider.id,
+            customer_email=email,
+            customer_phone=phone,
+            description=f"Trap overflowing. Reach me at {phone} or {email}.",
+        )
         routing.route(db.session, lead.id)
         leads[key] = lead.id
     assert escrow_actions.send_outreach(db.session, db.session.get(type(lead), leads["escrowed"]), admin).ok
     email, phone = CONTACT["quote"]  # issue 6: a quote lead, previewed by all, unlocked by "delivered"
-    quote = factory.lead(mode="quotes", metro=metro, category=cat, customer_email=email, customer_phone=phone,
-                         description=f"Need quotes. Reach me at {phone} or {email}.")
+    quote = factory.lead(
+        mode="quotes",
+        metro=metro,
+        category=cat,
+        customer_email=email,
+        customer_phone=phone,
+        description=f"Need quotes. Reach me at {phone} or {email}.",
+    )
     routing.route(db.session, quote.id)
     assert unlock.unlock(db.session, quote.id, delivered, 0).ok
     leads["quote"] = quote.id
     email, phone = CONTACT["broadcast"]  # issue 5: a broadcast lead offered to both pros, accepted by "delivered"
-    broadcast = factory.lead(mode="broadcast", metro=metro, category=cat, customer_email=email, customer_phone=phone,
-                             description=f"Anyone? Reach me at {phone} or {email}.")
+    broadcast = factory.lead(
+        mode="broadcast",
+        metro=metro,
+        category=cat,
+        customer_email=email,
+        customer_phone=phone,
+        description=f"Anyone? Reach me at {phone} or {email}.",
+    )
     routing.route(db.session, broadcast.id)
     won = next(o for o in broadcast.offers if o.provider_id == delivered.id)
     offer_actions.accept(db.session, won.id, delivered.id)
@@ -82,8 +111,13 @@ def build(db, factory, preview: bool) -> Scenario:
     return Scenario(
         leads=leads,
         providers={"delivered": delivered, "unverified": unverified, "other": other, "admin": None, "anonymous": None},
-        emails={"delivered": "delivered@example.com", "unverified": "unverified@example.com",
-                "other": "other@example.com", "admin": "admin@example.com", "anonymous": None},
+        emails={
+            "delivered": "delivered@example.com",
+            "unverified": "unverified@example.com",
+            "other": "other@example.com",
+            "admin": "admin@example.com",
+            "anonymous": None,
+        },
         slugs=[delivered.slug, unverified.slug, other.slug],
     )
 
@@ -92,6 +126,7 @@ def _offer_ids() -> list[int]:
     """Every broadcast offer (a provider gets 404 for others', which must not leak either)."""
     from app.extensions import db
     from app.models import Offer
+
     return list(db.session.scalars(select(Offer.id)))
 
 
@@ -105,6 +140,7 @@ def _notifications(client, s: Scenario, role: str) -> str:
     if provider is None:
         return ""
     from app.extensions import db
+
     rows = db.session.scalars(select(Notification).where(Notification.provider_id == provider.id))
     return "\n".join(f"{n.title}\n{n.body}\n{n.url}" for n in rows)
 
@@ -114,6 +150,7 @@ def _emails(client, s: Scenario, role: str) -> str:
     if address is None or role == "admin":
         return ""
     from app.extensions import db
+
     provider = s.providers[role]
     rows = db.session.scalars(select(OutboxEmail).where(OutboxEmail.to_email.in_([address, provider.email])))
     texts = []
@@ -126,7 +163,9 @@ def _emails(client, s: Scenario, role: str) -> str:
 SURFACES = {
     "provider inbox page": lambda c, s, r: _get(c, "/provider/inbox"),
     "provider lead pages": lambda c, s, r: _get(c, *(f"/provider/inbox/{i}" for i in s.leads.values())),
-    "provider lead pages (htmx)": lambda c, s, r: _get(c, *(f"/provider/inbox/{i}" for i in s.leads.values()), htmx=True),
+    "provider lead pages (htmx)": lambda c, s, r: _get(
+        c, *(f"/provider/inbox/{i}" for i in s.leads.values()), htmx=True
+    ),
     "bell fragment": lambda c, s, r: _get(c, "/provider/notifications/bell", htmx=True),
     "notifications page": lambda c, s, r: _get(c, "/provider/notifications"),
     "notification texts": _notifications,
@@ -134,30 +173,50 @@ SURFACES = {
     "public provider pages": lambda c, s, r: _get(c, *(f"/p/{slug}" for slug in s.slugs)),
     "admin escrow inbox": lambda c, s, r: _get(c, "/admin/escrow"),
     "admin timeline fragments": lambda c, s, r: _get(
-        c, *(f"/admin/escrow/{i}/timeline" for i in s.leads.values()), htmx=True),
+        c, *(f"/admin/escrow/{i}/timeline" for i in s.leads.values()), htmx=True
+    ),
     "admin lead pages": lambda c, s, r: _get(c, *(f"/admin/leads/{i}" for i in s.leads.values())),
     "provider quote leads": lambda c, s, r: _get(c, "/provider/quotes", "/provider/credits"),
     "provider quote cards": lambda c, s, r: _get(c, *(f"/provider/quotes/{i}" for i in s.leads.values())),
     "provider quote cards (htmx)": lambda c, s, r: _get(
-        c, *(f"/provider/quotes/{i}" for i in s.leads.values()), htmx=True),
+        c, *(f"/provider/quotes/{i}" for i in s.leads.values()), htmx=True
+    ),
     "provider offers page": lambda c, s, r: _get(c, "/provider/offers"),  # issue 5
     "provider offer cards (htmx)": lambda c, s, r: _get(c, *(f"/provider/offers/{i}" for i in _offer_ids()), htmx=True),
 }
 
 # Which leads' raw contact each role may see (on any surface).
-ALLOWED = {"anonymous": set(), "other": set(), "unverified": set(), "delivered": {"delivered", "quote", "broadcast"},
-           "admin": {"delivered", "escrowed", "quote", "broadcast"}}
+ALLOWED = {
+    "anonymous": set(),
+    "other": set(),
+    "unverified": set(),
+    "delivered": {"delivered", "quote", "broadcast"},
+    "admin": {"delivered", "escrowed", "quote", "broadcast"},
+}
 # Sanity: surfaces where the contact must actually show (so the test can fail for the right reason).
-MUST_SHOW = {("delivered", "provider inbox page"): "delivered", ("delivered", "provider lead pages"): "delivered",
-             ("delivered", "emails to the viewer"): "delivered", ("admin", "admin lead pages"): "escrowed",
-             ("delivered", "provider quote cards"): "quote", ("delivered", "provider quote cards (htmx)"): "quote",
-             ("delivered", "provider offers page"): "broadcast", ("delivered", "provider offer cards (htmx)"): "broadcast"}
+MUST_SHOW = {
+    ("delivered", "provider inbox page"): "delivered",
+    ("delivered", "provider lead pages"): "delivered",
+    ("delivered", "emails to the viewer"): "delivered",
+    ("admin", "admin lead pages"): "escrowed",
+    ("delivered", "provider quote cards"): "quote",
+    ("delivered", "provider quote cards (htmx)"): "quote",
+    ("delivered", "provider offers page"): "broadcast",
+    ("delivered", "provider offer cards (htmx)"): "broadcast",
+}
 
 
-@pytest.mark.parametrize("role, preview", [
-    ("anonymous", False), ("other", False), ("unverified", False), ("unverified", True),
-    ("delivered", False), ("admin", True),
-])
+@pytest.mark.parametrize(
+    "role, preview",
+    [
+        ("anonymous", False),
+        ("other", False),
+        ("unverified", False),
+        ("unverified", True),
+        ("delivered", False),
+        ("admin", True),
+    ],
+)
 def test_raw_contact_only_where_allowed(app, db, factory, role, preview):
     s = build(db, factory, preview)
     client = app.test_client()

@@ -37,7 +37,9 @@ def test_mark_one_read_htmx_swaps_the_item_then_mark_all(provider_client, db):
     assert "New direct request 2" in page and "Not yours" not in page
     token = csrf_from(page)
     first = db.session.scalar(select(Notification.id).where(Notification.provider_id == provider_id))
-    response = client.post(f"/provider/notifications/{first}/read", headers={"HX-Request": "true", "X-CSRFToken": token})
+    response = client.post(
+        f"/provider/notifications/{first}/read", headers={"HX-Request": "true", "X-CSRFToken": token}
+    )
     assert response.status_code == 200 and response.get_data(as_text=True).strip().startswith("<li")
     assert "Read" in response.get_data(as_text=True)
     assert notify.unread_count(db.session, provider_id) == 2

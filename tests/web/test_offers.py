@@ -51,7 +51,10 @@ def test_offers_page_shows_masked_open_offers_with_a_polling_card(clock, app, se
     assert "Maria G." in html and "(***) ***-1234" in html and "m***@gmail.com" in html
     assert "Maria Garcia" not in html and "12 Main St" not in html
     # wave 1 of 3: the countdown is to the next wave, from the server's deadline
-    assert re.search(r'More providers get this offer in\s*<strong class="countdown" role="timer" aria-live="off" data-seconds="300">5:00</strong>', html)
+    assert re.search(
+        r'More providers get this offer in\s*<strong class="countdown" role="timer" aria-live="off" data-seconds="300">5:00</strong>',
+        html,
+    )
     card = client.get(f"/provider/offers/{offer_id}", headers=HX)
     assert card.status_code == 200 and card.get_data(as_text=True).lstrip().startswith("<article")
     assert "Accept lead" in card.get_data(as_text=True)
@@ -133,9 +136,17 @@ def admin_client(app, db, factory):
 
 
 def metro_form(**overrides):
-    data = {"pool_policy": "strict", "consent_wait_hours": "12", "unverified_preview": "1",
-            "wave-1-tiers": ["pro", "growth", "starter"], "wave-1-size": "4", "wave-1-minutes": "3",
-            "wave-2-tiers": ["free"], "wave-2-size": "2", "wave-2-minutes": "7"}
+    data = {
+        "pool_policy": "strict",
+        "consent_wait_hours": "12",
+        "unverified_preview": "1",
+        "wave-1-tiers": ["pro", "growth", "starter"],
+        "wave-1-size": "4",
+        "wave-1-minutes": "3",
+        "wave-2-tiers": ["free"],
+        "wave-2-size": "2",
+        "wave-2-minutes": "7",
+    }
     data.update(overrides)
     return data
 
@@ -150,8 +161,10 @@ def test_admin_edits_a_metro_policy_with_an_audit_entry(admin_client, db, setup)
     db.session.expire_all()
     metro = db.session.get(Metro, metro_id)
     assert metro.pool_policy == "strict" and metro.consent_wait_hours == 12 and metro.unverified_preview
-    assert metro.wave_plan == [{"tiers": ["pro", "growth", "starter"], "size": 4, "minutes": 3},
-                               {"tiers": ["free"], "size": 2, "minutes": 7}]
+    assert metro.wave_plan == [
+        {"tiers": ["pro", "growth", "starter"], "size": 4, "minutes": 3},
+        {"tiers": ["free"], "size": 2, "minutes": 7},
+    ]
     entry = db.session.scalar(select(AuditLog).where(AuditLog.action == "metro.policy"))
     assert entry.object_id == metro_id and "wave_plan" in entry.data
     assert "strict" in admin_client.get("/admin/metros").get_data(as_text=True)
@@ -161,15 +174,23 @@ def test_bad_metro_policy_names_each_field_and_changes_nothing(admin_client, db,
     metro_id = setup["metro"].id
     url = f"/admin/metros/{metro_id}"
     token = csrf_from(admin_client.get(url).get_data(as_text=True))
-    response = admin_client.post(url, data={**metro_form(**{
-        "pool_policy": "chaos", "consent_wait_hours": "0", "wave-2-tiers": ["pro"], "wave-2-size": "x"}),
-        "csrf_token": token})
+    response = admin_client.post(
+        url,
+        data={
+            **metro_form(
+                **{"pool_policy": "chaos", "consent_wait_hours": "0", "wave-2-tiers": ["pro"], "wave-2-size": "x"}
+            ),
+            "csrf_token": token,
+        },
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    for message in ("Pool policy: choose strict, balanced or aggressive.",
-                    "Consent wait: a whole number of hours from 1 to 336.",
-                    "Wave 2: pro is already in wave 1; a tier belongs to one wave.",
-                    "Wave 2: providers must be a whole number from 1 to 50."):
+    for message in (
+        "Pool policy: choose strict, balanced or aggressive.",
+        "Consent wait: a whole number of hours from 1 to 336.",
+        "Wave 2: pro is already in wave 1; a tier belongs to one wave.",
+        "Wave 2: providers must be a whole number from 1 to 50.",
+    ):
         assert message.replace("'", "&#39;") in html
     assert 'name="wave-2-size" value="x"' in html  # what was typed is kept
     db.session.expire_all()
@@ -201,7 +222,9 @@ def test_admin_assigns_an_unaccepted_broadcast_by_hand(admin_client, db, setup, 
     assert (lead.delivery_status, lead.assigned_provider_id) == ("accepted", bravo.id)
     assert db.session.scalar(select(AuditLog.action).where(AuditLog.action == "broadcast.assign"))
     again = admin_client.post(f"/admin/broadcasts/{lead_id}/restart", data={"csrf_token": token})
-    assert again.status_code == 409 and "Only unaccepted broadcast leads can be restarted." in again.get_data(as_text=True)
+    assert again.status_code == 409 and "Only unaccepted broadcast leads can be restarted." in again.get_data(
+        as_text=True
+    )
 
 
 def test_admin_restarts_the_waves(admin_client, db, setup, clock):

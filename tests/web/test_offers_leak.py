@@ -14,8 +14,15 @@ from tests.conftest import login
 PASSWORD = "correct horse battery"
 EMAIL, PHONE = "bob.broadcast@gmail.com", "+17135553333"
 DIGITS = PHONE[2:]
-RAW = [EMAIL, PHONE, DIGITS, f"({DIGITS[:3]}) {DIGITS[3:6]}-{DIGITS[6:]}", f"{DIGITS[:3]}-{DIGITS[3:6]}-{DIGITS[6:]}",
-       "Bob Broadcaster", "77 Secret Lane"]
+RAW = [
+    EMAIL,
+    PHONE,
+    DIGITS,
+    f"({DIGITS[:3]}) {DIGITS[3:6]}-{DIGITS[6:]}",
+    f"{DIGITS[:3]}-{DIGITS[3:6]}-{DIGITS[6:]}",
+    "Bob Broadcaster",
+    "77 Secret Lane",
+]
 ROLES = ("winner", "loser", "unverified", "bystander")
 
 
@@ -25,13 +32,24 @@ def scene(db, factory):
     cat, other_cat = factory.category(), factory.category("Hydro jetting")
     factory.admin(email="admin@example.com")
     providers = {}
-    for role, status, categories in (("winner", "verified", [cat]), ("loser", "verified", [cat]),
-                                     ("unverified", "claimed", [cat]), ("bystander", "verified", [other_cat])):
+    for role, status, categories in (
+        ("winner", "verified", [cat]),
+        ("loser", "verified", [cat]),
+        ("unverified", "claimed", [cat]),
+        ("bystander", "verified", [other_cat]),
+    ):
         user = factory.user(email=f"{role}@example.com")
         providers[role] = factory.provider(metro=metro, categories=categories, owner=user, status=status, tier="pro")
-    lead = factory.lead(metro=metro, category=cat, delivery_status="ready", customer_name="Bob Broadcaster",
-                        customer_email=EMAIL, customer_phone=PHONE, street="77 Secret Lane",
-                        description=f"Trap overflowing. Call {PHONE} or write {EMAIL}.")
+    lead = factory.lead(
+        metro=metro,
+        category=cat,
+        delivery_status="ready",
+        customer_name="Bob Broadcaster",
+        customer_email=EMAIL,
+        customer_phone=PHONE,
+        street="77 Secret Lane",
+        description=f"Trap overflowing. Call {PHONE} or write {EMAIL}.",
+    )
     waves.start(db.session, lead)
     db.session.commit()
     return {"lead_id": lead.id, "providers": providers}
@@ -52,7 +70,8 @@ def texts(app, db, scene, role: str) -> dict[str, str]:
     if provider is not None:
         ids = db.session.scalars(select(Offer.id).where(Offer.provider_id == provider.id))
         out["offer cards (htmx)"] = "\n".join(
-            client.get(f"/provider/offers/{i}", headers=hx).get_data(as_text=True) for i in ids)
+            client.get(f"/provider/offers/{i}", headers=hx).get_data(as_text=True) for i in ids
+        )
         notes = db.session.scalars(select(Notification).where(Notification.provider_id == provider.id))
         out["notification texts"] = "\n".join(f"{n.title}\n{n.body}\n{n.url}" for n in notes)
         mails = db.session.scalars(select(OutboxEmail).where(OutboxEmail.to_email == provider.contact_email))

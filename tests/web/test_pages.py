@@ -112,14 +112,28 @@ def test_badges_show_fast_responders_and_ratings(client, db, factory):
     slow = factory.provider(metro=metro, name="Slow Pumping")
     for provider, minutes in ((fast, 3), (slow, 40)):
         lead = factory.lead(metro=metro)
-        factory._add(Assignment(lead_id=lead.id, provider_id=provider.id, kind="broadcast",
-                                notified_at=clock.now() - timedelta(minutes=minutes)))
-        factory._add(Review(lead_id=lead.id, provider_id=provider.id, rating=5 if provider is fast else 3,
-                            text="", author_name="Maria G.", created_at=clock.now()))
+        factory._add(
+            Assignment(
+                lead_id=lead.id,
+                provider_id=provider.id,
+                kind="broadcast",
+                notified_at=clock.now() - timedelta(minutes=minutes),
+            )
+        )
+        factory._add(
+            Review(
+                lead_id=lead.id,
+                provider_id=provider.id,
+                rating=5 if provider is fast else 3,
+                text="",
+                author_name="Maria G.",
+                created_at=clock.now(),
+            )
+        )
     db.session.commit()
     page = text(client.get("/m/houston"))
-    fast_card = page[page.index("Fast Pumping"):page.index("Slow Pumping")]
-    slow_card = page[page.index("Slow Pumping"):]
+    fast_card = page[page.index("Fast Pumping") : page.index("Slow Pumping")]
+    slow_card = page[page.index("Slow Pumping") :]
     assert "Responds within 5 min" in fast_card and "★ 5.0 (1)" in fast_card
     assert "Responds within 5 min" not in slow_card and "★ 3.0 (1)" in slow_card
     assert "Responds within 5 min" in text(client.get(f"/p/{fast.slug}"))

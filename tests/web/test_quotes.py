@@ -27,12 +27,23 @@ def market(db, factory):
     fund(db.session, people["alpha"], 5)
     fund(db.session, people["beta"], 5)
     admin = factory.admin(email="admin@example.com")
-    lead = factory.lead(metro=metro, category=cat, mode="quotes", urgency="emergency", budget="300_600",
-                        postal_code="77002", description="Trap overflowing. Call me at 713-555-1234.")
+    lead = factory.lead(
+        metro=metro,
+        category=cat,
+        mode="quotes",
+        urgency="emergency",
+        budget="300_600",
+        postal_code="77002",
+        description="Trap overflowing. Call me at 713-555-1234.",
+    )
     routing.route(db.session, lead.id)
     db.session.commit()
-    return {"lead_id": lead.id, "token": lead.public_token, "admin_id": admin.id,
-            **{role: p.id for role, p in people.items()}}
+    return {
+        "lead_id": lead.id,
+        "token": lead.public_token,
+        "admin_id": admin.id,
+        **{role: p.id for role, p in people.items()},
+    }
 
 
 def as_provider(app, role):
@@ -109,8 +120,13 @@ def test_htmx_transitions_swap_the_card_and_refuse_invalid_moves(app, db, market
     assert card.headers["Cache-Control"] == "no-store"
     bad = post(client, f"{lead_url}/status/quoted", {"quote_amount": "lots"}, htmx=True, page=lead_url)
     assert "Enter the price as a number" in bad.get_data(as_text=True)
-    ok = post(client, f"{lead_url}/status/quoted", {"quote_amount": "480", "quote_message": "Can come Tue"},
-              htmx=True, page=lead_url).get_data(as_text=True)
+    ok = post(
+        client,
+        f"{lead_url}/status/quoted",
+        {"quote_amount": "480", "quote_message": "Can come Tue"},
+        htmx=True,
+        page=lead_url,
+    ).get_data(as_text=True)
     assert "Quote sent to the customer." in ok and "$480.00" in ok
     refused = post(client, f"{lead_url}/status/contacted", {}, htmx=True, page=lead_url).get_data(as_text=True)
     assert "This lead is already quoted; it can&#39;t be marked contacted." in refused
@@ -124,6 +140,7 @@ def test_fully_unlocked_lead_shows_so_to_everyone_else(app, db, factory, market)
     lead = db.session.get(Lead, market["lead_id"])
     for role in ("alpha", "beta", "gamma"):
         from app.models import Provider
+
         provider = db.session.get(Provider, market[role])
         assert unlock.unlock(db.session, lead.id, provider, pricing.lead_price(lead, provider)).ok
     db.session.commit()
@@ -139,8 +156,12 @@ def _quoted_by_two(app, db, market):
         lead_url = f"/provider/quotes/{market['lead_id']}"
         price = "0" if role == "gamma" else "2"
         post(client, f"{lead_url}/unlock", {"price": price}, page=lead_url)
-        post(client, f"{lead_url}/status/quoted", {"quote_amount": amount, "quote_message": f"{role} can do it"},
-             page=lead_url)
+        post(
+            client,
+            f"{lead_url}/status/quoted",
+            {"quote_amount": amount, "quote_message": f"{role} can do it"},
+            page=lead_url,
+        )
 
 
 def test_customer_sees_quotes_chooses_marks_done_and_reviews(app, db, client, market):
@@ -158,7 +179,9 @@ def test_customer_sees_quotes_chooses_marks_done_and_reviews(app, db, client, ma
     post(client, f"{tracking}/done", page=tracking)
     bad = post(client, f"{tracking}/review", {"text": "great"}, page=tracking)
     assert bad.status_code == 422 and "Choose 1 to 5 stars." in bad.get_data(as_text=True)
-    assert post(client, f"{tracking}/review", {"rating": "5", "text": "Fast and tidy"}, page=tracking).status_code == 303
+    assert (
+        post(client, f"{tracking}/review", {"rating": "5", "text": "Fast and tidy"}, page=tracking).status_code == 303
+    )
     assert db.session.scalar(select(func.count(Review.id))) == 1
     again = post(client, f"{tracking}/review", {"rating": "1", "text": "changed my mind"}, page=tracking)
     assert again.status_code == 422 and "already reviewed" in again.get_data(as_text=True)
@@ -187,7 +210,9 @@ def test_admin_grants_credits_once_with_a_note_and_an_audit_entry(app, db, marke
     text = bad.get_data(as_text=True)
     assert bad.status_code == 422 and "Amount: enter a whole number" in text and "Note: say why" in text
     for _ in range(2):  # a double submit grants once
-        response = client.post(url, data={"csrf_token": token, "grant_key": key, "amount": "10", "note": "Welcome pack"})
+        response = client.post(
+            url, data={"csrf_token": token, "grant_key": key, "amount": "10", "note": "Welcome pack"}
+        )
         assert response.status_code == 303
     assert credits.balance(db.session, market["delta"]) == 10
     entry = db.session.scalar(select(CreditEntry).where(CreditEntry.provider_id == market["delta"]))
@@ -202,8 +227,12 @@ def test_provider_reports_a_bad_lead_and_admin_refunds_once(app, db, market):
     post(client, f"{lead_url}/unlock", {"price": "2"}, page=lead_url)
     missing = post(client, f"{lead_url}/report", {"reason": ""}, page=lead_url)
     assert missing.status_code == 422 and "Choose what was wrong with the lead." in missing.get_data(as_text=True)
-    assert post(client, f"{lead_url}/report", {"reason": "wrong_contact", "details": "Number dead"},
-                page=lead_url).status_code == 303
+    assert (
+        post(
+            client, f"{lead_url}/report", {"reason": "wrong_contact", "details": "Number dead"}, page=lead_url
+        ).status_code
+        == 303
+    )
     admin = app.test_client()
     login(admin, "admin@example.com", PASSWORD)
     queue = admin.get("/admin/disputes").get_data(as_text=True)
@@ -230,8 +259,11 @@ def test_unverified_suspended_and_unrelated_listings_get_no_preview(app, db, fac
 
     metro = db.session.get(Provider, market["alpha"]).home_metro
     cat = db.session.get(Provider, market["alpha"]).categories[0]
-    for role, kw in (("claimed", {"status": "claimed"}), ("banned", {"status": "suspended"}),
-                     ("jetter", {"categories": [factory.category("Hydro jetting")]})):
+    for role, kw in (
+        ("claimed", {"status": "claimed"}),
+        ("banned", {"status": "suspended"}),
+        ("jetter", {"categories": [factory.category("Hydro jetting")]}),
+    ):
         user = factory.user(email=f"{role}@example.com")
         factory.provider(metro=metro, owner=user, tier="growth", **{"categories": [cat], **kw})
     db.session.commit()
@@ -264,9 +296,10 @@ def test_admin_credit_history_page_grants_and_lists_entries(app, db, market):
     html = client.get(url).get_data(as_text=True)
     assert "Alpha: 5 credits" in html and "test credits" in html
     key = re.search(r'name="grant_key" value="([^"]+)"', html).group(1)
-    response = client.post(f"/admin/credits/{market['alpha']}/grant",
-                           data={"csrf_token": csrf_from(html), "grant_key": key, "amount": "3",
-                                 "note": "Goodwill", "next": url})
+    response = client.post(
+        f"/admin/credits/{market['alpha']}/grant",
+        data={"csrf_token": csrf_from(html), "grant_key": key, "amount": "3", "note": "Goodwill", "next": url},
+    )
     assert response.status_code == 303 and response.headers["Location"] == url
     html = client.get(url).get_data(as_text=True)
     assert "Alpha: 8 credits" in html and "Goodwill" in html and "admin@example.com" in html
@@ -277,7 +310,14 @@ def test_grant_never_redirects_off_site(app, db, market):
     login(client, "admin@example.com", PASSWORD)
     html = client.get("/admin/credits").get_data(as_text=True)
     key = re.search(r'name="grant_key" value="([^"]+)"', html).group(1)
-    response = client.post(f"/admin/credits/{market['alpha']}/grant",
-                           data={"csrf_token": csrf_from(html), "grant_key": key, "amount": "1", "note": "x",
-                                 "next": "https://evil.example/admin/"})
+    response = client.post(
+        f"/admin/credits/{market['alpha']}/grant",
+        data={
+            "csrf_token": csrf_from(html),
+            "grant_key": key,
+            "amount": "1",
+            "note": "x",
+            "next": "https://evil.example/admin/",
+        },
+    )
     assert response.headers["Location"] == "/admin/credits"

@@ -45,6 +45,7 @@ def test_proxy_fix_trusts_forwarded_proto_and_address_only_when_configured(app, 
     @behind_proxy.get("/_whoami")
     def whoami():
         from flask import request
+
         seen["addr"], seen["secure"] = request.remote_addr, request.is_secure
         return "ok"
 
@@ -56,8 +57,10 @@ def test_session_and_remember_cookies_are_httponly_and_samesite_lax(client, db, 
     factory.user(email="p@example.com")
     db.session.commit()
     token = csrf_from(client.get("/auth/login").get_data(as_text=True))
-    response = client.post("/auth/login", data={"email": "p@example.com", "password": "correct horse battery",
-                                                "remember": "y", "csrf_token": token})
+    response = client.post(
+        "/auth/login",
+        data={"email": "p@example.com", "password": "correct horse battery", "remember": "y", "csrf_token": token},
+    )
     cookies = response.headers.getlist("Set-Cookie")
     assert len(cookies) == 2
     for cookie in cookies:
@@ -66,10 +69,19 @@ def test_session_and_remember_cookies_are_httponly_and_samesite_lax(client, db, 
 
 def test_cookies_are_secure_when_the_site_is_served_over_https():
     code = "from app.config import Config as C; print(C.SESSION_COOKIE_SECURE, C.REMEMBER_COOKIE_SECURE)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={"APP_BASE_URL": "https://fogforge.example", "SECRET_KEY": "x",
-                              "FOGFORGE_INSTANCE_DIR": "/tmp/fogforge-test-instance", "PATH": "/usr/bin:/bin"},
-                         cwd=Path(__file__).resolve().parents[2])
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={
+            "APP_BASE_URL": "https://fogforge.example",
+            "SECRET_KEY": "x",
+            "FOGFORGE_INSTANCE_DIR": "/tmp/fogforge-test-instance",
+            "PATH": "/usr/bin:/bin",
+        },
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert out.stdout.split() == ["True", "True"]
 
 
@@ -94,10 +106,12 @@ def test_links_in_emails_use_app_base_url_not_the_request_host(client, db, facto
 
 def test_crlf_in_a_business_name_cannot_inject_email_headers(db, factory, rq, smtp):
     owner = factory.user(email="owner@example.com")
-    provider = factory.provider(status="claimed", tier="free", owner=owner,
-                                name="Trap Co\r\nBcc: victim@example.com\r\nX-Evil: 1")
-    request = verification.submit(db.session, provider, owner, licence_number="TX-1",
-                                  service_phone="+17135550100", note=None)
+    provider = factory.provider(
+        status="claimed", tier="free", owner=owner, name="Trap Co\r\nBcc: victim@example.com\r\nX-Evil: 1"
+    )
+    request = verification.submit(
+        db.session, provider, owner, licence_number="TX-1", service_phone="+17135550100", note=None
+    )
     verification.decide(db.session, request.id, factory.admin(), approve=True, note=None)
     rq.run()
     [message] = smtp.messages

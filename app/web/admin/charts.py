@@ -75,8 +75,15 @@ def _nice_max(value: float) -> float:
     return 10 * magnitude
 
 
-def columns(key: str, title: str, days: list[date], series: list[tuple[str, list[float | None]]],
-            fmt=str, stacked: bool = False, scale: float = 1) -> Markup:
+def columns(
+    key: str,
+    title: str,
+    days: list[date],
+    series: list[tuple[str, list[float | None]]],
+    fmt=str,
+    stacked: bool = False,
+    scale: float = 1,
+) -> Markup:
     """Vertical columns per day; `scale` divides values for the axis (e.g. 60 for minutes)."""
     top_pad, bottom = 16, COLUMN_HEIGHT + 16
     left, right = 44, WIDTH - 8
@@ -92,7 +99,8 @@ def columns(key: str, title: str, days: list[date], series: list[tuple[str, list
         Markup('<line class="chart-axis" x1="{l}" y1="{b}" x2="{r}" y2="{b}"/>').format(l=left, r=right, b=bottom),
         Markup('<line class="chart-gridline" x1="{l}" y1="{t}" x2="{r}" y2="{t}"/>').format(l=left, r=right, t=top_pad),
         Markup('<text class="chart-tick" x="{x}" y="{y}" text-anchor="end">{v}</text>').format(
-            x=left - 4, y=top_pad + 4, v=_axis_label(axis_top)),
+            x=left - 4, y=top_pad + 4, v=_axis_label(axis_top)
+        ),
         Markup('<text class="chart-tick" x="{x}" y="{y}" text-anchor="end">0</text>').format(x=left - 4, y=bottom),
     ]
     every = max(1, len(days) // 7)
@@ -106,17 +114,22 @@ def columns(key: str, title: str, days: list[date], series: list[tuple[str, list
             h = (value / scale) / axis_top * COLUMN_HEIGHT
             x = x0 if stacked else x0 + n * bar_width
             y = base - h
-            body.append(Markup('<rect class="series-{n}" x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}">'
-                               '{t}</rect>').format(n=n, x=x, y=y, w=bar_width, h=h,
-                                                     t=_title(f"{day.isoformat()} · {name}: {fmt(value)}")))
+            body.append(
+                Markup(
+                    '<rect class="series-{n}" x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}">{t}</rect>'
+                ).format(n=n, x=x, y=y, w=bar_width, h=h, t=_title(f"{day.isoformat()} · {name}: {fmt(value)}"))
+            )
             if stacked:
                 base = y
         last = len(days) - 1
         if (i % every == 0 and last - i >= every / 2) or i == last:
             # the last day's label ends at the plot's edge so it is never cut off
             anchor, x = ("end", right) if i == last and slot < 40 else ("middle", x0 + (slot - gap) / 2)
-            body.append(Markup('<text class="chart-tick" x="{x:.1f}" y="{y}" text-anchor="{a}">{d}</text>').format(
-                x=x, y=bottom + 14, a=anchor, d=day.strftime("%b %d")))
+            body.append(
+                Markup('<text class="chart-tick" x="{x:.1f}" y="{y}" text-anchor="{a}">{d}</text>').format(
+                    x=x, y=bottom + 14, a=anchor, d=day.strftime("%b %d")
+                )
+            )
     return _svg(key, title, bottom + 22, body)
 
 
@@ -124,8 +137,15 @@ def _axis_label(value: float) -> str:
     return f"{value:g}"
 
 
-def bars(key: str, title: str, labels: list[str], series: list[tuple[str, list[float]]], fmt=str,
-         value_labels: list[str] | None = None, axis_top: float | None = None) -> Markup:
+def bars(
+    key: str,
+    title: str,
+    labels: list[str],
+    series: list[tuple[str, list[float]]],
+    fmt=str,
+    value_labels: list[str] | None = None,
+    axis_top: float | None = None,
+) -> Markup:
     """One horizontal bar per label, series stacked; the total (or `value_labels`) after the bar."""
     plot_left = min(260, 16 + 7 * max((len(label) for label in labels), default=10))
     right = WIDTH - 90
@@ -134,34 +154,54 @@ def bars(key: str, title: str, labels: list[str], series: list[tuple[str, list[f
     body = []
     for i, label in enumerate(labels):
         y = 6 + i * (BAR_HEIGHT + 8)
-        body.append(Markup('<text class="chart-label" x="{x}" y="{y}" text-anchor="end">{t}</text>').format(
-            x=plot_left - 8, y=y + BAR_HEIGHT - 6, t=label))
+        body.append(
+            Markup('<text class="chart-label" x="{x}" y="{y}" text-anchor="end">{t}</text>').format(
+                x=plot_left - 8, y=y + BAR_HEIGHT - 6, t=label
+            )
+        )
         x = plot_left
         for n, (name, values) in enumerate(series):
             value = values[i] or 0
             if not value:
                 continue
             w = value / top * (right - plot_left)
-            body.append(Markup('<rect class="series-{n}" x="{x:.1f}" y="{y}" width="{w:.1f}" height="{h}">{t}</rect>')
-                        .format(n=n, x=x, y=y, w=w, h=BAR_HEIGHT, t=_title(f"{label} · {name}: {fmt(value)}")))
+            body.append(
+                Markup('<rect class="series-{n}" x="{x:.1f}" y="{y}" width="{w:.1f}" height="{h}">{t}</rect>').format(
+                    n=n, x=x, y=y, w=w, h=BAR_HEIGHT, t=_title(f"{label} · {name}: {fmt(value)}")
+                )
+            )
             x += w
-        body.append(Markup('<text class="chart-value" x="{x:.1f}" y="{y}">{t}</text>').format(
-            x=x + 6, y=y + BAR_HEIGHT - 6, t=value_labels[i] if value_labels else fmt(totals[i])))
+        body.append(
+            Markup('<text class="chart-value" x="{x:.1f}" y="{y}">{t}</text>').format(
+                x=x + 6, y=y + BAR_HEIGHT - 6, t=value_labels[i] if value_labels else fmt(totals[i])
+            )
+        )
     if not labels:
-        body.append(Markup('<text class="chart-label" x="{x}" y="20">No data in this period</text>').format(x=plot_left))
+        body.append(
+            Markup('<text class="chart-label" x="{x}" y="20">No data in this period</text>').format(x=plot_left)
+        )
     height = max(30, 6 + len(labels) * (BAR_HEIGHT + 8))
     return _svg(key, title, height, body)
 
 
 # ------------------------------------------------------------------ the dashboard's charts
 def speed_to_lead(d: metrics.Durations) -> Chart:
-    return _duration_chart("speed", "Speed to lead", d, "Lead created until the first provider got it "
-                           "(direct delivery, broadcast accept or quote unlock), by the day the lead came in.")
+    return _duration_chart(
+        "speed",
+        "Speed to lead",
+        d,
+        "Lead created until the first provider got it "
+        "(direct delivery, broadcast accept or quote unlock), by the day the lead came in.",
+    )
 
 
 def time_to_accept(d: metrics.Durations) -> Chart:
-    return _duration_chart("accept", "Time to accept (broadcast)", d, "First wave's offers sent until a "
-                           "provider accepted, by the day the first wave went out.")
+    return _duration_chart(
+        "accept",
+        "Time to accept (broadcast)",
+        d,
+        "First wave's offers sent until a provider accepted, by the day the first wave went out.",
+    )
 
 
 def duration_unit(peak: float | None) -> tuple[float, str]:
@@ -178,13 +218,19 @@ def _duration_chart(key: str, title: str, d: metrics.Durations, note: str) -> Ch
     series = [("Median", [s.p50 for _d, s in d.daily]), ("90th percentile", [s.p90 for _d, s in d.daily])]
     scale, unit = duration_unit(max((s.p90 or 0 for _d, s in d.daily), default=0))
     return Chart(
-        key=key, title=title, note=f"{note} Axis in {unit}.",
-        svg=columns(key, f"{title}: median and 90th percentile per day, in {unit}", days, series,
-                    fmt=duration, scale=scale),
+        key=key,
+        title=title,
+        note=f"{note} Axis in {unit}.",
+        svg=columns(
+            key, f"{title}: median and 90th percentile per day, in {unit}", days, series, fmt=duration, scale=scale
+        ),
         headers=["Day", "Leads", "Median", "90th percentile"],
         rows=[[day.isoformat(), str(s.count), duration(s.p50), duration(s.p90)] for day, s in d.daily if s.count],
-        figures=[("Median", duration(d.overall.p50)), ("90th percentile", duration(d.overall.p90)),
-                 ("Leads", str(d.overall.count))],
+        figures=[
+            ("Median", duration(d.overall.p50)),
+            ("90th percentile", duration(d.overall.p90)),
+            ("Leads", str(d.overall.count)),
+        ],
         legend=[name for name, _v in series],
     )
 
@@ -193,15 +239,23 @@ def fill_rate(f: metrics.FillRate) -> Chart:
     rows = [("Mode", fill) for fill in f.by_mode] + [("Metro", fill) for fill in f.by_metro]
     labels = [MODE_GROUPS.get(fill.label, fill.label) if kind == "Mode" else fill.label for kind, fill in rows]
     return Chart(
-        key="fill", title="Fill rate",
+        key="fill",
+        title="Fill rate",
         note="Share of verified leads that reached a provider, per mode and per metro.",
-        svg=bars("fill", "Fill rate per mode and per metro, in percent", labels,
-                 [("Fill rate", [(fill.rate or 0) * 100 for _k, fill in rows])],
-                 fmt=lambda v: f"{v:.0f}%", axis_top=100,
-                 value_labels=[f"{percent(fill.rate)} · {fill.filled}/{fill.total}" for _k, fill in rows]),
+        svg=bars(
+            "fill",
+            "Fill rate per mode and per metro, in percent",
+            labels,
+            [("Fill rate", [(fill.rate or 0) * 100 for _k, fill in rows])],
+            fmt=lambda v: f"{v:.0f}%",
+            axis_top=100,
+            value_labels=[f"{percent(fill.rate)} · {fill.filled}/{fill.total}" for _k, fill in rows],
+        ),
         headers=["Group", "Name", "Verified leads", "Reached a provider", "Fill rate"],
-        rows=[[kind, label, str(fill.total), str(fill.filled), percent(fill.rate)]
-              for (kind, fill), label in zip(rows, labels, strict=True)],
+        rows=[
+            [kind, label, str(fill.total), str(fill.filled), percent(fill.rate)]
+            for (kind, fill), label in zip(rows, labels, strict=True)
+        ],
         figures=[("Overall", percent(f.overall.rate)), ("Reached", f"{f.overall.filled} of {f.overall.total}")],
     )
 
@@ -209,9 +263,12 @@ def fill_rate(f: metrics.FillRate) -> Chart:
 def leads_per_metro(metros: list[metrics.MetroLeads]) -> Chart:
     series = [(MODE_LABELS[mode], [m.by_mode.get(mode, 0) for m in metros]) for mode in metrics.MODES]
     return Chart(
-        key="metros", title="Leads per metro", note="Every lead that came in during the period, by mode.",
-        svg=bars("metros", "Leads per metro, stacked by mode", [m.metro for m in metros], series,
-                 fmt=lambda v: f"{v:g}"),
+        key="metros",
+        title="Leads per metro",
+        note="Every lead that came in during the period, by mode.",
+        svg=bars(
+            "metros", "Leads per metro, stacked by mode", [m.metro for m in metros], series, fmt=lambda v: f"{v:g}"
+        ),
         headers=["Metro", *[MODE_LABELS[m] for m in metrics.MODES], "Total"],
         rows=[[m.metro, *[str(m.by_mode.get(mode, 0)) for mode in metrics.MODES], str(m.total)] for m in metros],
         figures=[("Leads", str(sum(m.total for m in metros))), ("Metros", str(len(metros)))],
@@ -224,23 +281,33 @@ def escrow_backlog(b: metrics.Backlog, reason_labels: dict[str, str]) -> list[Ch
     labels = [reason_labels.get(r, r) for r in reasons]
     series = [(f"Waiting {bucket}", [b.waiting[r][bucket] for r in reasons]) for bucket in metrics.AGE_BUCKETS]
     waiting = Chart(
-        key="backlog", title="Escrow backlog now",
+        key="backlog",
+        title="Escrow backlog now",
         note="Leads waiting in the escrow inbox, by reason and how long the customer has waited.",
-        svg=bars("backlog", "Escrow backlog by reason, stacked by waiting time", labels, series,
-                 fmt=lambda v: f"{v:g}"),
+        svg=bars(
+            "backlog", "Escrow backlog by reason, stacked by waiting time", labels, series, fmt=lambda v: f"{v:g}"
+        ),
         headers=["Reason", *metrics.AGE_BUCKETS, "Total"],
-        rows=[[label, *[str(b.waiting[r][bucket]) for bucket in metrics.AGE_BUCKETS], str(sum(b.waiting[r].values()))]
-              for r, label in zip(reasons, labels, strict=True)],
+        rows=[
+            [label, *[str(b.waiting[r][bucket]) for bucket in metrics.AGE_BUCKETS], str(sum(b.waiting[r].values()))]
+            for r, label in zip(reasons, labels, strict=True)
+        ],
         figures=[("Waiting", str(b.total))],
         legend=[name for name, _v in series],
     )
     days = [day for day, _n in b.entered_daily]
     entered = Chart(
-        key="entered", title="Leads entering escrow",
+        key="entered",
+        title="Leads entering escrow",
         note="Leads that went to the escrow inbox each day (held for review, direct escrow, unaccepted "
-             "broadcast, no matching provider).",
-        svg=columns("entered", "Leads entering escrow per day", days,
-                    [("Entered escrow", [n for _d, n in b.entered_daily])], fmt=lambda v: f"{v:g}"),
+        "broadcast, no matching provider).",
+        svg=columns(
+            "entered",
+            "Leads entering escrow per day",
+            days,
+            [("Entered escrow", [n for _d, n in b.entered_daily])],
+            fmt=lambda v: f"{v:g}",
+        ),
         headers=["Day", "Leads"],
         rows=[[day.isoformat(), str(n)] for day, n in b.entered_daily if n],
         figures=[("In period", str(sum(n for _d, n in b.entered_daily)))],
@@ -249,5 +316,10 @@ def escrow_backlog(b: metrics.Backlog, reason_labels: dict[str, str]) -> list[Ch
 
 
 def dashboard_charts(data: metrics.Dashboard, reason_labels: dict[str, str]) -> list[Chart]:
-    return [speed_to_lead(data.speed), fill_rate(data.fill), time_to_accept(data.accept),
-            leads_per_metro(data.metros), *escrow_backlog(data.backlog, reason_labels)]
+    return [
+        speed_to_lead(data.speed),
+        fill_rate(data.fill),
+        time_to_accept(data.accept),
+        leads_per_metro(data.metros),
+        *escrow_backlog(data.backlog, reason_labels),
+    ]

@@ -18,13 +18,23 @@ from app.web.admin.views import bp
 
 def _page(errors: dict | None = None, status: int = 200, provider_id: int | None = None):
     q = (request.args.get("q") or "").strip()
-    query = select(Provider, CreditWallet.balance).outerjoin(
-        CreditWallet, CreditWallet.provider_id == Provider.id).order_by(Provider.name).limit(200)
+    query = (
+        select(Provider, CreditWallet.balance)
+        .outerjoin(CreditWallet, CreditWallet.provider_id == Provider.id)
+        .order_by(Provider.name)
+        .limit(200)
+    )
     if q:
         query = query.where(Provider.name.ilike(f"%{q}%"))
     rows = db.session.execute(query).all()
-    return render_template("admin/credits.html", rows=rows, q=q, errors=errors or {}, error_for=provider_id,
-                           new_key=secrets.token_urlsafe(16)), status
+    return render_template(
+        "admin/credits.html",
+        rows=rows,
+        q=q,
+        errors=errors or {},
+        error_for=provider_id,
+        new_key=secrets.token_urlsafe(16),
+    ), status
 
 
 @bp.get("/credits", endpoint="credits")
@@ -37,17 +47,28 @@ def credits_index():
 @admin_required
 def credit_history(provider_id: int):
     provider = db.session.get(Provider, provider_id) or abort(404)
-    return render_template("admin/credit_history.html", provider=provider,
-                           balance=credits.balance(db.session, provider.id),
-                           entries=credits.history(db.session, provider.id), new_key=secrets.token_urlsafe(16))
+    return render_template(
+        "admin/credit_history.html",
+        provider=provider,
+        balance=credits.balance(db.session, provider.id),
+        entries=credits.history(db.session, provider.id),
+        new_key=secrets.token_urlsafe(16),
+    )
 
 
 @bp.post("/credits/<int:provider_id>/grant", endpoint="grant_credits")
 @admin_required
 def grant_credits(provider_id: int):
     provider = db.session.get(Provider, provider_id) or abort(404)
-    result = credits.admin_grant(db.session, current_user, provider, request.form.get("amount"),
-                                 request.form.get("note"), request.form.get("grant_key"), ip=request.remote_addr)
+    result = credits.admin_grant(
+        db.session,
+        current_user,
+        provider,
+        request.form.get("amount"),
+        request.form.get("note"),
+        request.form.get("grant_key"),
+        ip=request.remote_addr,
+    )
     if result.errors:
         return _page(result.errors, 422, provider.id)
     db.session.commit()

@@ -24,8 +24,9 @@ def disputes_index():
 @bp.post("/disputes/<int:dispute_id>/<action>", endpoint="resolve_dispute")
 @admin_required
 def resolve_dispute(dispute_id: int, action: str):
-    result = disputes_service.resolve(db.session, dispute_id, action, current_user, request.form.get("note"),
-                                      ip=request.remote_addr)
+    result = disputes_service.resolve(
+        db.session, dispute_id, action, current_user, request.form.get("note"), ip=request.remote_addr
+    )
     db.session.commit()
     flash(result.message, "success" if result.ok else "error")
     return redirect(url_for("admin.disputes"), code=303)

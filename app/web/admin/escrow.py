@@ -43,8 +43,17 @@ def escrow_page():
     metro_id = request.args.get("metro", type=int)
     box = escrow_inbox.inbox(db.session, reason if reason in escrow_inbox.REASON_LABELS else None, metro_id)
     metros = list(db.session.scalars(select(Metro).order_by(Metro.name)))
-    return _page_response(render_template("admin/escrow.html", box=box, reason=reason, metro_id=metro_id,
-                                          metros=metros, labels=escrow_inbox.REASON_LABELS, order=escrow_inbox.FILTER_ORDER))
+    return _page_response(
+        render_template(
+            "admin/escrow.html",
+            box=box,
+            reason=reason,
+            metro_id=metro_id,
+            metros=metros,
+            labels=escrow_inbox.REASON_LABELS,
+            order=escrow_inbox.FILTER_ORDER,
+        )
+    )
 
 
 @bp.get("/escrow/<int:lead_id>/timeline")
@@ -64,14 +73,19 @@ def escrow_action(lead_id: int, action: str):
         abort(404)
     if action == "verify":
         ok = bool(review.verify(db.session, [lead_id], current_user, ip=request.remote_addr))
-        result = escrow_actions.ActionResult(ok, "Verified; routing now." if ok else "This request is not held for review.")
+        result = escrow_actions.ActionResult(
+            ok, "Verified; routing now." if ok else "This request is not held for review."
+        )
     else:
         result = ACTIONS[action](db.session, lead, current_user, request.remote_addr)
     db.session.commit()
     if hx_request.htmx:
         db.session.refresh(lead)
-        return _page_response(render_template("admin/_escrow_row.html", lead=lead, result=result,
-                                              labels=escrow_inbox.REASON_LABELS, back=_back()))
+        return _page_response(
+            render_template(
+                "admin/_escrow_row.html", lead=lead, result=result, labels=escrow_inbox.REASON_LABELS, back=_back()
+            )
+        )
     flash(result.message, "success" if result.ok else "error")
     return redirect(_back(), code=303)
 

@@ -19,8 +19,12 @@ def search(q: str, status: str | None, limit: int = 100) -> list[Lead]:
     if q:
         like = f"%{q.lower()}%"
         digits = "".join(ch for ch in q if ch.isdigit())
-        conditions = [Lead.customer_name.ilike(like), Lead.customer_email.ilike(like), Lead.city.ilike(like),
-                      Lead.business_name.ilike(like)]
+        conditions = [
+            Lead.customer_name.ilike(like),
+            Lead.customer_email.ilike(like),
+            Lead.city.ilike(like),
+            Lead.business_name.ilike(like),
+        ]
         if digits:
             conditions.append(Lead.customer_phone.ilike(f"%{digits}%"))
             if q.strip().lstrip("#").isdigit():
@@ -43,7 +47,10 @@ def leads():
 @admin_required
 def lead(lead_id: int):
     lead = db.session.get(Lead, lead_id) or abort(404)
-    response = make_response(render_template("admin/lead.html", lead=lead, labels=escrow_inbox.REASON_LABELS,
-                                              waiting=escrow_inbox.is_waiting(lead)))
+    response = make_response(
+        render_template(
+            "admin/lead.html", lead=lead, labels=escrow_inbox.REASON_LABELS, waiting=escrow_inbox.is_waiting(lead)
+        )
+    )
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -32,19 +32,30 @@ def metro_edit(metro_id: int):
             db.session.commit()
             flash(f"{metro.name}: broadcast policy saved.", "success")
             return redirect(url_for("admin.metros"), code=303)
-        return render_template("admin/metro_edit.html", metro=metro, data=data, tiers=TIERS,
-                               labels=metro_policy.POLICY_LABELS), 422
-    data = metro_policy.PolicyInput(metro.pool_policy, metro.unverified_preview, metro.consent_wait_hours,
-                                    metro.wave_plan, rows=metro_policy.rows_for(metro))
-    return render_template("admin/metro_edit.html", metro=metro, data=data, tiers=TIERS,
-                           labels=metro_policy.POLICY_LABELS)
+        return render_template(
+            "admin/metro_edit.html", metro=metro, data=data, tiers=TIERS, labels=metro_policy.POLICY_LABELS
+        ), 422
+    data = metro_policy.PolicyInput(
+        metro.pool_policy,
+        metro.unverified_preview,
+        metro.consent_wait_hours,
+        metro.wave_plan,
+        rows=metro_policy.rows_for(metro),
+    )
+    return render_template(
+        "admin/metro_edit.html", metro=metro, data=data, tiers=TIERS, labels=metro_policy.POLICY_LABELS
+    )
 
 
 @bp.get("/broadcasts")
 @admin_required
 def broadcasts():
-    return render_template("admin/broadcasts.html", waiting=admin_actions.unaccepted(db.session),
-                           live=admin_actions.live(db.session), summary=offer_cards.summary)
+    return render_template(
+        "admin/broadcasts.html",
+        waiting=admin_actions.unaccepted(db.session),
+        live=admin_actions.live(db.session),
+        summary=offer_cards.summary,
+    )
 
 
 @bp.get("/broadcasts/<int:lead_id>")
@@ -53,10 +64,17 @@ def broadcast(lead_id: int, error: str | None = None, status: int = 200):
     lead = db.session.get(Lead, lead_id) or abort(404)
     if lead.mode != "broadcast":
         abort(404)
-    response = make_response(render_template(
-        "admin/broadcast.html", lead=lead, error=error, choices=pool.hand_assign_choices(db.session, lead),
-        waiting=lead.delivery_status == "pending" and lead.escrow_reason == waves.ESCROW_REASON,
-        summary=offer_cards.summary(lead)), status)
+    response = make_response(
+        render_template(
+            "admin/broadcast.html",
+            lead=lead,
+            error=error,
+            choices=pool.hand_assign_choices(db.session, lead),
+            waiting=lead.delivery_status == "pending" and lead.escrow_reason == waves.ESCROW_REASON,
+            summary=offer_cards.summary(lead),
+        ),
+        status,
+    )
     response.headers["Cache-Control"] = "no-store"  # admins see the full contact
     return response
 
@@ -79,13 +97,18 @@ def broadcast_assign(lead_id: int):
     provider = db.session.get(Provider, request.form.get("provider_id", type=int) or 0)
     if provider is None:
         return broadcast(lead_id, error="Provider: choose who gets this lead.", status=422)
-    return _act(lead_id, lambda lead: admin_actions.assign_by_hand(db.session, lead, provider, current_user,
-                                                           request.remote_addr),
-                f"Assigned to {provider.name}; they and the customer were told.")
+    return _act(
+        lead_id,
+        lambda lead: admin_actions.assign_by_hand(db.session, lead, provider, current_user, request.remote_addr),
+        f"Assigned to {provider.name}; they and the customer were told.",
+    )
 
 
 @bp.post("/broadcasts/<int:lead_id>/restart")
 @admin_required
 def broadcast_restart(lead_id: int):
-    return _act(lead_id, lambda lead: admin_actions.restart(db.session, lead, current_user, request.remote_addr),
-                "Offer waves restarted.")
+    return _act(
+        lead_id,
+        lambda lead: admin_actions.restart(db.session, lead, current_user, request.remote_addr),
+        "Offer waves restarted.",
+    )

@@ -15,18 +15,20 @@ from app.web.admin.views import bp
 
 
 def _index(errors: dict | None = None, name: str = "", status: int = 200):
-    lead_counts = dict(db.session.execute(
-        select(PartnerLead.partner_id, func.count()).group_by(PartnerLead.partner_id)).all())
+    lead_counts = dict(
+        db.session.execute(select(PartnerLead.partner_id, func.count()).group_by(PartnerLead.partner_id)).all()
+    )
     rows = db.session.scalars(select(Partner).order_by(Partner.name)).unique().all()
-    return render_template("admin/partners.html", partners=rows, lead_counts=lead_counts,
-                           errors=errors or {}, name=name), status
+    return render_template(
+        "admin/partners.html", partners=rows, lead_counts=lead_counts, errors=errors or {}, name=name
+    ), status
 
 
 def _detail(partner: Partner, new_key: str | None = None, errors: dict | None = None, status: int = 200):
-    leads = db.session.scalar(select(func.count()).select_from(PartnerLead)
-                              .where(PartnerLead.partner_id == partner.id))
-    response = render_template("admin/partner_detail.html", partner=partner, new_key=new_key,
-                               lead_count=leads, errors=errors or {})
+    leads = db.session.scalar(select(func.count()).select_from(PartnerLead).where(PartnerLead.partner_id == partner.id))
+    response = render_template(
+        "admin/partner_detail.html", partner=partner, new_key=new_key, lead_count=leads, errors=errors or {}
+    )
     return response, status, ({"Cache-Control": "no-store"} if new_key else {})
 
 
@@ -92,6 +94,7 @@ def set_partner_active(partner_id: int):
     active = request.form.get("active") == "1"
     partners.set_active(db.session, partner, active, current_user, ip=request.remote_addr)
     db.session.commit()
-    flash(f"{partner.name} {'reactivated' if active else 'deactivated: its keys get 401 until reactivated'}.",
-          "success")
+    flash(
+        f"{partner.name} {'reactivated' if active else 'deactivated: its keys get 401 until reactivated'}.", "success"
+    )
     return redirect(url_for("admin.partner_detail", partner_id=partner.id), code=303)

@@ -26,19 +26,36 @@ def providers_list():
     if metro:
         query = query.join(Metro, Provider.home_metro_id == Metro.id).where(Metro.slug == metro)
     metros = list(db.session.scalars(select(Metro).order_by(Metro.name)))
-    return render_template("admin/providers.html", providers=list(db.session.scalars(query)), q=q, status=status,
-                           metro=metro, metros=metros, statuses=PROVIDER_STATUSES)
+    return render_template(
+        "admin/providers.html",
+        providers=list(db.session.scalars(query)),
+        q=q,
+        status=status,
+        metro=metro,
+        metros=metros,
+        statuses=PROVIDER_STATUSES,
+    )
 
 
 @bp.get("/providers/<int:provider_id>")
 @admin_required
 def provider_detail(provider_id: int):
     provider = db.session.get(Provider, provider_id) or abort(404)
-    history = list(db.session.scalars(select(AuditLog).where(AuditLog.object_type == "provider",
-                                                             AuditLog.object_id == provider.id)
-                                      .order_by(AuditLog.id.desc()).limit(50)))
-    return render_template("admin/provider_detail.html", provider=provider, tiers=TIERS, history=history,
-                           latest=verification.latest_for(db.session, provider.id))
+    history = list(
+        db.session.scalars(
+            select(AuditLog)
+            .where(AuditLog.object_type == "provider", AuditLog.object_id == provider.id)
+            .order_by(AuditLog.id.desc())
+            .limit(50)
+        )
+    )
+    return render_template(
+        "admin/provider_detail.html",
+        provider=provider,
+        tiers=TIERS,
+        history=history,
+        latest=verification.latest_for(db.session, provider.id),
+    )
 
 
 @bp.post("/providers/<int:provider_id>/tier")

@@ -37,8 +37,12 @@ def verification_decide(request_id: int):
         error = "Add a note saying why: the provider sees it."
     elif len(note) > 2000:
         error = "Keep the note under 2,000 characters."
-    elif verification.decide(db.session, request_id, current_user, approve=action == "approve", note=note,
-                             ip=request.remote_addr) is None:
+    elif (
+        verification.decide(
+            db.session, request_id, current_user, approve=action == "approve", note=note, ip=request.remote_addr
+        )
+        is None
+    ):
         error = "Someone already decided this request."
     if error is None:
         db.session.commit()

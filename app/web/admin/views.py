@@ -21,17 +21,27 @@ bp = Blueprint("admin", __name__)
 @admin_required
 def dashboard():
     held = db.session.scalar(select(func.count(Lead.id)).where(Lead.status == "pending"))
-    escrowed = db.session.scalar(select(func.count(Lead.id)).where(
-        Lead.delivery_status == "pending", Lead.status == "verified"))
-    email_counts = dict(db.session.execute(
-        select(OutboxEmail.status, func.count(OutboxEmail.id)).group_by(OutboxEmail.status)).all())
+    escrowed = db.session.scalar(
+        select(func.count(Lead.id)).where(Lead.delivery_status == "pending", Lead.status == "verified")
+    )
+    email_counts = dict(
+        db.session.execute(select(OutboxEmail.status, func.count(OutboxEmail.id)).group_by(OutboxEmail.status)).all()
+    )
     pending_verifications = db.session.scalar(
-        select(func.count(VerificationRequest.id)).where(VerificationRequest.status == "pending"))
+        select(func.count(VerificationRequest.id)).where(VerificationRequest.status == "pending")
+    )
     days = metrics.parse_days(request.args.get("days"))
     charts = dashboard_charts(metrics.dashboard(db.session, days), escrow_inbox.REASON_LABELS)
-    return render_template("admin/dashboard.html", held=held, escrowed=escrowed, email_counts=email_counts,
-                           pending_verifications=pending_verifications, days=days, periods=metrics.PERIODS,
-                           charts=charts)
+    return render_template(
+        "admin/dashboard.html",
+        held=held,
+        escrowed=escrowed,
+        email_counts=email_counts,
+        pending_verifications=pending_verifications,
+        days=days,
+        periods=metrics.PERIODS,
+        charts=charts,
+    )
 
 
 @bp.get("/emails")
@@ -49,8 +59,14 @@ def emails():
 def retry_email(email_id: int):
     row = db.session.get(OutboxEmail, email_id) or abort(404)
     if outbox.retry_failed(db.session, email_id):
-        audit.log(db.session, current_user, "email.retry", row, f"Retried email #{row.id} to {row.to_email}",
-                  ip=request.remote_addr)
+        audit.log(
+            db.session,
+            current_user,
+            "email.retry",
+            row,
+            f"Retried email #{row.id} to {row.to_email}",
+            ip=request.remote_addr,
+        )
         flash("Email queued for another try.", "success")
     else:
         flash("Only failed emails can be retried.", "error")

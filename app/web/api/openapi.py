@@ -19,14 +19,22 @@ def _error_response(description: str) -> dict:
 
 def _lead_create_schema() -> dict:
     described = {
-        "mode": {"enum": list(MODES), "description": "direct: to one provider (`provider` required); "
-                 "broadcast: anyone in the metro, fastest wins; quotes: up to 3 providers quote."},
-        "metro": {"description": "Metro slug, e.g. `houston`. Required for broadcast and quotes; "
-                  "for direct it defaults to the provider's home metro."},
+        "mode": {
+            "enum": list(MODES),
+            "description": "direct: to one provider (`provider` required); "
+            "broadcast: anyone in the metro, fastest wins; quotes: up to 3 providers quote.",
+        },
+        "metro": {
+            "description": "Metro slug, e.g. `houston`. Required for broadcast and quotes; "
+            "for direct it defaults to the provider's home metro."
+        },
         "category": {"description": "Service category slug, e.g. `grease-trap-pumping`."},
         "provider": {"description": "Provider slug (direct leads only)."},
-        "status": {"enum": list(STATUSES), "description": "Leave out to let FogForge's quality checks "
-                   "decide; `verified` routes the lead at once, `pending` holds it for review."},
+        "status": {
+            "enum": list(STATUSES),
+            "description": "Leave out to let FogForge's quality checks "
+            "decide; `verified` routes the lead at once, `pending` holds it for review.",
+        },
         "description": {"minLength": 10},
         "customer_name": {"minLength": 2},
         "customer_email": {"format": "email", "description": "customer_email or customer_phone is required."},
@@ -68,24 +76,33 @@ def document() -> dict:
                 "post": {
                     "operationId": "createLead",
                     "summary": "Create a lead",
-                    "parameters": [{
-                        "name": "Idempotency-Key", "in": "header", "required": False,
-                        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-                        "description": "Retries with the same key and body return the first result "
-                        "(same status and body, header `Idempotent-Replayed: true`); the same key with a "
-                        "different body is refused with 422 `idempotency_key_reused`.",
-                    }],
-                    "requestBody": {"required": True, "content": {"application/json": {
-                        "schema": {"$ref": "#/components/schemas/LeadCreate"}}}},
+                    "parameters": [
+                        {
+                            "name": "Idempotency-Key",
+                            "in": "header",
+                            "required": False,
+                            "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                            "description": "Retries with the same key and body return the first result "
+                            "(same status and body, header `Idempotent-Replayed: true`); the same key with a "
+                            "different body is refused with 422 `idempotency_key_reused`.",
+                        }
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/LeadCreate"}}},
+                    },
                     "responses": {
-                        "201": {"description": "Created (or the replayed first result)",
-                                "headers": {"Location": {"schema": {"type": "string"}}},
-                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/LeadStatus"}}}},
+                        "201": {
+                            "description": "Created (or the replayed first result)",
+                            "headers": {"Location": {"schema": {"type": "string"}}},
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/LeadStatus"}}},
+                        },
                         "400": _error_response("Body is not JSON, or a malformed Idempotency-Key"),
                         "401": _error_response("Missing, unknown or revoked API key"),
                         "409": _error_response("A request with this Idempotency-Key is still in progress"),
-                        "422": _error_response("Invalid fields (see `fields`), or an Idempotency-Key reused "
-                                               "with a different body"),
+                        "422": _error_response(
+                            "Invalid fields (see `fields`), or an Idempotency-Key reused with a different body"
+                        ),
                         "429": _error_response("Rate limit for this key exceeded"),
                     },
                 },
@@ -96,8 +113,10 @@ def document() -> dict:
                     "summary": "Read the status of a lead your partner account created",
                     "parameters": [lead_id],
                     "responses": {
-                        "200": {"description": "The lead's status (never contact data)",
-                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/LeadStatus"}}}},
+                        "200": {
+                            "description": "The lead's status (never contact data)",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/LeadStatus"}}},
+                        },
                         "401": _error_response("Missing, unknown or revoked API key"),
                         "404": _error_response("No such lead created by this partner"),
                         "429": _error_response("Rate limit for this key exceeded"),
@@ -109,26 +128,45 @@ def document() -> dict:
                     "operationId": "getOpenApi",
                     "summary": "This document",
                     "security": [],
-                    "responses": {"200": {"description": "OpenAPI 3.1 document",
-                                          "content": {"application/json": {"schema": {"type": "object"}}}}},
+                    "responses": {
+                        "200": {
+                            "description": "OpenAPI 3.1 document",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
                 },
             },
         },
         "components": {
-            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer",
-                                           "description": "A partner API key, ffk_<prefix>_<secret>"}},
+            "securitySchemes": {
+                "apiKey": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A partner API key, ffk_<prefix>_<secret>",
+                }
+            },
             "schemas": {
                 "LeadCreate": _lead_create_schema(),
                 "LeadStatus": {
                     "type": "object",
-                    "required": ["id", "mode", "status", "delivery_status", "metro", "category",
-                                 "created_at", "status_text"],
+                    "required": [
+                        "id",
+                        "mode",
+                        "status",
+                        "delivery_status",
+                        "metro",
+                        "category",
+                        "created_at",
+                        "status_text",
+                    ],
                     "properties": {
                         "id": {"type": "integer"},
                         "mode": {"enum": list(MODES)},
                         "status": {"type": "string", "description": "pending, verified, spam, cancelled, completed"},
-                        "delivery_status": {"type": "string",
-                                            "description": "new, ready, delivered, pending (escrow), and per-mode states"},
+                        "delivery_status": {
+                            "type": "string",
+                            "description": "new, ready, delivered, pending (escrow), and per-mode states",
+                        },
                         "metro": {"type": "string"},
                         "category": {"type": "string"},
                         "created_at": {"type": "string", "format": "date-time"},
@@ -136,8 +174,11 @@ def document() -> dict:
                             "type": "object",
                             "description": "What the customer's tracking page says",
                             "required": ["headline", "detail", "final"],
-                            "properties": {"headline": {"type": "string"}, "detail": {"type": "string"},
-                                           "final": {"type": "boolean"}},
+                            "properties": {
+                                "headline": {"type": "string"},
+                                "detail": {"type": "string"},
+                                "final": {"type": "boolean"},
+                            },
                         },
                     },
                 },

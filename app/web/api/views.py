@@ -62,8 +62,12 @@ def api_key_required(view):
         api_key = partners.authenticate(db.session, request.headers.get("Authorization"))
         if api_key is None:
             db.session.rollback()
-            return error(401, "unauthorized", "Send a valid API key: Authorization: Bearer ffk_…",
-                         headers={"WWW-Authenticate": 'Bearer realm="fogforge"'})
+            return error(
+                401,
+                "unauthorized",
+                "Send a valid API key: Authorization: Bearer ffk_…",
+                headers={"WWW-Authenticate": 'Bearer realm="fogforge"'},
+            )
         g.api_key = api_key
         return view(*args, **kwargs)
 
@@ -80,8 +84,12 @@ def create_lead():
         return error(400, "invalid_json", "The request body must be JSON (Content-Type: application/json).")
     key = request.headers.get("Idempotency-Key")
     if key is not None and not IDEMPOTENCY_KEY_RE.match(key):
-        return error(400, "invalid_idempotency_key", "Idempotency-Key: 1 to 255 visible ASCII characters.",
-                     {"Idempotency-Key": "Idempotency-Key: 1 to 255 visible ASCII characters."})
+        return error(
+            400,
+            "invalid_idempotency_key",
+            "Idempotency-Key: 1 to 255 visible ASCII characters.",
+            {"Idempotency-Key": "Idempotency-Key: 1 to 255 visible ASCII characters."},
+        )
     api_key_id = g.api_key.id
     try:
         result = partner_api.create_lead(db.session, g.api_key, payload, key)

@@ -29,12 +29,22 @@ class LoginForm(FlaskForm):
 
 class SignupForm(FlaskForm):
     name = StringField("Your name (optional)", validators=[Optional(), Length(max=120)])
-    email = StringField("Email", validators=[DataRequired(message="Enter your email."),
-                                             Length(max=254, message="Use at most 254 characters."), _email])
+    email = StringField(
+        "Email",
+        validators=[
+            DataRequired(message="Enter your email."),
+            Length(max=254, message="Use at most 254 characters."),
+            _email,
+        ],
+    )
     password = PasswordField("Password", validators=[DataRequired(message="Choose a password."), _new_password])
-    confirm = PasswordField("Repeat the password", validators=[
-        DataRequired(message="Type the password again."),
-        EqualTo("password", message="The two passwords are not the same.")])
+    confirm = PasswordField(
+        "Repeat the password",
+        validators=[
+            DataRequired(message="Type the password again."),
+            EqualTo("password", message="The two passwords are not the same."),
+        ],
+    )
 
 
 class ResetRequestForm(FlaskForm):
@@ -43,6 +53,10 @@ class ResetRequestForm(FlaskForm):
 
 class ResetPasswordForm(FlaskForm):
     password = PasswordField("New password", validators=[DataRequired(message="Choose a password."), _new_password])
-    confirm = PasswordField("Repeat the new password", validators=[
-        DataRequired(message="Type the password again."),
-        EqualTo("password", message="The two passwords are not the same.")])
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[
+            DataRequired(message="Type the password again."),
+            EqualTo("password", message="The two passwords are not the same."),
+        ],
+    )

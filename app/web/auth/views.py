@@ -18,8 +18,10 @@ login_manager.login_view = "auth.login"
 login_manager.login_message = "Please sign in to continue."
 login_manager.login_message_category = "info"
 
-RESET_SENT = ("If an account uses that address, we've emailed it a link to choose a new password. "
-              "The link works once, for an hour.")
+RESET_SENT = (
+    "If an account uses that address, we've emailed it a link to choose a new password. "
+    "The link works once, for an hour."
+)
 
 
 @login_manager.user_loader
@@ -72,8 +74,9 @@ def login():
         else:
             _start_session(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")) or home_for(user), code=303)
-    return render_template("auth/login.html", form=form, next=safe_next(request.args.get("next"))), \
-        422 if form.errors else 200
+    return render_template(
+        "auth/login.html", form=form, next=safe_next(request.args.get("next"))
+    ), 422 if form.errors else 200
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -115,6 +118,7 @@ def _no_referrer(view):
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["Cache-Control"] = "no-store"
         return response
+
     return wrapped
 
 
@@ -124,9 +128,12 @@ def confirm_email(token: str):
     result = accounts.confirm_email(db.session, token)
     db.session.commit()
     if not result.ok:
-        return render_template("auth/message.html", title="That link doesn't work",
-                               message="The confirmation link is invalid or has expired. Sign in and "
-                                       "ask for a new one from your dashboard."), 400
+        return render_template(
+            "auth/message.html",
+            title="That link doesn't work",
+            message="The confirmation link is invalid or has expired. Sign in and "
+            "ask for a new one from your dashboard.",
+        ), 400
     flash("Your email is confirmed." if not result.already else "Your email was already confirmed.", "success")
     if current_user.is_authenticated:
         return redirect(home_for(current_user), code=303)
@@ -160,9 +167,12 @@ def reset_request():
 @_no_referrer
 def reset_password(token: str):
     if accounts.user_for_reset(db.session, token) is None:
-        return render_template("auth/message.html", title="That link doesn't work",
-                               message="This password reset link is invalid, expired or already used. "
-                                       "Ask for a new one.", link=("auth.reset_request", "Send a new link")), 400
+        return render_template(
+            "auth/message.html",
+            title="That link doesn't work",
+            message="This password reset link is invalid, expired or already used. Ask for a new one.",
+            link=("auth.reset_request", "Send a new link"),
+        ), 400
     form = ResetPasswordForm()
     if form.validate_on_submit():
         user = accounts.reset_password(db.session, token, form.password.data)

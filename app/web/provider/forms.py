@@ -29,13 +29,19 @@ def _phone(form, field):
 
 
 class NewListingForm(FlaskForm):
-    name = StringField("Business name", validators=[
-        DataRequired(message="Enter your business's name."),
-        Length(min=2, max=120, message="Use 2 to 120 characters.")])
+    name = StringField(
+        "Business name",
+        validators=[
+            DataRequired(message="Enter your business's name."),
+            Length(min=2, max=120, message="Use 2 to 120 characters."),
+        ],
+    )
     metro_id = SelectField("Home metro", coerce=int, validators=[DataRequired(message="Choose your home metro.")])
     category_ids = CheckboxesField("Services you offer", coerce=int)
-    phone = StringField("Business phone", validators=[DataRequired(message="Enter a phone number customers can call."),
-                                                      Length(max=40), _phone])
+    phone = StringField(
+        "Business phone",
+        validators=[DataRequired(message="Enter a phone number customers can call."), Length(max=40), _phone],
+    )
     city = StringField("City (optional)", validators=[Optional(), Length(max=80)])
     phone_e164: str | None = None
 
@@ -45,11 +51,21 @@ class NewListingForm(FlaskForm):
 
 
 class VerificationForm(FlaskForm):
-    licence_number = StringField("Business licence number", validators=[
-        DataRequired(message="Enter your business or waste-hauler licence number."),
-        Length(min=3, max=60, message="Use 3 to 60 characters.")])
-    service_phone = StringField("Service phone", validators=[
-        DataRequired(message="Enter the phone number you answer for service calls."), Length(max=40), _phone])
+    licence_number = StringField(
+        "Business licence number",
+        validators=[
+            DataRequired(message="Enter your business or waste-hauler licence number."),
+            Length(min=3, max=60, message="Use 3 to 60 characters."),
+        ],
+    )
+    service_phone = StringField(
+        "Service phone",
+        validators=[
+            DataRequired(message="Enter the phone number you answer for service calls."),
+            Length(max=40),
+            _phone,
+        ],
+    )
     note = TextAreaField("Anything we should know (optional)", validators=[Optional(), Length(max=2000)])
     phone_e164: str | None = None
 

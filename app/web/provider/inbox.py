@@ -72,8 +72,12 @@ def notification_read(notification_id: int):
     if hx_request.htmx:
         db.session.refresh(note)
         return render_block("provider/notifications.html", "item", note=note)
-    return redirect(request.form.get("next") if request.form.get("next", "").startswith("/provider/")
-                    else url_for("provider.notifications"), code=303)
+    return redirect(
+        request.form.get("next")
+        if request.form.get("next", "").startswith("/provider/")
+        else url_for("provider.notifications"),
+        code=303,
+    )
 
 
 @bp.post("/notifications/read-all")

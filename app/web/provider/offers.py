@@ -26,8 +26,13 @@ def _my_offer(offer_id: int) -> Offer:
 
 def _card(offer: Offer, error: str | None = None, status: int | None = None):
     card = offer_cards.card(db.session, offer)
-    html = render_template("provider/_offer_card.html", c=card, error=error,
-                           poll=current_app.config["OFFER_POLL_SECONDS"], DECLINE_REASONS=offer_actions.DECLINE_REASONS)
+    html = render_template(
+        "provider/_offer_card.html",
+        c=card,
+        error=error,
+        poll=current_app.config["OFFER_POLL_SECONDS"],
+        DECLINE_REASONS=offer_actions.DECLINE_REASONS,
+    )
     return private(make_response(html), status or (286 if card.final else 200))
 
 
@@ -35,10 +40,21 @@ def _card(offer: Offer, error: str | None = None, status: int | None = None):
 @provider_required
 def offers():
     provider = current_user.provider
-    cards = [offer_cards.card(db.session, o) for o in offer_cards.offers_for(db.session, provider.id)] if provider else []
-    return private(make_response(render_template(
-        "provider/offers.html", provider=provider, cards=cards, after=max([c.offer.id for c in cards] + [0]),
-        poll=current_app.config["OFFER_POLL_SECONDS"], DECLINE_REASONS=offer_actions.DECLINE_REASONS)))
+    cards = (
+        [offer_cards.card(db.session, o) for o in offer_cards.offers_for(db.session, provider.id)] if provider else []
+    )
+    return private(
+        make_response(
+            render_template(
+                "provider/offers.html",
+                provider=provider,
+                cards=cards,
+                after=max([c.offer.id for c in cards] + [0]),
+                poll=current_app.config["OFFER_POLL_SECONDS"],
+                DECLINE_REASONS=offer_actions.DECLINE_REASONS,
+            )
+        )
+    )
 
 
 @bp.get("/offers/new")
@@ -49,9 +65,13 @@ def offers_new():
     after = request.args.get("after", type=int) or 0
     fresh = offer_cards.new_offers(db.session, provider.id, after)
     latest = max([o.id for o in fresh] + [after])
-    html = render_template("provider/_offer_poller.html", new_cards=[offer_cards.card(db.session, o) for o in fresh],
-                           after=latest, poll=current_app.config["OFFER_POLL_SECONDS"],
-                           DECLINE_REASONS=offer_actions.DECLINE_REASONS)
+    html = render_template(
+        "provider/_offer_poller.html",
+        new_cards=[offer_cards.card(db.session, o) for o in fresh],
+        after=latest,
+        poll=current_app.config["OFFER_POLL_SECONDS"],
+        DECLINE_REASONS=offer_actions.DECLINE_REASONS,
+    )
     return private(make_response(html))
 
 

@@ -32,9 +32,17 @@ def _int(value) -> int | None:
 def quotes_list():
     provider = _provider()
     cards = [preview.card(db.session, lead, provider) for lead in preview.visible_leads(db.session, provider)]
-    return private(make_response(render_template(  # unlocked cards show the customer's details
-        "provider/quotes.html", provider=provider, cards=cards,
-        balance=credits.balance(db.session, provider.id), STATUS_LABELS=pipeline.STATUS_LABELS)))
+    return private(
+        make_response(
+            render_template(  # unlocked cards show the customer's details
+                "provider/quotes.html",
+                provider=provider,
+                cards=cards,
+                balance=credits.balance(db.session, provider.id),
+                STATUS_LABELS=pipeline.STATUS_LABELS,
+            )
+        )
+    )
 
 
 def _card_response(lead_id: int, result: result.Result | None = None, status: int = 200):
@@ -46,9 +54,14 @@ def _card_response(lead_id: int, result: result.Result | None = None, status: in
     card = preview.card(db.session, lead, provider)
     if card.assignment is None and not preview.may_preview(provider, lead):
         abort(404)  # not a lead this provider may look at
-    ctx = dict(provider=provider, card=card, result=result,
-               dispute=disputes.dispute_of(db.session, card.assignment.id) if card.assignment else None,
-               reasons=disputes.REASON_LABELS, STATUS_LABELS=pipeline.STATUS_LABELS)
+    ctx = dict(
+        provider=provider,
+        card=card,
+        result=result,
+        dispute=disputes.dispute_of(db.session, card.assignment.id) if card.assignment else None,
+        reasons=disputes.REASON_LABELS,
+        STATUS_LABELS=pipeline.STATUS_LABELS,
+    )
     if hx_request.htmx:
         response = make_response(render_block("provider/quote_lead.html", "card", **ctx), status)
     else:
@@ -90,8 +103,15 @@ def quote_unlock(lead_id: int):
 @provider_required
 def quote_status(lead_id: int, action: str):
     form = request.form
-    result = pipeline.transition(db.session, lead_id, _provider(), action, notes=form.get("notes"),
-                               amount=form.get("quote_amount"), message=form.get("quote_message"))
+    result = pipeline.transition(
+        db.session,
+        lead_id,
+        _provider(),
+        action,
+        notes=form.get("notes"),
+        amount=form.get("quote_amount"),
+        message=form.get("quote_message"),
+    )
     return _after_action(lead_id, result)
 
 
@@ -106,6 +126,9 @@ def quote_report(lead_id: int):
 @provider_required
 def credits_page():
     provider = _provider()
-    return render_template("provider/credits.html", provider=provider,
-                           balance=credits.balance(db.session, provider.id),
-                           entries=credits.history(db.session, provider.id))
+    return render_template(
+        "provider/credits.html",
+        provider=provider,
+        balance=credits.balance(db.session, provider.id),
+        entries=credits.history(db.session, provider.id),
+    )

@@ -29,9 +29,14 @@ def dashboard():
     provider = current_user.provider
     latest = verification.latest_for(db.session, provider.id) if provider else None
     card = onboarding.status(current_user, provider, latest)
-    return render_template("provider/dashboard.html", provider=provider, card=card, latest=latest,
-                           trial_available=provider is not None and plans.trial_available(provider),
-                           teaser_pitch=teaser.pitch(db.session, provider) if provider else None)
+    return render_template(
+        "provider/dashboard.html",
+        provider=provider,
+        card=card,
+        latest=latest,
+        trial_available=provider is not None and plans.trial_available(provider),
+        teaser_pitch=teaser.pitch(db.session, provider) if provider else None,
+    )
 
 
 @bp.route("/claim/<slug>", methods=["GET", "POST"])
@@ -58,17 +63,29 @@ def new_listing():
         flash("Your account already manages a listing.", "info")
         return redirect(url_for("provider.dashboard"))
     form = NewListingForm()
-    form.metro_id.choices = [(0, "Choose…")] + [(m.id, f"{m.name}, {m.state}") for m in
-                                                 db.session.scalars(select(Metro).order_by(Metro.name))]
-    form.category_ids.choices = [(c.id, c.name) for c in db.session.scalars(select(Category).order_by(Category.position))]
+    form.metro_id.choices = [(0, "Choose…")] + [
+        (m.id, f"{m.name}, {m.state}") for m in db.session.scalars(select(Metro).order_by(Metro.name))
+    ]
+    form.category_ids.choices = [
+        (c.id, c.name) for c in db.session.scalars(select(Category).order_by(Category.position))
+    ]
     if form.validate_on_submit():
         metro = db.session.get(Metro, form.metro_id.data)
         cats = list(db.session.scalars(select(Category).where(Category.id.in_(form.category_ids.data))))
-        result = claims.create_listing(db.session, current_user, name=form.name.data, metro=metro, categories=cats,
-                                       phone=form.phone_e164, city=form.city.data)
+        result = claims.create_listing(
+            db.session,
+            current_user,
+            name=form.name.data,
+            metro=metro,
+            categories=cats,
+            phone=form.phone_e164,
+            city=form.city.data,
+        )
         db.session.commit()
-        flash("Your listing is created. Next: get verified." if result.ok else
-              "Your account already manages a listing.", "success" if result.ok else "error")
+        flash(
+            "Your listing is created. Next: get verified." if result.ok else "Your account already manages a listing.",
+            "success" if result.ok else "error",
+        )
         return redirect(url_for("provider.dashboard"), code=303)
     return render_template("provider/new_listing.html", form=form), 422 if form.errors else 200
 
@@ -84,8 +101,14 @@ def verify():
     error = None
     if form.validate_on_submit():
         try:
-            verification.submit(db.session, provider, current_user, licence_number=form.licence_number.data,
-                                service_phone=form.phone_e164, note=form.note.data)
+            verification.submit(
+                db.session,
+                provider,
+                current_user,
+                licence_number=form.licence_number.data,
+                service_phone=form.phone_e164,
+                note=form.note.data,
+            )
         except verification.NotAllowed as exc:
             db.session.rollback()
             error = str(exc)
@@ -94,8 +117,9 @@ def verify():
             flash("Thanks! Your details are in our verification queue.", "success")
             return redirect(url_for("provider.dashboard"), code=303)
     status = 422 if (form.errors or error) else 200
-    return render_template("provider/verification.html", form=form, provider=provider, latest=latest,
-                           error=error), status
+    return render_template(
+        "provider/verification.html", form=form, provider=provider, latest=latest, error=error
+    ), status
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -105,16 +129,29 @@ def settings():
     if provider is None:
         return redirect(url_for("provider.dashboard"))
     categories, metros = provider_settings.choices(db.session, provider)
-    form = SettingsForm(data=None if request.method == "POST" else {
-        "category_ids": [c.id for c in provider.categories], "extra_metro_ids": [m.id for m in provider.extra_metros],
-        "paused": provider.paused, "weekly_cap": str(provider.weekly_cap or ""),
-        "email_kinds": [k for k in provider_settings.EMAIL_KINDS if provider.wants_email(k)]})
+    form = SettingsForm(
+        data=None
+        if request.method == "POST"
+        else {
+            "category_ids": [c.id for c in provider.categories],
+            "extra_metro_ids": [m.id for m in provider.extra_metros],
+            "paused": provider.paused,
+            "weekly_cap": str(provider.weekly_cap or ""),
+            "email_kinds": [k for k in provider_settings.EMAIL_KINDS if provider.wants_email(k)],
+        }
+    )
     form.category_ids.choices = [(c.id, c.name) for c in categories]
     form.extra_metro_ids.choices = [(m.id, f"{m.name}, {m.state}") for m in metros]
     if form.validate_on_submit():
         provider_settings.update_settings(
-            db.session, provider, category_ids=form.category_ids.data, extra_metro_ids=form.extra_metro_ids.data,
-            paused=form.paused.data, weekly_cap=form.cap_value, email_on=set(form.email_kinds.data))
+            db.session,
+            provider,
+            category_ids=form.category_ids.data,
+            extra_metro_ids=form.extra_metro_ids.data,
+            paused=form.paused.data,
+            weekly_cap=form.cap_value,
+            email_on=set(form.email_kinds.data),
+        )
         db.session.commit()
         flash("Settings saved.", "success")
         return redirect(url_for("provider.settings"), code=303)
@@ -125,9 +162,13 @@ def settings():
 @provider_required
 def plan():
     provider = current_user.provider
-    return render_template("provider/plan.html", provider=provider, features=plans.TIER_FEATURES,
-                           trial_days=plans.TRIAL_DAYS,
-                           trial_available=provider is not None and plans.trial_available(provider))
+    return render_template(
+        "provider/plan.html",
+        provider=provider,
+        features=plans.TIER_FEATURES,
+        trial_days=plans.TRIAL_DAYS,
+        trial_available=provider is not None and plans.trial_available(provider),
+    )
 
 
 @bp.post("/plan/trial")

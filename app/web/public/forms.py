@@ -13,7 +13,8 @@ from app.models.lead import BUDGETS, URGENCIES
 
 class LeadForm(FlaskForm):
     category_id = SelectField(
-        "Service needed", coerce=int,
+        "Service needed",
+        coerce=int,
         validators=[DataRequired(message="Choose the service you need.")],
     )
     description = TextAreaField(
@@ -24,18 +25,24 @@ class LeadForm(FlaskForm):
         ],
     )
     urgency = SelectField(
-        "How soon?", choices=[(u, URGENCY_LABELS[u]) for u in URGENCIES], default="this_week",
+        "How soon?",
+        choices=[(u, URGENCY_LABELS[u]) for u in URGENCIES],
+        default="this_week",
         validators=[DataRequired(message="Choose how soon you need service.")],
     )
     preferred_time = StringField("Preferred time (optional)", validators=[Optional(), Length(max=120)])
     budget = SelectField(
-        "Budget (optional)", choices=[("", "No budget in mind")] + [(b, BUDGET_LABELS[b]) for b in BUDGETS],
-        default="", validators=[Optional()],
+        "Budget (optional)",
+        choices=[("", "No budget in mind")] + [(b, BUDGET_LABELS[b]) for b in BUDGETS],
+        default="",
+        validators=[Optional()],
     )
     customer_name = StringField(
         "Your name",
-        validators=[DataRequired(message="Enter your name so the provider knows who to ask for."),
-                    Length(min=2, max=120, message="Enter a name of 2 to 120 characters.")],
+        validators=[
+            DataRequired(message="Enter your name so the provider knows who to ask for."),
+            Length(min=2, max=120, message="Enter a name of 2 to 120 characters."),
+        ],
     )
     business_name = StringField("Business name (optional)", validators=[Optional(), Length(max=160)])
     customer_email = StringField("Email", validators=[Optional(), Length(max=254)])
@@ -43,8 +50,10 @@ class LeadForm(FlaskForm):
     street = StringField("Street address (optional)", validators=[Optional(), Length(max=200)])
     city = StringField(
         "City",
-        validators=[DataRequired(message="Enter the city where the service is needed."),
-                    Length(max=80, message="Keep the city under 80 characters.")],
+        validators=[
+            DataRequired(message="Enter the city where the service is needed."),
+            Length(max=80, message="Keep the city under 80 characters."),
+        ],
     )
     postal_code = StringField("ZIP code (optional)", validators=[Optional(), Length(max=12)])
     # Honeypot: hidden from people by CSS, tempting to bots. Filled → held for review.

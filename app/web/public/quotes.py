@@ -44,8 +44,13 @@ def _done(lead: Lead, result: result.Result):
         flash(result.message, "success")
         return redirect(url_for("public.tracking", token=lead.public_token), code=303)
     db.session.refresh(lead)
-    ctx = dict(lead=lead, view=tracking_service.view(lead), events=timeline.public_events(lead),
-               quote_result=result, quote_form=request.form if not result.ok else {})
+    ctx = dict(
+        lead=lead,
+        view=tracking_service.view(lead),
+        events=timeline.public_events(lead),
+        quote_result=result,
+        quote_form=request.form if not result.ok else {},
+    )
     if hx_request.htmx:
         response = make_response(render_block("public/tracking.html", "status", **ctx))
         response.headers["Vary"] = "HX-Request"

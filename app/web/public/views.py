@@ -29,8 +29,13 @@ def metro(slug: str):
     metro = directory.metro_by_slug(db.session, slug) or abort(404)
     category = request.args.get("category") or None
     providers = directory.providers_in_metro(db.session, metro, category)
-    return render_template("public/metro.html", metro=metro, providers=providers,
-                           categories=directory.categories(db.session), category=category)
+    return render_template(
+        "public/metro.html",
+        metro=metro,
+        providers=providers,
+        categories=directory.categories(db.session),
+        category=category,
+    )
 
 
 @bp.get("/p/<slug>")
@@ -48,21 +53,29 @@ def _lead_form_view(mode: str, metro, provider=None):
         form.category_id.data = next((c.id for c in cats if c.slug == request.args["category"]), 0)
     if form.validate_on_submit():
         data = intake.LeadInput(
-            mode=mode, metro_id=metro.id, category_id=form.category_id.data,
+            mode=mode,
+            metro_id=metro.id,
+            category_id=form.category_id.data,
             requested_provider_id=provider.id if provider else None,
-            description=form.description.data, customer_name=form.customer_name.data,
-            customer_email=form.customer_email.data or None, customer_phone=form.phone_e164,
-            phone_valid=form.phone_valid, business_name=form.business_name.data,
-            street=form.street.data, city=form.city.data, postal_code=form.postal_code.data,
-            urgency=form.urgency.data, preferred_time=form.preferred_time.data,
-            budget=form.budget.data, honeypot_filled=bool((form.website.data or "").strip()),
+            description=form.description.data,
+            customer_name=form.customer_name.data,
+            customer_email=form.customer_email.data or None,
+            customer_phone=form.phone_e164,
+            phone_valid=form.phone_valid,
+            business_name=form.business_name.data,
+            street=form.street.data,
+            city=form.city.data,
+            postal_code=form.postal_code.data,
+            urgency=form.urgency.data,
+            preferred_time=form.preferred_time.data,
+            budget=form.budget.data,
+            honeypot_filled=bool((form.website.data or "").strip()),
         )
         lead = intake.submit_lead(db.session, data, source="web", client_ip=request.remote_addr)
         db.session.commit()
         return redirect(url_for("public.tracking", token=lead.public_token), code=303)
     status = 422 if request.method == "POST" else 200
-    return render_template("public/request.html", form=form, mode=mode, metro=metro,
-                           provider=provider), status
+    return render_template("public/request.html", form=form, mode=mode, metro=metro, provider=provider), status
 
 
 def _lead_rate_limit():
@@ -102,12 +115,12 @@ def tracking(token: str):
     lead = db.session.scalar(select(Lead).where(Lead.public_token == token)) or abort(404)
     view = tracking_service.view(lead)
     if hx_request.htmx:
-        html = render_block("public/tracking.html", "status", lead=lead, view=view,
-                            events=timeline.public_events(lead))
+        html = render_block("public/tracking.html", "status", lead=lead, view=view, events=timeline.public_events(lead))
         response = make_response(html, 286 if view.final else 200)
     else:
-        response = make_response(render_template(
-            "public/tracking.html", lead=lead, view=view, events=timeline.public_events(lead)))
+        response = make_response(
+            render_template("public/tracking.html", lead=lead, view=view, events=timeline.public_events(lead))
+        )
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"  # the token is in the URL
     response.headers["Vary"] = "HX-Request"
