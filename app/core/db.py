@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import Select
+from sqlalchemy import Select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+
+from app.core.refusal import Refusal
 
 
 def insert_once(session: Session, obj) -> bool:
@@ -36,3 +38,19 @@ def keyset(session: Session, query: Select, key, page: int = 200, max_rows: int 
         yield from rows
         seen += len(rows)
         last = getattr(rows[-1], key.key)
+
+
+def transition(session: Session, model, where, values: dict, *, obj=None, refuse: str | None = None) -> bool:
+    """One conditional UPDATE that decides a race: `UPDATE model SET values WHERE where`.
+
+    True when exactly one row moved (and `obj`, if given, is refreshed from the database);
+    False when none did, or, with `refuse`, raises Refusal(refuse) instead. `where` is a list
+    of SQL conditions naming the state the row must still be in."""
+    result = session.execute(update(model).where(*where).values(**values).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        if refuse is not None:
+            raise Refusal(refuse)
+        return False
+    if obj is not None:
+        session.refresh(obj)
+    return True
