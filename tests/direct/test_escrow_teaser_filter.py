@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from app.direct import escrow_inbox
 from app.models import Assignment
 from tests.conftest import login
-from tests.services.test_escrow import escrowed
+from tests.direct.test_escrow import escrowed
 
 
 def test_teaser_requests_are_free_verified_providers_with_this_weeks_teaser_unused(db, factory, clock):
