@@ -7,7 +7,7 @@ PYTHON ?= python3
 CHROMIUM ?= /usr/bin/chromium
 export FLASK_APP := wsgi
 
-.PHONY: setup run test test-fast seed lint bench browser clean
+.PHONY: setup run test test-fast seed lint check bench browser clean
 
 setup: $(VENV)/.installed static/vendor/htmx.min.js
 
@@ -48,8 +48,15 @@ test-fast: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 
+# The checks CI runs before the tests; any failure fails the run.
+check: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy app
+	$(VENV)/bin/lint-imports
+
 bench: setup
-	@echo "See bench/README.md: each script prints its figures."
+	@cat bench/README.md
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor instance .pytest_cache
