@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from typing import TYPE_CHECKING, cast
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -14,6 +15,7 @@ from flask_wtf import CSRFProtect
 from htmx_flask import Htmx
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 
 # Stable constraint names so Alembic (and SQLite batch migrations) can refer to them.
 NAMING_CONVENTION = {
@@ -24,7 +26,29 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+
+class Base(DeclarativeBase):
+    """The declarative base every model shares (through `db.Model`), with stable constraint names."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class _SQLAlchemy(SQLAlchemy):
+    if TYPE_CHECKING:
+        # `db.session` is a scoped session: a proxy to the app context's Session with every
+        # Session method. Typed as the Session it proxies, so views pass it where the domain's
+        # functions expect a Session (`remove_session` covers the one scoped-only method).
+        session: Session  # type: ignore[assignment]
+
+
+db = _SQLAlchemy(model_class=Base)
+
+
+def remove_session() -> None:
+    """End the app context's session (after each job): the scoped session's `remove`."""
+    cast("scoped_session[Session]", db.session).remove()
+
+
 migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 mail = Mail()

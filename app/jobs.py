@@ -12,7 +12,7 @@ import logging
 from flask import current_app, has_app_context
 
 from app.broadcast import waves
-from app.extensions import db
+from app.extensions import db, remove_session
 from app.leads import routing
 from app.models import OutboxEmail
 from app.platform import outbox
@@ -33,7 +33,7 @@ def _job(fn):
             try:
                 return fn(*args, **kwargs)
             finally:
-                db.session.remove()
+                remove_session()
 
     return wrapper
 
@@ -50,7 +50,7 @@ def send_email(outbox_id: int) -> str:
         status = outbox.send(row)
     except Exception as exc:
         session.rollback()
-        row = session.get(OutboxEmail, outbox_id)
+        row = session.get_one(OutboxEmail, outbox_id)
         outbox.mark_failed(row, exc)
         session.commit()
         log.warning("email %s failed (attempt %s): %s", outbox_id, row.attempts, exc)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from typing import overload
 from zoneinfo import ZoneInfo
 
 UTC = UTC
@@ -52,6 +53,10 @@ def reset() -> None:
         _offset = timedelta(0)
 
 
+@overload
+def as_utc(value: datetime) -> datetime: ...
+@overload
+def as_utc(value: None) -> None: ...
 def as_utc(value: datetime | None) -> datetime | None:
     """Treat a naive datetime as UTC; convert an aware one to UTC."""
     if value is None:
@@ -61,6 +66,10 @@ def as_utc(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC)
 
 
+@overload
+def local(value: datetime, tz_name: str) -> datetime: ...
+@overload
+def local(value: None, tz_name: str) -> None: ...
 def local(value: datetime | None, tz_name: str) -> datetime | None:
     """A stored UTC time in a metro's time zone, for display."""
     if value is None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any, cast
 
-from sqlalchemy import Select, update
+from sqlalchemy import CursorResult, Result, Select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -40,6 +41,11 @@ def keyset(session: Session, query: Select, key, page: int = 200, max_rows: int 
         last = getattr(rows[-1], key.key)
 
 
+def affected(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE touched (its result is a CursorResult at run time)."""
+    return cast("CursorResult[Any]", result).rowcount
+
+
 def transition(session: Session, model, where, values: dict, *, obj=None, refuse: str | None = None) -> bool:
     """One conditional UPDATE that decides a race: `UPDATE model SET values WHERE where`.
 
@@ -47,7 +53,7 @@ def transition(session: Session, model, where, values: dict, *, obj=None, refuse
     False when none did, or, with `refuse`, raises Refusal(refuse) instead. `where` is a list
     of SQL conditions naming the state the row must still be in."""
     result = session.execute(update(model).where(*where).values(**values).execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+    if affected(result) != 1:
         if refuse is not None:
             raise Refusal(refuse)
         return False

@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Integer, Numeric, String, Te
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.base import TimestampMixin, UTCDateTime, check_in
+from app.models.base import Model, TimestampMixin, UTCDateTime, check_in
 
 ASSIGNMENT_KINDS = ("direct", "broadcast", "quote")
 # direct/broadcast deliveries start "delivered"; quote unlocks start "purchased" and move
@@ -17,7 +17,7 @@ ASSIGNMENT_KINDS = ("direct", "broadcast", "quote")
 ASSIGNMENT_STATUSES = ("delivered", "purchased", "contacted", "quoted", "won", "lost")
 
 
-class Assignment(TimestampMixin, db.Model):
+class Assignment(TimestampMixin, Model):
     __tablename__ = "assignments"
     __table_args__ = (
         UniqueConstraint("lead_id", "provider_id", name="uq_assignments_lead_provider"),

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import DateTime, TypeDecorator
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core import clock
+from app.extensions import Base, db
+
+if TYPE_CHECKING:
+    Model = Base  # what `db.Model` is to the type checker: the declarative base
+else:
+    Model = db.Model
 
 
 class UTCDateTime(TypeDecorator):

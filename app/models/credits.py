@@ -14,13 +14,12 @@ from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core import clock
-from app.extensions import db
-from app.models.base import UTCDateTime, check_in
+from app.models.base import Model, UTCDateTime, check_in
 
 CREDIT_KINDS = ("grant", "spend", "refund")
 
 
-class CreditWallet(db.Model):
+class CreditWallet(Model):
     __tablename__ = "credit_wallets"
     __table_args__ = (CheckConstraint("balance >= 0", name="balance_not_negative"),)
 
@@ -29,7 +28,7 @@ class CreditWallet(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
 
 
-class CreditEntry(db.Model):
+class CreditEntry(Model):
     __tablename__ = "credit_entries"
     __table_args__ = (
         CheckConstraint(check_in("kind", CREDIT_KINDS), name="kind"),

@@ -9,8 +9,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core import clock
-from app.extensions import db
-from app.models.base import TimestampMixin, UTCDateTime, check_in
+from app.models.base import Model, TimestampMixin, UTCDateTime, check_in
 from app.models.metro import Category, Metro
 from app.models.provider import Provider
 
@@ -29,7 +28,7 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-class Lead(TimestampMixin, db.Model):
+class Lead(TimestampMixin, Model):
     __tablename__ = "leads"
     __table_args__ = (
         CheckConstraint(check_in("mode", LEAD_MODES), name="mode"),
@@ -100,7 +99,7 @@ class Lead(TimestampMixin, db.Model):
         return f"<Lead {self.id} {self.mode} {self.status}/{self.delivery_status}>"
 
 
-class LeadEvent(db.Model):
+class LeadEvent(Model):
     """One entry in a lead's timeline: what happened, when, by whom.
 
     `text` is the full wording for staff; `public_text` is what the customer sees on the

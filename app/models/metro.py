@@ -7,8 +7,7 @@ import copy
 from sqlalchemy import JSON, CheckConstraint, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
-from app.models.base import TimestampMixin, check_in
+from app.models.base import Model, TimestampMixin, check_in
 
 POOL_POLICIES = ("strict", "balanced", "aggressive")
 # Broadcast offer waves (issue 5): cumulative; each wave adds up to `size` providers of its
@@ -24,7 +23,7 @@ def default_wave_plan() -> list[dict]:
     return copy.deepcopy(DEFAULT_WAVE_PLAN)
 
 
-class Metro(TimestampMixin, db.Model):
+class Metro(TimestampMixin, Model):
     __tablename__ = "metros"
     __table_args__ = (CheckConstraint(check_in("pool_policy", POOL_POLICIES), name="pool_policy"),)
 
@@ -42,7 +41,7 @@ class Metro(TimestampMixin, db.Model):
         return f"<Metro {self.slug}>"
 
 
-class Category(db.Model):
+class Category(Model):
     __tablename__ = "categories"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -13,13 +13,13 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.base import TimestampMixin, UTCDateTime, check_in
+from app.models.base import Model, TimestampMixin, UTCDateTime, check_in
 
 OFFER_STATES = ("offered", "accepted", "taken", "declined", "expired")
 OPEN_STATES = ("offered",)
 
 
-class Offer(TimestampMixin, db.Model):
+class Offer(TimestampMixin, Model):
     __tablename__ = "offers"
     __table_args__ = (
         UniqueConstraint("lead_id", "provider_id", name="uq_offers_lead_provider"),

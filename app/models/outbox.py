@@ -7,8 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
-from app.models.base import TimestampMixin, UTCDateTime, check_in
+from app.models.base import Model, TimestampMixin, UTCDateTime, check_in
 
 # pending: waiting to be sent (or retried); sending: claimed by one job; sent: accepted by
 # the SMTP server; stored: rendered and kept here because no MAIL_SERVER is configured;
@@ -16,7 +15,7 @@ from app.models.base import TimestampMixin, UTCDateTime, check_in
 OUTBOX_STATUSES = ("pending", "sending", "sent", "stored", "failed")
 
 
-class OutboxEmail(TimestampMixin, db.Model):
+class OutboxEmail(TimestampMixin, Model):
     __tablename__ = "outbox_emails"
     __table_args__ = (CheckConstraint(check_in("status", OUTBOX_STATUSES), name="status"),)
 

@@ -9,11 +9,10 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core import clock
-from app.extensions import db
-from app.models.base import UTCDateTime
+from app.models.base import Model, UTCDateTime
 
 
-class Partner(db.Model):
+class Partner(Model):
     __tablename__ = "partners"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -27,7 +26,7 @@ class Partner(db.Model):
         return f"<Partner {self.name}>"
 
 
-class ApiKey(db.Model):
+class ApiKey(Model):
     """A key is "ffk_<prefix>_<secret>"; only the prefix (for lookup) and sha256(key) are kept."""
 
     __tablename__ = "api_keys"
@@ -49,7 +48,7 @@ class ApiKey(db.Model):
         return f"ffk_{self.prefix}_…"
 
 
-class PartnerLead(db.Model):
+class PartnerLead(Model):
     """Which partner created a lead: only that partner may read its status."""
 
     __tablename__ = "partner_leads"
@@ -60,7 +59,7 @@ class PartnerLead(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
-class ApiIdempotency(db.Model):
+class ApiIdempotency(Model):
     """The first answer to a create with this Idempotency-Key, replayed to retries.
 
     The unique (partner_id, key) constraint decides between simultaneous retries: the first

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core import clock
 from app.extensions import db
-from app.models.base import TimestampMixin, UTCDateTime, check_in
+from app.models.base import Model, TimestampMixin, UTCDateTime, check_in
 from app.models.metro import Category, Metro
 
 PROVIDER_STATUSES = ("unclaimed", "claimed", "verified", "suspended")
@@ -32,7 +32,7 @@ provider_categories = Table(
 )
 
 
-class Provider(TimestampMixin, db.Model):
+class Provider(TimestampMixin, Model):
     __tablename__ = "providers"
     __table_args__ = (
         CheckConstraint(check_in("status", PROVIDER_STATUSES), name="status"),

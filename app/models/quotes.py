@@ -8,14 +8,13 @@ from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, Uniqu
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core import clock
-from app.extensions import db
-from app.models.base import UTCDateTime, check_in
+from app.models.base import Model, UTCDateTime, check_in
 
 DISPUTE_REASONS = ("wrong_contact", "spam", "duplicate")
 DISPUTE_STATUSES = ("open", "refunded", "rejected")
 
 
-class QuoteView(db.Model):
+class QuoteView(Model):
     """A provider looked at a quote lead's preview. The first view per provider counts."""
 
     __tablename__ = "quote_views"
@@ -27,7 +26,7 @@ class QuoteView(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
-class Review(db.Model):
+class Review(Model):
     """The customer's one review of the provider that did the job."""
 
     __tablename__ = "reviews"
@@ -45,7 +44,7 @@ class Review(db.Model):
     lead = relationship("Lead")
 
 
-class Dispute(db.Model):
+class Dispute(Model):
     """A provider reports a bad unlocked lead; an admin refunds or rejects it."""
 
     __tablename__ = "disputes"

@@ -9,8 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
-from app.models.base import TimestampMixin, UTCDateTime, check_in
+from app.models.base import Model, TimestampMixin, UTCDateTime, check_in
 
 ROLES = ("provider", "admin")
 
@@ -19,7 +18,7 @@ def password_fingerprint(password_hash: str | None) -> str:
     return hashlib.sha256((password_hash or "").encode()).hexdigest()[:20]
 
 
-class User(UserMixin, TimestampMixin, db.Model):
+class User(UserMixin, TimestampMixin, Model):
     __tablename__ = "users"
     __table_args__ = (CheckConstraint(check_in("role", ROLES), name="role"),)
 

@@ -7,13 +7,12 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
-from app.models.base import TimestampMixin, UTCDateTime, check_in
+from app.models.base import Model, TimestampMixin, UTCDateTime, check_in
 
 VERIFICATION_STATUSES = ("pending", "approved", "rejected")
 
 
-class VerificationRequest(TimestampMixin, db.Model):
+class VerificationRequest(TimestampMixin, Model):
     __tablename__ = "verification_requests"
     __table_args__ = (
         CheckConstraint(check_in("status", VERIFICATION_STATUSES), name="status"),

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.core import clock
+from app.core.db import affected
 from app.models import Notification, Provider
 from app.platform import outbox
 
@@ -75,4 +76,4 @@ def mark_read(session: Session, provider_id: int, notification_id: int | None = 
     query = update(Notification).where(Notification.provider_id == provider_id, Notification.read_at.is_(None))
     if notification_id is not None:
         query = query.where(Notification.id == notification_id)
-    return session.execute(query.values(read_at=clock.now())).rowcount
+    return affected(session.execute(query.values(read_at=clock.now())))

@@ -17,7 +17,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.core import clock
-from app.core.db import insert_once
+from app.core.db import affected, insert_once
 from app.extensions import mail
 from app.models import OutboxEmail
 from app.platform.queue import enqueue_after_commit
@@ -91,7 +91,7 @@ def claim(session: Session, outbox_id: int) -> OutboxEmail | None:
         .values(status="sending", locked_at=now, attempts=OutboxEmail.attempts + 1, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if affected(result) != 1:
         return None
     row = session.get(OutboxEmail, outbox_id)
     session.refresh(row)
@@ -154,6 +154,6 @@ def retry_failed(session: Session, outbox_id: int) -> bool:
         .where(OutboxEmail.id == outbox_id, OutboxEmail.status == "failed")
         .values(status="pending", attempts=0, updated_at=clock.now())
     )
-    if result.rowcount:
+    if affected(result):
         enqueue_after_commit(session, "app.jobs.send_email", outbox_id)
-    return bool(result.rowcount)
+    return bool(affected(result))

@@ -68,7 +68,7 @@ def limits_storage_uri(redis_url: str) -> str:
 
 
 def redis_connection(app: Flask | None = None) -> Redis:
-    app = app or current_app._get_current_object()
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     conn = app.extensions.get("fogforge_redis")
     if conn is None:
         conn = Redis.from_url(app.config["REDIS_URL"], socket_timeout=5, socket_connect_timeout=2)
@@ -77,7 +77,7 @@ def redis_connection(app: Flask | None = None) -> Redis:
 
 
 def get_queue(app: Flask | None = None) -> Queue:
-    app = app or current_app._get_current_object()
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     return Queue(app.config["RQ_QUEUE"], connection=redis_connection(app))
 
 

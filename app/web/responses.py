@@ -26,9 +26,10 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, flash, jsonify, make_response, redirect, render_template, request
+from flask import Flask, flash, jsonify, make_response, redirect, render_template, request
 from htmx_flask import request as hx_request
 from jinja2_fragments.flask import render_block
+from werkzeug.wrappers import Response
 
 from app.core.refusal import Refusal
 from app.extensions import db

@@ -9,6 +9,7 @@ the template shows under it in a <details>.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -106,7 +107,7 @@ def columns(
     every = max(1, len(days) // 7)
     for i, day in enumerate(days):
         x0 = left + i * slot + gap / 2
-        base = bottom
+        base: float = bottom
         for n, (name, values) in enumerate(series):
             value = values[i]
             if not value:
@@ -141,7 +142,7 @@ def bars(
     key: str,
     title: str,
     labels: list[str],
-    series: list[tuple[str, list[float]]],
+    series: Sequence[tuple[str, Sequence[float]]],
     fmt=str,
     value_labels: list[str] | None = None,
     axis_top: float | None = None,
@@ -159,7 +160,7 @@ def bars(
                 x=plot_left - 8, y=y + BAR_HEIGHT - 6, t=label
             )
         )
-        x = plot_left
+        x: float = plot_left
         for n, (name, values) in enumerate(series):
             value = values[i] or 0
             if not value:
