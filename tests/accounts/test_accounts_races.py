@@ -1,43 +1,14 @@
 """Races decided by the database: real threads, real connections (SQLite and PostgreSQL)."""
 
-import threading
-
 from sqlalchemy import func, select
 
 from app.accounts import claims, plans, verification
-from app.extensions import db as _db
 from app.models import AuditLog, Provider, User, VerificationRequest
 
 TRIALS = 8
 
 
-def race(app, count, work):
-    """Run work(i) in `count` threads released together, each in its own app context/session;
-    returns what each returned (or the exception it raised)."""
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def run(i):
-        with app.app_context():
-            try:
-                barrier.wait(timeout=10)
-                results[i] = work(i)
-                _db.session.commit()
-            except Exception as exc:  # noqa: BLE001 - reported to the test
-                _db.session.rollback()
-                results[i] = exc
-            finally:
-                _db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
-
-
-def test_simultaneous_claims_of_one_listing_have_exactly_one_winner(app, db, factory):
+def test_simultaneous_claims_of_one_listing_have_exactly_one_winner(db, factory, race):
     metro, cat = factory.metro(), factory.category()
     for trial in range(TRIALS):
         listing = factory.provider(metro=metro, categories=[cat], status="unclaimed", tier="free")
@@ -46,9 +17,8 @@ def test_simultaneous_claims_of_one_listing_have_exactly_one_winner(app, db, fac
         db.session.commit()
 
         results = race(
-            app,
             4,
-            lambda i, ids=user_ids, pid=listing_id: claims.claim(_db.session, _db.session.get(User, ids[i]), pid),
+            lambda i, ids=user_ids, pid=listing_id: claims.claim(db.session, db.session.get(User, ids[i]), pid),
         )
 
         outcomes = sorted(r.outcome for r in results)
@@ -59,7 +29,7 @@ def test_simultaneous_claims_of_one_listing_have_exactly_one_winner(app, db, fac
         assert provider.owner_id == winner and provider.status == "claimed"
 
 
-def test_one_account_claiming_two_listings_at_once_gets_one(app, db, factory):
+def test_one_account_claiming_two_listings_at_once_gets_one(db, factory, race):
     metro, cat = factory.metro(), factory.category()
     for _ in range(TRIALS):
         listings = [factory.provider(metro=metro, categories=[cat], status="unclaimed", tier="free") for _ in range(2)]
@@ -67,16 +37,14 @@ def test_one_account_claiming_two_listings_at_once_gets_one(app, db, factory):
         ids, user_id = [p.id for p in listings], user.id
         db.session.commit()
 
-        results = race(
-            app, 2, lambda i, uid=user_id, ids=ids: claims.claim(_db.session, _db.session.get(User, uid), ids[i])
-        )
+        results = race(2, lambda i, uid=user_id, ids=ids: claims.claim(db.session, db.session.get(User, uid), ids[i]))
 
         assert sorted(r.outcome for r in results if not isinstance(r, Exception)).count("claimed") >= 1, results
         owned = db.session.scalar(select(func.count(Provider.id)).where(Provider.owner_id == user_id))
         assert owned == 1, results
 
 
-def test_two_admins_deciding_one_request_at_once_decide_it_once(app, db, factory):
+def test_two_admins_deciding_one_request_at_once_decide_it_once(db, factory, race):
     for _ in range(TRIALS):
         owner = factory.user()
         provider = factory.provider(status="claimed", tier="free", owner=owner)
@@ -88,10 +56,9 @@ def test_two_admins_deciding_one_request_at_once_decide_it_once(app, db, factory
         db.session.commit()
 
         results = race(
-            app,
             2,
             lambda i, rid=request_id, ids=admin_ids: verification.decide(
-                _db.session, rid, _db.session.get(User, ids[i]), approve=i == 0, note="n"
+                db.session, rid, db.session.get(User, ids[i]), approve=i == 0, note="n"
             ),
         )
 
@@ -112,14 +79,12 @@ def test_two_admins_deciding_one_request_at_once_decide_it_once(app, db, factory
         )
 
 
-def test_double_clicked_trial_starts_once(app, db, factory, clock):
+def test_double_clicked_trial_starts_once(db, factory, race, clock):
     for _ in range(TRIALS):
         provider = factory.provider(status="verified", tier="free")
         provider_id = provider.id
         db.session.commit()
 
-        results = race(
-            app, 3, lambda i, pid=provider_id: plans.start_trial(_db.session, _db.session.get(Provider, pid))
-        )
+        results = race(3, lambda i, pid=provider_id: plans.start_trial(db.session, db.session.get(Provider, pid)))
 
         assert sorted(results) == [False, False, True], results

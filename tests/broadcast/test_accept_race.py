@@ -2,7 +2,6 @@
 moment, in 32 threads with their own database sessions, 50 times over (SQLite and PostgreSQL)."""
 
 import os
-import threading
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -14,40 +13,23 @@ PROVIDERS = 32
 TRIALS = int(os.environ.get("ACCEPT_RACE_TRIALS", "50"))
 
 
-def race(app, db, offers: list[tuple[int, int]]) -> list[str]:
+def accept_all(race, db, offers: list[tuple[int, int]]) -> list[str]:
     """Every (offer, provider) accepts at once; returns each thread's outcome."""
-    barrier = threading.Barrier(len(offers))
-    outcomes: list[str] = []
-    lock = threading.Lock()
-
-    def accept(offer_id: int, provider_id: int) -> None:
-        with app.app_context():
-            session = db.session
-            try:
-                barrier.wait(timeout=30)
-                offer_actions.accept(session, offer_id, provider_id)
-                session.commit()
-                outcome = "won"
-            except offer_actions.Refused as exc:
-                session.rollback()
-                outcome = f"refused: {exc}"
-            except (IntegrityError, OperationalError) as exc:  # must not happen: counted as failures
-                session.rollback()
-                outcome = f"error: {type(exc).__name__}"
-            finally:
-                session.remove()
-            with lock:
-                outcomes.append(outcome)
-
-    threads = [threading.Thread(target=accept, args=pair) for pair in offers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return outcomes
+    results = race(len(offers), lambda i: offer_actions.accept(db.session, *offers[i]), timeout=120)
+    return [_outcome(r) for r in results]
 
 
-def test_exactly_one_of_32_simultaneous_accepts_wins_every_time(app, db, factory):
+def _outcome(result) -> str:
+    if isinstance(result, offer_actions.Refused):
+        return f"refused: {result}"
+    if isinstance(result, (IntegrityError, OperationalError)):  # must not happen: counted as failures
+        return f"error: {type(result).__name__}"
+    if isinstance(result, BaseException):
+        return f"crash: {type(result).__name__}: {result}"
+    return "won"
+
+
+def test_exactly_one_of_32_simultaneous_accepts_wins_every_time(db, factory, race):
     metro = factory.metro("Houston", slug="houston")
     cat = factory.category()
     metro.wave_plan = [{"tiers": ["pro"], "size": PROVIDERS, "minutes": 5}]
@@ -69,7 +51,7 @@ def test_exactly_one_of_32_simultaneous_accepts_wins_every_time(app, db, factory
         assert len(offers) == PROVIDERS
         db.session.commit()
 
-        outcomes = race(app, db, offers)
+        outcomes = accept_all(race, db, offers)
 
         db.session.expire_all()
         assert len(outcomes) == PROVIDERS, f"trial {trial}: a thread hung"
@@ -110,7 +92,7 @@ def test_the_database_refuses_a_second_accepted_offer_even_past_the_service(db, 
     db.session.rollback()
 
 
-def test_a_free_provider_racing_for_two_leads_gets_one_teaser(app, db, factory):
+def test_a_free_provider_racing_for_two_leads_gets_one_teaser(db, factory, race):
     """Two broadcast leads offered to the same verified-free provider, accepted at the same
     moment from two threads: the week's single teaser goes to one of them, never both."""
     metro, cat = factory.metro("Houston", slug="houston"), factory.category()
@@ -130,7 +112,7 @@ def test_a_free_provider_racing_for_two_leads_gets_one_teaser(app, db, factory):
             assert waves.start(db.session, lead)
             offers.append((lead.offers[0].id, free_id))
         db.session.commit()
-        outcomes = race(app, db, offers)
+        outcomes = accept_all(race, db, offers)
         assert sorted(outcomes) == [
             "refused: You have used this week's free lead. Start a Growth trial to accept more.",
             "won",

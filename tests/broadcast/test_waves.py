@@ -155,9 +155,7 @@ def test_free_wave_needs_a_teaser_left_and_the_home_metro(db, factory, market, c
     away = provider("free", metro=factory.metro("Austin"))
     away.extra_metros = [metro]
     past = factory.lead(metro=metro, category=cat, delivery_status="accepted", assigned_provider_id=used.id)
-    from app.models import Assignment
-
-    db.session.add(Assignment(lead_id=past.id, provider_id=used.id, kind="broadcast", teaser=True))
+    factory.assignment(past, used, kind="broadcast", teaser=True)
     lead = start(db, factory, metro, cat)
     # waves 1 and 2 have nobody: skipped at once, straight to the free wave
     assert lead.current_wave == 3 and offered(lead) == [free_home.id]

@@ -1,15 +1,13 @@
 """Escrow actions (each with its refusals), teaser once per week, consent, races."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from app.direct import consent, escrow_actions, escrow_inbox, release
-from app.extensions import db as _db
 from app.leads import routing
-from app.models import Assignment, AuditLog, Lead, Notification, OutboxEmail
+from app.models import Assignment, AuditLog, Lead, Notification, OutboxEmail, Provider, User
 from app.platform import sweep
 
 
@@ -173,43 +171,8 @@ def test_consent_no_keeps_waiting_and_respects_metro_wait(db, factory, clock):
     assert not escrow_actions.convert_to_broadcast(db.session, lead, None).ok
 
 
-def run_threads(target, n):
-    barrier = threading.Barrier(n)
-    results, errors = [], []
-
-    def worker():
-        try:
-            barrier.wait()
-            results.append(target())
-        except Exception as exc:  # noqa: BLE001
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results, errors
-
-
-def in_own_session(app, fn):
-    def run():
-        with app.app_context():
-            try:
-                result = fn(_db.session)
-                _db.session.commit()
-                return result
-            except Exception:
-                _db.session.rollback()
-                raise
-            finally:
-                _db.session.remove()
-
-    return run
-
-
 @pytest.mark.parametrize("trial", range(5))
-def test_race_simultaneous_releases_deliver_once(app, db, factory, trial):
+def test_race_simultaneous_releases_deliver_once(db, factory, race, trial):
     provider = factory.provider(status="claimed", tier="pro")
     lead = escrowed(db, factory, provider)
     admin = factory.admin()
@@ -217,42 +180,34 @@ def test_race_simultaneous_releases_deliver_once(app, db, factory, trial):
     provider.status = "verified"
     db.session.commit()
 
-    turns = iter(range(100))
-    lock = threading.Lock()
-
-    def act(session):
-        from app.models import Provider, User
-
-        with lock:
-            turn = next(turns)
+    def act(turn):
+        session = db.session
         if turn % 2:
             return release.release_for_provider(session, session.get(Provider, provider_id)) == [lead_id]
         return escrow_actions.release(session, session.get(Lead, lead_id), session.get(User, admin_id)).ok
 
-    results, errors = run_threads(in_own_session(app, act), 8)
+    outcome = race(8, act)
+    results, errors = outcome.values, outcome.errors
     assert not errors and results.count(True) == 1, (results, errors)
     assert db.session.scalar(select(func.count(Assignment.id))) == 1
     assert db.session.scalar(select(func.count(Notification.id)).where(Notification.provider_id == provider_id)) == 1
 
 
 @pytest.mark.parametrize("trial", range(5))
-def test_race_two_teasers_same_week_only_one_wins(app, db, factory, trial):
+def test_race_two_teasers_same_week_only_one_wins(db, factory, race, trial):
     provider = factory.provider(status="verified", tier="free")
     leads = [escrowed(db, factory, provider) for _ in range(4)]
     admin = factory.admin()
     ids, admin_id = [lead.id for lead in leads], admin.id
     db.session.commit()
-    counter = iter(range(100))
-    lock = threading.Lock()
 
-    def act(session):
-        from app.models import User
-
-        with lock:
-            lead_id = ids[next(counter) % len(ids)]
+    def act(turn):
+        session = db.session
+        lead_id = ids[turn % len(ids)]
         return escrow_actions.use_teaser(session, session.get(Lead, lead_id), session.get(User, admin_id)).ok
 
-    results, errors = run_threads(in_own_session(app, act), 4)
+    outcome = race(4, act)
+    results, errors = outcome.values, outcome.errors
     assert not errors and results.count(True) == 1, (results, errors)
     assert db.session.scalar(select(func.count(Assignment.id)).where(Assignment.teaser.is_(True))) == 1
 

@@ -4,7 +4,6 @@ admin can unlock now with the requested provider's weekly teaser."""
 from datetime import UTC, datetime, timedelta
 
 from app.direct import escrow_inbox
-from app.models import Assignment
 from tests.conftest import login
 from tests.direct.test_escrow import escrowed
 
@@ -17,8 +16,7 @@ def test_teaser_requests_are_free_verified_providers_with_this_weeks_teaser_unus
     unclaimed = factory.provider(status="unclaimed", tier="free")
     wanted = [escrowed(db, factory, free), escrowed(db, factory, free)]
     other = factory.lead(mode="direct", metro=used.home_metro, category=used.categories[0])
-    db.session.add(Assignment(lead_id=other.id, provider_id=used.id, kind="broadcast", teaser=True))
-    db.session.flush()
+    factory.assignment(other, used, kind="broadcast", teaser=True)
     not_wanted = [escrowed(db, factory, used), escrowed(db, factory, paused), escrowed(db, factory, unclaimed)]
 
     box = escrow_inbox.inbox(db.session, reason="teaser")

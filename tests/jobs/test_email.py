@@ -138,49 +138,25 @@ def test_sweep_reenqueues_a_lead_whose_route_job_was_lost(db, factory, rq, clock
     assert jobs.route_lead(lead_id) is False  # a duplicate job does nothing
 
 
-def test_a_duplicate_dedupe_key_from_a_concurrent_writer_leaves_the_caller_usable(db, factory):
+def test_a_duplicate_dedupe_key_from_a_concurrent_writer_leaves_the_caller_usable(db, factory, race):
     """Two transactions queue the same email at once: one row, and the loser's other work stays."""
-    import threading
-
-    from flask import current_app
-
-    from app.extensions import db as _db
     from app.models import Metro
 
-    app = current_app._get_current_object()
     # SQLite serialises writers (BEGIN IMMEDIATE): there the second simply sees the first's row.
-    barrier = threading.Barrier(2) if db.engine.dialect.name != "sqlite" else None
-    results = []
+    meet = db.engine.dialect.name != "sqlite"
 
-    def writer(n):
-        with app.app_context():
-            session = _db.session
-            try:
-                metro = Metro(name=f"Metro {n}", slug=f"metro-{n}", state="TX", timezone="America/Chicago")
-                session.add(metro)
-                session.flush()
-                if barrier:
-                    barrier.wait(timeout=10)
-                row = outbox.queue_email(
-                    session,
-                    kind="test",
-                    to="x@example.com",
-                    template="lead_confirmation",
-                    context={},
-                    dedupe_key="same-key",
-                )
-                session.commit()
-                results.append(row is not None)
-            except Exception as exc:  # noqa: BLE001
-                results.append(exc)
-            finally:
-                session.remove()
+    def writer(i):
+        n = i + 1
+        session = db.session
+        factory.metro(f"Metro {n}", slug=f"metro-{n}")  # factory.session is db.session: this thread's
+        if meet:
+            race.wait(timeout=10)
+        row = outbox.queue_email(
+            session, kind="test", to="x@example.com", template="lead_confirmation", context={}, dedupe_key="same-key"
+        )
+        return row is not None
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in (1, 2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    results = race(2, writer, together=False, timeout=60)
     assert sorted(results, key=str) == [False, True]
     assert db.session.scalar(select(func.count(OutboxEmail.id))) == 1
     assert db.session.scalar(select(func.count(Metro.id))) == 2  # neither caller lost its own work

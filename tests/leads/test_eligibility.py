@@ -7,7 +7,7 @@ import pytest
 
 from app.core import clock
 from app.leads import eligibility
-from app.models import Assignment, Provider
+from app.models import Provider
 from app.models.provider import PROVIDER_STATUSES, TIERS
 
 
@@ -59,19 +59,10 @@ def test_cap_counts_this_iso_week_only(db, factory, clock):
     clock.freeze(clock.now().replace(year=2026, month=11, day=18, hour=12))  # a Wednesday
     provider = factory.provider(weekly_cap=1)
     old = factory.lead(mode="direct")
-    db.session.add(
-        Assignment(
-            lead_id=old.id,
-            provider_id=provider.id,
-            kind="direct",
-            created_at=clock.iso_week_start() - timedelta(minutes=1),
-        )
-    )
-    db.session.flush()
+    factory.assignment(old, provider, kind="direct", created_at=clock.iso_week_start() - timedelta(minutes=1))
     assert eligibility.check_direct(db.session, provider).ok
     new = factory.lead(mode="direct")
-    db.session.add(Assignment(lead_id=new.id, provider_id=provider.id, kind="direct"))
-    db.session.flush()
+    factory.assignment(new, provider, kind="direct")
     assert eligibility.check_direct(db.session, provider).reason == "weekly_cap"
 
 
@@ -82,8 +73,7 @@ def test_teaser_available_once_per_iso_week_for_verified_free_only(db, factory, 
     assert not eligibility.teaser_available(db.session, factory.provider(tier="starter"))
     assert not eligibility.teaser_available(db.session, factory.provider(tier="free", status="claimed"))
     lead = factory.lead(mode="direct")
-    db.session.add(Assignment(lead_id=lead.id, provider_id=free.id, kind="direct", teaser=True))
-    db.session.flush()
+    factory.assignment(lead, free, kind="direct", teaser=True)
     assert not eligibility.teaser_available(db.session, free)
     clock.advance(timedelta(days=5))  # next Monday
     assert eligibility.teaser_available(db.session, free)

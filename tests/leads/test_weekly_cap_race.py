@@ -1,19 +1,15 @@
 """The weekly cap holds when two deliveries to one provider are decided at the same time."""
 
-import threading
-
 import pytest
-from flask import current_app
 from sqlalchemy import func, select
 
-from app.extensions import db as _db
 from app.leads import routing
 from app.models import Assignment, Lead
 
 pytestmark = pytest.mark.race
 
 
-def test_two_direct_leads_routed_at_once_respect_a_cap_of_one(db, factory):
+def test_two_direct_leads_routed_at_once_respect_a_cap_of_one(db, factory, race):
     provider = factory.provider(tier="pro", weekly_cap=1)
     leads = [
         factory.lead(
@@ -28,27 +24,9 @@ def test_two_direct_leads_routed_at_once_respect_a_cap_of_one(db, factory):
     lead_ids = [lead.id for lead in leads]
     provider_id = provider.id
     db.session.commit()
-    app = current_app._get_current_object()
-    barrier = threading.Barrier(2)
-    errors = []
-
-    def route(lead_id):
-        with app.app_context():
-            try:
-                barrier.wait(timeout=10)
-                routing.route(_db.session, lead_id)
-                _db.session.commit()
-            except Exception as exc:  # noqa: BLE001
-                errors.append(exc)
-            finally:
-                _db.session.remove()
-
-    threads = [threading.Thread(target=route, args=(lead_id,)) for lead_id in lead_ids]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert errors == []
+    results = race(2, lambda i: routing.route(db.session, lead_ids[i]))
+    db.session.expire_all()
+    assert results.errors == []
     assert db.session.scalar(select(func.count(Assignment.id)).where(Assignment.provider_id == provider_id)) == 1
     states = sorted(
         (lead.delivery_status, lead.escrow_reason)

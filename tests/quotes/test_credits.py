@@ -1,13 +1,11 @@
 """The credit wallet: an append-only ledger whose balance is the sum of its entries and can
 never go negative, enforced by the database; idempotency keys make retries harmless."""
 
-import threading
-
 import pytest
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from app.models import CreditEntry, CreditWallet
+from app.models import CreditEntry, CreditWallet, User
 from app.quotes import credits, disputes, preview, unlock
 from tests.quote_helpers import fund, houston_market, quoting_lead
 
@@ -86,33 +84,15 @@ def test_refund_is_a_ledger_entry_keyed_to_the_unlock_and_only_once(db, factory)
     assert credits.balance(db.session, provider_id) == 3 == credits.ledger_sum(db.session, provider_id)
 
 
-def test_two_concurrent_refunds_write_one_entry(app, db, factory):
+def test_two_concurrent_refunds_write_one_entry(db, factory, race):
     provider_id, dispute_id, admin_id = _unlocked_and_disputed(db, factory)
-    barrier = threading.Barrier(2)
-    outcomes = []
-
-    def refund():
-        with app.app_context():
-            from app.extensions import db as _db
-            from app.models import User
-
-            session = _db.session
-            try:
-                barrier.wait(timeout=5)
-                result = disputes.resolve(session, dispute_id, "refund", session.get(User, admin_id), "race")
-                session.commit()
-                outcomes.append(result.ok)
-            except Exception as exc:  # noqa: BLE001 - a loser may fail on a constraint; it must write nothing
-                session.rollback()
-                outcomes.append(type(exc).__name__)
-            finally:
-                session.remove()
-
-    threads = [threading.Thread(target=refund) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
+    results = race(
+        2,
+        lambda i: disputes.resolve(db.session, dispute_id, "refund", db.session.get(User, admin_id), "race"),
+        timeout=30,
+    )
+    # a loser may fail on a constraint; it must write nothing
+    outcomes = [type(r).__name__ if isinstance(r, Exception) else r.ok for r in results]
     db.session.expire_all()
     assert outcomes.count(True) == 1
     refunds = db.session.scalars(select(CreditEntry).where(CreditEntry.kind == "refund")).all()

@@ -6,7 +6,6 @@ from datetime import timedelta
 import pytest
 
 from app.core import clock
-from app.models import Assignment, Offer
 from app.quotes import teaser
 from tests.conftest import login
 
@@ -23,30 +22,11 @@ def market(factory):
 
 
 def offer(factory, lead, provider, state="offered", responded=False):
-    now = clock.now()
-    return factory._add(
-        Offer(
-            lead_id=lead.id,
-            provider_id=provider.id,
-            wave=1,
-            offered_at=now,
-            expires_at=now + timedelta(minutes=5),
-            state=state,
-            responded_at=now if responded else None,
-        )
-    )
+    return factory.offer(lead, provider, state=state, responded_at=clock.now() if responded else None)
 
 
 def give_teaser(factory, lead, provider):
-    factory._add(
-        Assignment(
-            lead_id=lead.id,
-            provider_id=provider.id,
-            kind="broadcast",
-            teaser=True,
-            notified_at=clock.now() - timedelta(minutes=4),
-        )
-    )
+    factory.assignment(lead, provider, kind="broadcast", teaser=True, notified_at=clock.now() - timedelta(minutes=4))
 
 
 def test_no_pitch_before_a_teaser_or_for_paid_providers(db, factory, market):

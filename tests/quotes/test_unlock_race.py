@@ -4,12 +4,10 @@ Every trial: exactly 3 unlocks, each charged once, no charge for anyone else, ev
 equal to the sum of its ledger and never negative."""
 
 import random
-import threading
 
 import pytest
 from sqlalchemy import func, select
 
-from app.extensions import db as _db
 from app.models import Assignment, CreditEntry, CreditWallet, Lead, Provider
 from app.quotes import credits, customer, pipeline, unlock
 from tests.quote_helpers import fund, houston_market
@@ -19,21 +17,15 @@ PROVIDERS = 10
 PRICE = 2  # growth tier, emergency, 300-600 budget, quality 75
 
 
-def _click(app, barrier, lead_id, provider_id, outcomes, lock):
-    with app.app_context():
-        session = _db.session
-        try:
-            barrier.wait(timeout=30)
-            result = unlock.unlock(session, lead_id, session.get(Provider, provider_id), PRICE)
-            session.commit()
-            outcome = ("ok" if result.ok else "refused", provider_id, result.message)
-        except Exception as exc:  # noqa: BLE001 - a loser may hit a constraint; it must write nothing
-            session.rollback()
-            outcome = ("error", provider_id, f"{type(exc).__name__}: {exc}")
-        finally:
-            session.remove()
-        with lock:
-            outcomes.append(outcome)
+def _click(db, provider_id, lead_id):
+    result = unlock.unlock(db.session, lead_id, db.session.get(Provider, provider_id), PRICE)
+    return ("ok" if result.ok else "refused", provider_id, result.message)
+
+
+def _outcome(result, provider_id):
+    if isinstance(result, Exception):  # a loser may hit a constraint; it must write nothing
+        return ("error", provider_id, f"{type(result).__name__}: {result}")
+    return result
 
 
 @pytest.fixture
@@ -51,7 +43,7 @@ def market(db, factory):
     return metro_id, cat_id, ids
 
 
-def test_ten_providers_double_clicking_unlock_at_once(app, db, factory, market):
+def test_ten_providers_double_clicking_unlock_at_once(db, factory, market, race):
     metro_id, cat_id, ids = market
     short_id = ids[0]
     rng = random.Random(6)
@@ -77,13 +69,8 @@ def test_ten_providers_double_clicking_unlock_at_once(app, db, factory, market):
 
         clicks = [pid for pid in ids for _ in range(2)]
         rng.shuffle(clicks)
-        barrier = threading.Barrier(len(clicks))
-        outcomes, lock = [], threading.Lock()
-        threads = [threading.Thread(target=_click, args=(app, barrier, lead_id, pid, outcomes, lock)) for pid in clicks]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=120)
+        results = race(len(clicks), lambda i, lid=lead_id, pids=clicks: _click(db, pids[i], lid), timeout=120)
+        outcomes = [_outcome(r, pid) for r, pid in zip(results, clicks, strict=True)]
         assert len(outcomes) == len(clicks), f"trial {trial}: threads hung"
         db.session.expire_all()
 
@@ -112,7 +99,7 @@ def test_ten_providers_double_clicking_unlock_at_once(app, db, factory, market):
     )
 
 
-def test_two_simultaneous_choices_pick_exactly_one_winner(app, db, factory):
+def test_two_simultaneous_choices_pick_exactly_one_winner(db, factory, race):
     metro, cat = houston_market(factory)
     providers = [factory.provider(metro=metro, categories=[cat], tier="pro") for _ in range(3)]
     lead = Lead(
@@ -135,30 +122,12 @@ def test_two_simultaneous_choices_pick_exactly_one_winner(app, db, factory):
     lead_id = lead.id
     assignment_ids = db.session.scalars(select(Assignment.id).where(Assignment.lead_id == lead_id)).all()
     db.session.commit()
-    barrier = threading.Barrier(len(assignment_ids))
-    outcomes, lock = [], threading.Lock()
-
-    def choose(assignment_id):
-        with app.app_context():
-            session = _db.session
-            try:
-                barrier.wait(timeout=30)
-                result = customer.choose(session, session.get(Lead, lead_id), assignment_id)
-                session.commit()
-                outcome = result.ok
-            except Exception as exc:  # noqa: BLE001
-                session.rollback()
-                outcome = type(exc).__name__
-            finally:
-                session.remove()
-            with lock:
-                outcomes.append(outcome)
-
-    threads = [threading.Thread(target=choose, args=(a,)) for a in assignment_ids]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    results = race(
+        len(assignment_ids),
+        lambda i: customer.choose(db.session, db.session.get(Lead, lead_id), assignment_ids[i]),
+        timeout=60,
+    )
+    outcomes = [type(r).__name__ if isinstance(r, Exception) else r.ok for r in results]
     db.session.expire_all()
     assert sorted(outcomes, key=str) == [False, False, True]
     statuses = sorted(db.session.scalars(select(Assignment.status).where(Assignment.lead_id == lead_id)).all())

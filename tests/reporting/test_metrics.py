@@ -5,8 +5,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from app.models import Assignment, LeadEvent, Offer
+from app.models import LeadEvent
 from app.reporting import metrics
+from tests.factories import Factory
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
@@ -22,30 +23,13 @@ def at(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
 
 
 def assign(db, lead, provider, when, kind="direct"):
-    db.session.add(
-        Assignment(
-            lead_id=lead.id,
-            provider_id=provider.id,
-            kind=kind,
-            created_at=when,
-            status="delivered" if kind != "quote" else "purchased",
-        )
-    )
-    db.session.flush()
+    Factory(db.session).assignment(lead, provider, kind=kind, created_at=when)
 
 
 def offer(db, lead, provider, wave, offered_at, state="offered", responded_at=None):
-    db.session.add(
-        Offer(
-            lead_id=lead.id,
-            provider_id=provider.id,
-            wave=wave,
-            offered_at=offered_at,
-            state=state,
-            responded_at=responded_at,
-        )
+    Factory(db.session).offer(
+        lead, provider, wave=wave, offered_at=offered_at, state=state, responded_at=responded_at, expires_at=None
     )
-    db.session.flush()
 
 
 def test_percentile_is_nearest_rank():

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.models import Assignment, Offer
 from tests.conftest import login
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -21,32 +20,19 @@ def dashboard_data(db, factory, clock):
     provider = factory.provider(metro=houston)
     # Houston: a direct lead delivered after 2 min, a broadcast accepted 6 min after wave 1
     direct = factory.lead(metro=houston, category=category, mode="direct", created_at=NOW - timedelta(hours=3))
-    db.session.add(
-        Assignment(
-            lead_id=direct.id,
-            provider_id=provider.id,
-            kind="direct",
-            created_at=NOW - timedelta(hours=3) + timedelta(minutes=2),
-        )
-    )
+    factory.assignment(direct, provider, kind="direct", created_at=NOW - timedelta(hours=3) + timedelta(minutes=2))
     broadcast = factory.lead(metro=houston, category=category, created_at=NOW - timedelta(days=10))
-    db.session.add(
-        Offer(
-            lead_id=broadcast.id,
-            provider_id=provider.id,
-            wave=1,
-            state="accepted",
-            offered_at=NOW - timedelta(days=10),
-            responded_at=NOW - timedelta(days=10) + timedelta(minutes=6),
-        )
+    factory.offer(
+        broadcast,
+        provider,
+        wave=1,
+        state="accepted",
+        offered_at=NOW - timedelta(days=10),
+        responded_at=NOW - timedelta(days=10) + timedelta(minutes=6),
+        expires_at=None,
     )
-    db.session.add(
-        Assignment(
-            lead_id=broadcast.id,
-            provider_id=provider.id,
-            kind="broadcast",
-            created_at=NOW - timedelta(days=10) + timedelta(minutes=6),
-        )
+    factory.assignment(
+        broadcast, provider, kind="broadcast", created_at=NOW - timedelta(days=10) + timedelta(minutes=6)
     )
     # Dallas: one lead held for review, waiting for 2 hours
     factory.lead(metro=dallas, category=category, status="pending", created_at=NOW - timedelta(hours=2))

@@ -1,7 +1,6 @@
 """Partner API: keys, create in each mode, field errors, idempotency, status reads, OpenAPI."""
 
 import json
-import threading
 
 import pytest
 from sqlalchemy import func, select
@@ -10,6 +9,7 @@ from app.extensions import db as _db
 from app.models import ApiIdempotency, ApiKey, AuditLog, Lead, LeadEvent, PartnerLead
 from app.partners import keys as partners
 from tests.conftest import csrf_from, login
+from tests.factories import Factory
 
 
 @pytest.fixture
@@ -23,8 +23,7 @@ def houston(factory):
 
 
 def make_key(session, name="Acme Leads"):
-    partner = partners.create_partner(session, name, None)
-    return partner, partners.create_key(session, partner, None, "test").plaintext
+    return Factory(session).partner_key(name)
 
 
 @pytest.fixture
@@ -244,22 +243,14 @@ def test_malformed_idempotency_key_is_400(client, key):
 
 
 @pytest.mark.parametrize("trial", range(3))
-def test_simultaneous_retries_with_one_key_create_exactly_one_lead(app, db, key, trial):
+def test_simultaneous_retries_with_one_key_create_exactly_one_lead(app, db, key, trial, race):
     db.session.commit()
-    barrier = threading.Barrier(6)
-    results = []
 
-    def send():
-        client = app.test_client()
-        barrier.wait()
-        response = post(client, key, lead_body(), idem=f"race-{trial}")
-        results.append((response.status_code, response.get_json(), response.headers.get("Idempotent-Replayed")))
+    def send(i):
+        response = post(app.test_client(), key, lead_body(), idem=f"race-{trial}")
+        return response.status_code, response.get_json(), response.headers.get("Idempotent-Replayed")
 
-    threads = [threading.Thread(target=send) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    results = race(6, send, timeout=60)
     assert len(results) == 6
     assert {code for code, _, _ in results} == {201}
     assert len({body["id"] for _, body, _ in results}) == 1

@@ -105,31 +105,14 @@ def test_badges_show_fast_responders_and_ratings(client, db, factory):
     from datetime import timedelta
 
     from app.core import clock
-    from app.models import Assignment, Review
 
     metro = factory.metro("Houston", slug="houston")
     fast = factory.provider(metro=metro, name="Fast Pumping")
     slow = factory.provider(metro=metro, name="Slow Pumping")
     for provider, minutes in ((fast, 3), (slow, 40)):
         lead = factory.lead(metro=metro)
-        factory._add(
-            Assignment(
-                lead_id=lead.id,
-                provider_id=provider.id,
-                kind="broadcast",
-                notified_at=clock.now() - timedelta(minutes=minutes),
-            )
-        )
-        factory._add(
-            Review(
-                lead_id=lead.id,
-                provider_id=provider.id,
-                rating=5 if provider is fast else 3,
-                text="",
-                author_name="Maria G.",
-                created_at=clock.now(),
-            )
-        )
+        factory.assignment(lead, provider, kind="broadcast", notified_at=clock.now() - timedelta(minutes=minutes))
+        factory.review(lead, provider, rating=5 if provider is fast else 3, text="", author_name="Maria G.")
     db.session.commit()
     page = text(client.get("/m/houston"))
     fast_card = page[page.index("Fast Pumping") : page.index("Slow Pumping")]
