@@ -119,13 +119,16 @@ def inbox(session: Session, reason: str | None = None, metro_id: int | None = No
 def teaser_requests(session: Session, leads: list[Lead]) -> set[int]:
     """The "teaser requests" filter: escrowed direct leads whose requested provider is verified,
     on the free plan, not paused, and has not used this ISO week's teaser (so an admin can
-    unlock one for it now). One teaser count per provider."""
-    available: dict[int, bool] = {}
-    for lead in leads:
-        provider = lead.requested_provider
-        if provider is not None and provider.id not in available:
-            available[provider.id] = eligibility.teaser_available(session, provider)
+    unlock one for it now). One statement for all the providers."""
+    available = eligibility.teasers_available(session, requested_providers(leads))
     return {lead.id for lead in leads if lead.requested_provider_id and available.get(lead.requested_provider_id)}
+
+
+def requested_providers(leads: list[Lead]) -> list:
+    """The requested providers of these leads, each once (already loaded with the leads)."""
+    return list(
+        {lead.requested_provider.id: lead.requested_provider for lead in leads if lead.requested_provider}.values()
+    )
 
 
 def age(lead: Lead, now: datetime | None = None) -> str:
