@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.core import clock
 from app.leads import eligibility
@@ -94,7 +94,13 @@ def is_waiting(lead: Lead) -> bool:
 
 def inbox(session: Session, reason: str | None = None, metro_id: int | None = None, limit: int = 500) -> Inbox:
     """Leads waiting on staff, oldest first, with counts per reason (within the metro filter)."""
-    query = select(Lead).where(in_inbox_clause()).order_by(Lead.created_at, Lead.id).limit(limit)
+    query = (
+        select(Lead)
+        .where(in_inbox_clause())
+        .options(selectinload(Lead.requested_provider))  # every row shows it: one statement for all
+        .order_by(Lead.created_at, Lead.id)
+        .limit(limit)
+    )
     if metro_id:
         query = query.where(Lead.metro_id == metro_id)
     leads = list(session.scalars(query))
