@@ -6,6 +6,7 @@ the thing once."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from app.core import clock
 from app.core.urls import app_path, external_url
 from app.direct import direct
-from app.direct.escrow_inbox import OUTREACH_COOLDOWN, in_inbox_clause
+from app.direct.escrow_inbox import OUTREACH_COOLDOWN, in_inbox_clause, requested_providers
 from app.leads import eligibility, masking, routing, timeline
 from app.models import Lead, Offer, User
 from app.platform import audit, notify
@@ -226,3 +227,36 @@ def close(session: Session, lead: Lead, user: User | None, as_status: str, ip: s
     timeline.record(session, lead, f"closed_{as_status}", text, public_text=public, user=user)
     _log(session, user, f"escrow.close_{as_status}", lead, f"{text}: lead #{lead.id}", ip)
     return ActionResult(True, f"{text}.")
+
+
+def available(lead: Lead, *, teaser_available: bool = False, now: datetime | None = None) -> set[str]:
+    """The inbox actions that apply to the lead now, by the rules the actions check (pure: the
+    caller passes `eligibility.teasers_available` for the requested provider). Release is always
+    offered on an escrowed direct lead: its refusal names what keeps the provider ineligible."""
+    if lead.status == "pending":
+        return {"verify", "spam", "cancel"}
+    if lead.status != "verified" or lead.delivery_status != "pending":
+        return set()
+    actions = {"spam", "cancel"}
+    if _escrowed_direct(lead) is None:
+        provider = lead.requested_provider
+        sent = lead.outreach_sent_at
+        cooling = sent is not None and (now or clock.now()) - clock.as_utc(sent) < OUTREACH_COOLDOWN
+        if provider.status != "suspended" and provider.contact_email and not cooling:
+            actions.add("outreach")
+        actions.add("release")
+        if teaser_available and eligibility.teaser_eligible(provider):
+            actions.add("teaser")
+        if lead.consent == "yes":
+            actions.add("convert")
+    return actions
+
+
+def available_for(session: Session, leads: list[Lead], now: datetime | None = None) -> dict[int, set[str]]:
+    """`available` for every row of the inbox: one statement for the teaser counts, whatever the rows."""
+    teasers = eligibility.teasers_available(session, requested_providers(leads))
+    now = now or clock.now()
+    return {
+        lead.id: available(lead, teaser_available=teasers.get(lead.requested_provider_id or 0, False), now=now)
+        for lead in leads
+    }

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.core import clock
 from app.leads import eligibility
@@ -94,7 +94,13 @@ def is_waiting(lead: Lead) -> bool:
 
 def inbox(session: Session, reason: str | None = None, metro_id: int | None = None, limit: int = 500) -> Inbox:
     """Leads waiting on staff, oldest first, with counts per reason (within the metro filter)."""
-    query = select(Lead).where(in_inbox_clause()).order_by(Lead.created_at, Lead.id).limit(limit)
+    query = (
+        select(Lead)
+        .where(in_inbox_clause())
+        .options(selectinload(Lead.requested_provider))  # every row shows it: one statement for all
+        .order_by(Lead.created_at, Lead.id)
+        .limit(limit)
+    )
     if metro_id:
         query = query.where(Lead.metro_id == metro_id)
     leads = list(session.scalars(query))
@@ -119,13 +125,16 @@ def inbox(session: Session, reason: str | None = None, metro_id: int | None = No
 def teaser_requests(session: Session, leads: list[Lead]) -> set[int]:
     """The "teaser requests" filter: escrowed direct leads whose requested provider is verified,
     on the free plan, not paused, and has not used this ISO week's teaser (so an admin can
-    unlock one for it now). One teaser count per provider."""
-    available: dict[int, bool] = {}
-    for lead in leads:
-        provider = lead.requested_provider
-        if provider is not None and provider.id not in available:
-            available[provider.id] = eligibility.teaser_available(session, provider)
+    unlock one for it now). One statement for all the providers."""
+    available = eligibility.teasers_available(session, requested_providers(leads))
     return {lead.id for lead in leads if lead.requested_provider_id and available.get(lead.requested_provider_id)}
+
+
+def requested_providers(leads: list[Lead]) -> list:
+    """The requested providers of these leads, each once (already loaded with the leads)."""
+    return list(
+        {lead.requested_provider.id: lead.requested_provider for lead in leads if lead.requested_provider}.values()
+    )
 
 
 def age(lead: Lead, now: datetime | None = None) -> str:

@@ -6,6 +6,7 @@ pools, quote routing), so a provider is never eligible in one place and not in a
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -103,3 +104,26 @@ def teasers_this_week(session: Session, provider_id: int) -> int:
 def teaser_available(session: Session, provider: Provider) -> bool:
     """At most one teaser (broadcast accept or admin direct unlock) per provider per ISO week."""
     return teaser_eligible(provider) and teasers_this_week(session, provider.id) == 0
+
+
+def teasers_available(session: Session, providers: Iterable[Provider]) -> dict[int, bool]:
+    """`teaser_available` for many providers in one statement (lists, not decisions: a delivery
+    decides with `teaser_available` under the provider's lock)."""
+    providers = list(providers)
+    eligible = {p.id for p in providers if teaser_eligible(p)}
+    used = (
+        set(
+            session.scalars(
+                select(Assignment.provider_id)
+                .where(
+                    Assignment.provider_id.in_(eligible),
+                    Assignment.teaser.is_(True),
+                    Assignment.created_at >= clock.iso_week_start(),
+                )
+                .distinct()
+            )
+        )
+        if eligible
+        else set()
+    )
+    return {p.id: p.id in eligible and p.id not in used for p in providers}

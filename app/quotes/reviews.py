@@ -109,28 +109,55 @@ class Reputation:
 
 
 def reputation(session: Session, provider_id: int, recent: int = 5) -> Reputation:
-    avg, count = session.execute(
-        select(func.avg(Review.rating), func.count(Review.id)).where(Review.provider_id == provider_id)
-    ).one()
-    reviews = list(
-        session.scalars(
-            select(Review)
-            .where(Review.provider_id == provider_id)
-            .order_by(Review.created_at.desc(), Review.id.desc())
-            .limit(recent)
+    return reputations(session, [provider_id], recent)[provider_id]
+
+
+def reputations(session: Session, provider_ids, recent: int = 5) -> dict[int, Reputation]:
+    """Every listed provider's reputation in three statements, whatever the number of providers:
+    average and count, the `recent` latest reviews each, and the median time to respond."""
+    ids = sorted(set(provider_ids))
+    if not ids:
+        return {}
+    totals = {
+        pid: (avg, count)
+        for pid, avg, count in session.execute(
+            select(Review.provider_id, func.avg(Review.rating), func.count(Review.id))
+            .where(Review.provider_id.in_(ids))
+            .group_by(Review.provider_id)
         )
-    )
-    pairs = session.execute(
-        select(Assignment.notified_at, Assignment.created_at).where(
-            Assignment.provider_id == provider_id,
+    }
+    latest: dict[int, list[Review]] = {pid: [] for pid in ids}
+    if recent > 0:
+        place = (
+            func.row_number()
+            .over(partition_by=Review.provider_id, order_by=(Review.created_at.desc(), Review.id.desc()))
+            .label("place")
+        )
+        ranked = select(Review.id, place).where(Review.provider_id.in_(ids)).subquery()
+        for review in session.scalars(
+            select(Review)
+            .join(ranked, ranked.c.id == Review.id)
+            .where(ranked.c.place <= recent)
+            .order_by(Review.created_at.desc(), Review.id.desc())
+        ):
+            latest[review.provider_id].append(review)
+    waits: dict[int, list[timedelta]] = {pid: [] for pid in ids}
+    for pid, told, got in session.execute(
+        select(Assignment.provider_id, Assignment.notified_at, Assignment.created_at).where(
+            Assignment.provider_id.in_(ids),
             Assignment.notified_at.is_not(None),
             Assignment.kind.in_(("quote", "broadcast")),
         )
-    ).all()  # direct deliveries need no response
-    waits = sorted(clock.as_utc(got) - clock.as_utc(told) for told, got in pairs if got >= told)
-    return Reputation(
-        average=round(float(avg), 1) if avg is not None else None,
-        count=count or 0,
-        recent=reviews,
-        median_response=statistics.median(waits) if waits else None,
-    )
+    ):  # direct deliveries need no response
+        if got >= told:
+            waits[pid].append(clock.as_utc(got) - clock.as_utc(told))
+    result = {}
+    for pid in ids:
+        avg, count = totals.get(pid, (None, 0))
+        result[pid] = Reputation(
+            average=round(float(avg), 1) if avg is not None else None,
+            count=count or 0,
+            recent=latest[pid],
+            median_response=statistics.median(sorted(waits[pid])) if waits[pid] else None,
+        )
+    return result

@@ -9,6 +9,7 @@ from app.direct import escrow_inbox
 from app.extensions import db
 from app.models import Lead
 from app.web.access import admin_required
+from app.web.admin.escrow import escrow_rows
 from app.web.admin.views import bp
 
 
@@ -47,9 +48,14 @@ def leads():
 @admin_required
 def lead(lead_id: int):
     lead = db.session.get(Lead, lead_id) or abort(404)
+    waiting = escrow_inbox.is_waiting(lead)
     response = make_response(
         render_template(
-            "admin/lead.html", lead=lead, labels=escrow_inbox.REASON_LABELS, waiting=escrow_inbox.is_waiting(lead)
+            "admin/lead.html",
+            lead=lead,
+            labels=escrow_inbox.REASON_LABELS,
+            waiting=waiting,
+            escrow_rows=escrow_rows([lead]) if waiting else {},
         )
     )
     response.headers["Cache-Control"] = "no-store"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, make_response, redirect, render_template, request, url_for
+from flask import abort, g, has_request_context, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from htmx_flask import request as hx_request
 from jinja2_fragments.flask import render_block
@@ -34,13 +34,20 @@ def inbox_lead(lead_id: int):
     return private(make_response(render_template("provider/inbox_lead.html", provider=_provider(), item=item)))
 
 
+@bp.before_app_request
+def _forget_unread_count() -> None:
+    g.pop("unread_notifications", None)
+
+
 @bp.app_context_processor
 def bell_context():
-    def unread_notifications() -> int:
+    """The header bell's unread count: a number, counted once per request (first render)."""
+    if not has_request_context():  # emails rendered by a worker have no bell
+        return {}
+    if "unread_notifications" not in g:
         provider = getattr(current_user, "provider", None) if current_user.is_authenticated else None
-        return notify.unread_count(db.session, provider.id) if provider is not None else 0
-
-    return {"unread_notifications": unread_notifications}
+        g.unread_notifications = notify.unread_count(db.session, provider.id) if provider is not None else 0
+    return {"unread_notifications": g.unread_notifications}
 
 
 @bp.get("/notifications/bell")

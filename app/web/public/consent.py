@@ -23,8 +23,3 @@ def tracking_consent(token: str):
     else:
         flash("This question is no longer open; the page shows where your request is now.", "error")
     return redirect(url_for("public.tracking", token=token), code=303)
-
-
-@bp.app_context_processor
-def consent_helpers():
-    return {"consent_due": consent.due}

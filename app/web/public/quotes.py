@@ -14,14 +14,7 @@ from app.leads import timeline
 from app.leads import tracking as tracking_service
 from app.models import Lead
 from app.quotes import customer, result, reviews
-from app.web.public.views import bp
-
-
-@bp.app_template_global("quote_panel")
-def quote_panel(lead: Lead) -> dict:
-    """What the tracking page shows of a quote lead: quotes with each provider's rating."""
-    offered = customer.quotes_for(db.session, lead)
-    return {"quotes": [(a, reviews.reputation(db.session, a.provider_id, recent=0)) for a in offered]}
+from app.web.public.views import bp, tracking_panels
 
 
 def _lead(token: str, mode: str | None = "quotes") -> Lead:
@@ -29,11 +22,6 @@ def _lead(token: str, mode: str | None = "quotes") -> Lead:
     if mode is not None:
         query = query.where(Lead.mode == mode)
     return db.session.scalar(query) or abort(404)
-
-
-@bp.app_template_global("lead_review")
-def lead_review(lead: Lead):
-    return reviews.review_of(db.session, lead.id)
 
 
 def _done(lead: Lead, result: result.Result):
@@ -50,6 +38,7 @@ def _done(lead: Lead, result: result.Result):
         events=timeline.public_events(lead),
         quote_result=result,
         quote_form=request.form if not result.ok else {},
+        **tracking_panels(lead),
     )
     if hx_request.htmx:
         response = make_response(render_block("public/tracking.html", "status", **ctx))
@@ -77,8 +66,3 @@ def quote_done(token: str):
 def quote_review(token: str):
     lead = _lead(token, mode=None)
     return _done(lead, reviews.leave(db.session, lead, request.form.get("rating"), request.form.get("text")))
-
-
-@bp.app_template_global("provider_reputation")
-def provider_reputation(provider) -> reviews.Reputation:
-    return reviews.reputation(db.session, provider.id)

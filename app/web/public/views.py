@@ -8,12 +8,14 @@ from jinja2_fragments.flask import render_block
 from sqlalchemy import select, text
 
 from app.accounts import directory
+from app.direct import consent
 from app.extensions import db, limiter
 from app.leads import intake, timeline
 from app.leads import tracking as tracking_service
 from app.models import Lead, OutboxEmail
 from app.platform import outbox
 from app.platform.queue import redis_connection
+from app.quotes import customer, reviews
 from app.web.public.forms import LeadForm
 
 bp = Blueprint("public", __name__)
@@ -33,6 +35,7 @@ def metro(slug: str):
         "public/metro.html",
         metro=metro,
         providers=providers,
+        reputations=reviews.reputations(db.session, [p.id for p in providers], recent=0),
         categories=directory.categories(db.session),
         category=category,
     )
@@ -41,7 +44,8 @@ def metro(slug: str):
 @bp.get("/p/<slug>")
 def provider(slug: str):
     provider = directory.provider_by_slug(db.session, slug) or abort(404)
-    return render_template("public/provider.html", provider=provider)
+    reputation = reviews.reputation(db.session, provider.id)
+    return render_template("public/provider.html", provider=provider, reputation=reputation)
 
 
 def _lead_form_view(mode: str, metro, provider=None):
@@ -110,17 +114,28 @@ def check_field(field: str):
     return render_template("public/_field_error.html", field=getattr(form, field))
 
 
+def tracking_panels(lead: Lead) -> dict:
+    """What the tracking page's panels show, looked up once here (the templates only render):
+    whether to ask for consent, the quotes with each provider's rating, the customer's review."""
+    offered = customer.quotes_for(db.session, lead) if lead.mode == "quotes" else []
+    ratings = reviews.reputations(db.session, [a.provider_id for a in offered], recent=0)
+    return {
+        "consent_due": consent.due(lead),
+        "quote_offers": [(a, ratings[a.provider_id]) for a in offered],
+        "review": reviews.review_of(db.session, lead.id) if lead.assigned_provider_id else None,
+    }
+
+
 @bp.get("/t/<token>")
 def tracking(token: str):
     lead = db.session.scalar(select(Lead).where(Lead.public_token == token)) or abort(404)
     view = tracking_service.view(lead)
+    ctx = dict(lead=lead, view=view, events=timeline.public_events(lead), **tracking_panels(lead))
     if hx_request.htmx:
-        html = render_block("public/tracking.html", "status", lead=lead, view=view, events=timeline.public_events(lead))
+        html = render_block("public/tracking.html", "status", **ctx)
         response = make_response(html, 286 if view.final else 200)
     else:
-        response = make_response(
-            render_template("public/tracking.html", lead=lead, view=view, events=timeline.public_events(lead))
-        )
+        response = make_response(render_template("public/tracking.html", **ctx))
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"  # the token is in the URL
     response.headers["Vary"] = "HX-Request"
