@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.core import clock
+from app.core.db import affected
 from app.models import Category, Metro, Provider, User
 
 CLAIMED = "claimed"
@@ -51,7 +52,7 @@ def claim(session: Session, user: User, provider_id: int) -> ClaimResult:
             )
     except IntegrityError:  # the same account claimed another listing at the same moment
         return ClaimResult(HAS_LISTING)
-    if result.rowcount != 1:
+    if affected(result) != 1:
         return ClaimResult(TAKEN, provider_id)
     provider = session.get(Provider, provider_id)
     session.refresh(provider)

@@ -9,6 +9,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.core import clock
+from app.core.db import affected
 from app.direct import release
 from app.models import Provider, User
 from app.models.provider import TIERS
@@ -55,7 +56,7 @@ def start_trial(session: Session, provider: Provider) -> bool:
         .values(trial_started_at=now, trial_ends_at=now + timedelta(days=TRIAL_DAYS), updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if affected(result) != 1:
         return False
     session.refresh(provider)
     release.release_for_provider(session, provider)
@@ -91,7 +92,7 @@ def suspend(session: Session, provider: Provider, admin: User, reason: str, ip: 
         .values(status="suspended", updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if affected(result) != 1:
         return False
     session.refresh(provider)
     audit.log(
@@ -121,7 +122,7 @@ def reinstate(session: Session, provider: Provider, admin: User, ip: str | None 
         .values(status=status, updated_at=clock.now())
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if affected(result) != 1:
         return False
     session.refresh(provider)
     audit.log(

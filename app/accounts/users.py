@@ -11,6 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.accounts import tokens
 from app.core import clock
+from app.core.db import affected
 from app.core.urls import external_url
 from app.models import User
 from app.platform import outbox
@@ -114,7 +115,7 @@ def confirm_email(session: Session, token: str) -> ConfirmResult:
         .values(email_confirmed_at=clock.now())
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount == 1:
+    if affected(result) == 1:
         return ConfirmResult(True, data["u"])
     user = session.get(User, data.get("u"))
     if user is not None and user.email == data.get("e") and user.email_confirmed_at is not None:
@@ -170,7 +171,7 @@ def reset_password(session: Session, token: str, new_password: str) -> User | No
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if affected(result) != 1:
         return None
     session.refresh(user)
     return user

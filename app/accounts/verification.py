@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.core import clock
+from app.core.db import affected
 from app.core.urls import external_url
 from app.direct import release
 from app.models import Provider, User, VerificationRequest
@@ -77,7 +78,7 @@ def decide(
         )
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if affected(result) != 1:
         return None
     request = session.get(VerificationRequest, request_id)
     session.refresh(request)

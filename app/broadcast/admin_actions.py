@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from app.broadcast.offer_actions import Refused, tell_customer_accepted
 from app.broadcast.waves import ESCROW_REASON, email_lead, start
 from app.core import clock
+from app.core.db import affected
 from app.core.urls import app_path, external_url
 from app.leads import masking, timeline
 from app.models import Assignment, Lead, Provider, User
@@ -41,7 +42,7 @@ def assign_by_hand(session: Session, lead: Lead, provider: Provider, user: User,
         )
         .execution_options(synchronize_session=False)
     )
-    if won.rowcount != 1:
+    if affected(won) != 1:
         raise Refused("This lead is no longer waiting for a provider.")
     session.refresh(lead)
     assignment = session.scalar(

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.broadcast.waves import expand
 from app.core import clock
+from app.core.db import affected
 from app.core.urls import app_path, external_url
 from app.leads import eligibility, masking, timeline
 from app.models import Assignment, Lead, Offer, Provider, User
@@ -79,7 +80,7 @@ def accept(session: Session, offer_id: int, provider_id: int, *, user: User | No
         .values(assigned_provider_id=provider_id, delivery_status="accepted", wave_deadline=None, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if won.rowcount != 1:
+    if affected(won) != 1:
         session.refresh(offer.lead)
         taken = offer.lead.assigned_provider_id not in (None, provider_id)
         raise Refused(STATE_REASONS["taken" if taken else "expired"])
@@ -89,7 +90,7 @@ def accept(session: Session, offer_id: int, provider_id: int, *, user: User | No
         .values(state="accepted", responded_at=now, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if mine.rowcount != 1:  # cannot happen while the lead UPDATE above holds; never half-accept
+    if affected(mine) != 1:  # cannot happen while the lead UPDATE above holds; never half-accept
         raise Refused(STATE_REASONS["expired"])
     taken_ids = set(
         session.scalars(
@@ -198,7 +199,7 @@ def decline(session: Session, offer_id: int, provider_id: int, reason: str | Non
         .execution_options(synchronize_session=False)
     )
     session.refresh(offer)
-    if done.rowcount != 1:
+    if affected(done) != 1:
         raise Refused(STATE_REASONS.get(offer.state, "This offer is no longer open."))
     lead = offer.lead
     timeline.record(

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from app.broadcast.pool import Candidate, candidates, choose_wave
 from app.broadcast.wave_plan import plan_of
 from app.core import clock
+from app.core.db import affected
 from app.core.urls import app_path, external_url
 from app.leads import masking, routing, timeline
 from app.models import Lead, Offer, Provider, User
@@ -62,7 +63,7 @@ def start(session: Session, lead: Lead, *, user: User | None = None) -> bool:
         )
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if affected(result) != 1:
         return False
     session.refresh(lead)
     if user is not None:
@@ -112,7 +113,7 @@ def expand(session: Session, lead_id: int, expected_wave: int, *, now_ok: bool =
         .values(current_wave=wave_no, wave_deadline=deadline, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1:
+    if affected(claimed) != 1:
         return "skipped"
     session.refresh(lead)
     for n in skipped:
@@ -225,7 +226,7 @@ def fallback(session: Session, lead: Lead, expected_wave: int, skipped: list[int
         .values(delivery_status="pending", escrow_reason=ESCROW_REASON, wave_deadline=None, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if affected(result) != 1:
         return False
     session.execute(
         update(Offer)

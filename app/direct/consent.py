@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.core import clock
-from app.core.db import keyset
+from app.core.db import affected, keyset
 from app.core.urls import external_url
 from app.direct import escrow_actions
 from app.leads import timeline, tracking
@@ -48,7 +48,7 @@ def answer(session: Session, lead: Lead, yes: bool) -> bool:
         .values(consent="yes" if yes else "no", consent_at=now, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if affected(result) != 1:
         return False
     session.refresh(lead)
     if yes:
@@ -99,7 +99,7 @@ def ask_due(session: Session, limit: int = 200) -> int:
             .values(consent_asked_at=now)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:
+        if affected(result) != 1:
             continue
         name = lead.requested_provider.name if lead.requested_provider else "the provider"
         timeline.record(

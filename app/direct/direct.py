@@ -11,6 +11,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.core import clock
+from app.core.db import affected
 from app.core.urls import app_path, external_url
 from app.leads import eligibility, masking, routing, timeline
 from app.models import Assignment, Lead, Provider, User
@@ -40,7 +41,7 @@ def escrow(session: Session, lead: Lead, reason: str) -> bool:
         .values(delivery_status="pending", escrow_reason=reason, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if affected(result) != 1:
         return False
     session.refresh(lead)
     name = lead.requested_provider.name if lead.requested_provider else "the provider"
@@ -80,7 +81,7 @@ def deliver(
         .values(delivery_status="delivered", assigned_provider_id=provider.id, escrow_reason=None, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if affected(result) != 1:
         return None
     session.refresh(lead)
     assignment = Assignment(

@@ -12,6 +12,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
 from app.core import clock
+from app.core.db import affected
 from app.core.urls import app_path, external_url
 from app.direct import direct
 from app.direct.escrow_inbox import OUTREACH_COOLDOWN, in_inbox_clause, requested_providers
@@ -64,7 +65,7 @@ def send_outreach(session: Session, lead: Lead, user: User | None, ip: str | Non
         .values(outreach_sent_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if affected(result) != 1:
         return _refuse("Outreach was already sent in the last 24 hours.")
     session.refresh(lead)
     shown = masking.preview(lead)  # the provider is not entitled yet: masked only
@@ -179,7 +180,7 @@ def convert_to_broadcast(
         .values(mode="broadcast", delivery_status="new", escrow_reason=None, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if affected(result) != 1:
         return _refuse("This request is no longer waiting in escrow.")
     session.refresh(lead)
     timeline.record(
@@ -214,7 +215,7 @@ def close(session: Session, lead: Lead, user: User | None, as_status: str, ip: s
         .values(status=as_status, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if affected(result) != 1:
         return _refuse("This request is no longer waiting in escrow (already closed, delivered or out with providers).")
     session.execute(
         update(Offer)

@@ -6,6 +6,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.core import clock
+from app.core.db import affected
 from app.leads import routing, timeline
 from app.models import Lead, User
 from app.platform import audit
@@ -23,7 +24,7 @@ def verify(session: Session, lead_ids: list[int], user: User | None, ip: str | N
             .values(status="verified", updated_at=clock.now())
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:
+        if affected(result) != 1:
             continue
         lead = session.get(Lead, lead_id)
         session.refresh(lead)

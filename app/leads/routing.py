@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.core import clock
+from app.core.db import affected
 from app.leads import timeline
 from app.models import Lead
 from app.platform import sweep
@@ -51,7 +52,7 @@ def route(session: Session, lead_id: int) -> bool:
         .values(delivery_status="ready", routed_at=now, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if affected(result) != 1:
         return False
     lead = session.get(Lead, lead_id)
     session.refresh(lead)

@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
 from app.models.base import Model, TimestampMixin, UTCDateTime, check_in
 
 ASSIGNMENT_KINDS = ("direct", "broadcast", "quote")
@@ -39,5 +38,5 @@ class Assignment(TimestampMixin, Model):
     # For "time to respond" stats: when the provider was first told, and when it got the lead.
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    lead = relationship("Lead", backref=db.backref("assignments", lazy="selectin", cascade="all, delete-orphan"))
+    lead = relationship("Lead", back_populates="assignments")
     provider = relationship("Provider")

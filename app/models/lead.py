@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,6 +13,10 @@ from app.core import clock
 from app.models.base import Model, TimestampMixin, UTCDateTime, check_in
 from app.models.metro import Category, Metro
 from app.models.provider import Provider
+
+if TYPE_CHECKING:
+    from app.models.assignment import Assignment
+    from app.models.offer import Offer
 
 LEAD_MODES = ("direct", "broadcast", "quotes")
 LEAD_SOURCES = ("web", "admin", "api")
@@ -93,6 +98,13 @@ class Lead(TimestampMixin, Model):
     assigned_provider: Mapped[Provider | None] = relationship(foreign_keys=[assigned_provider_id])
     events: Mapped[list[LeadEvent]] = relationship(
         back_populates="lead", order_by="LeadEvent.id", cascade="all, delete-orphan"
+    )
+    # The other ends of Offer.lead and Assignment.lead (declared here so both sides are typed).
+    offers: Mapped[list[Offer]] = relationship(
+        back_populates="lead", lazy="selectin", order_by="Offer.id", cascade="all, delete-orphan", passive_deletes=True
+    )
+    assignments: Mapped[list[Assignment]] = relationship(
+        back_populates="lead", lazy="selectin", cascade="all, delete-orphan"
     )
 
     def __repr__(self) -> str:

@@ -12,7 +12,6 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
 from app.models.base import Model, TimestampMixin, UTCDateTime, check_in
 
 OFFER_STATES = ("offered", "accepted", "taken", "declined", "expired")
@@ -49,12 +48,7 @@ class Offer(TimestampMixin, Model):
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decline_reason: Mapped[str | None] = mapped_column(Text)
 
-    lead = relationship(
-        "Lead",
-        backref=db.backref(
-            "offers", lazy="selectin", order_by="Offer.id", cascade="all, delete-orphan", passive_deletes=True
-        ),
-    )
+    lead = relationship("Lead", back_populates="offers")
     provider = relationship("Provider", lazy="joined")
 
     @property

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.core import clock
+from app.core.db import affected
 from app.models import ApiKey, Partner, User
 from app.platform import audit
 
@@ -75,7 +76,7 @@ def revoke_key(session: Session, api_key: ApiKey, actor: User | None, ip: str | 
         .values(revoked_at=clock.now())
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if affected(result) != 1:
         return False
     session.refresh(api_key)
     audit.log(

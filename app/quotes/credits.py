@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.core import clock
+from app.core.db import affected
 from app.models import CreditEntry, CreditWallet
 from app.platform import audit
 
@@ -110,8 +111,8 @@ def post(
             .where(CreditWallet.provider_id == provider_id, CreditWallet.balance + amount >= 0)
             .values(balance=CreditWallet.balance + amount, updated_at=now)
             .execution_options(synchronize_session=False)
-        ).rowcount
-        if moved != 1:
+        )
+        if affected(moved) != 1:
             raise InsufficientCredits(f"provider {provider_id} cannot pay {-amount}")
     except IntegrityError:
         savepoint.rollback()

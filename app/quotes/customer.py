@@ -6,6 +6,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.core import clock
+from app.core.db import affected
 from app.core.urls import app_path, external_url
 from app.leads import timeline, tracking
 from app.leads.tracking import TrackingView
@@ -44,8 +45,8 @@ def choose(session: Session, lead: Lead, assignment_id: int) -> Result:
         )
         .values(assigned_provider_id=chosen.provider_id, delivery_status="chosen", updated_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != 1:
+    )
+    if affected(claimed) != 1:
         return _refuse("You already chose a provider for this request.")
     won = session.execute(
         update(Assignment)
@@ -53,7 +54,7 @@ def choose(session: Session, lead: Lead, assignment_id: int) -> Result:
         .values(status="won", updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if won.rowcount != 1:
+    if affected(won) != 1:
         raise RuntimeError("chosen quote changed under us")  # rolls the whole choice back
     others = list(
         session.scalars(
@@ -121,8 +122,8 @@ def mark_done(session: Session, lead: Lead) -> Result:
         .where(Lead.id == lead.id, Lead.status == "verified", Lead.assigned_provider_id.is_not(None))
         .values(status="completed", updated_at=clock.now())
         .execution_options(synchronize_session=False)
-    ).rowcount
-    if done != 1:
+    )
+    if affected(done) != 1:
         return _refuse("This job is already marked done.")
     session.refresh(lead)
     timeline.record(

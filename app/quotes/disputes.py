@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.core import clock
-from app.core.db import insert_once
+from app.core.db import affected, insert_once
 from app.leads import timeline
 from app.models import Assignment, Dispute, Provider, User
 from app.platform import audit
@@ -90,8 +90,8 @@ def resolve(
         .where(Dispute.id == dispute.id, Dispute.status == "open")
         .values(status=status, resolution_note=note, resolved_by=user.id if user else None, resolved_at=clock.now())
         .execution_options(synchronize_session=False)
-    ).rowcount
-    if moved != 1:
+    )
+    if affected(moved) != 1:
         session.refresh(dispute)
         return _refuse(f"This dispute was already {dispute.status}.")
     session.refresh(dispute)

@@ -6,7 +6,7 @@ from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.core import clock
-from app.core.db import keyset
+from app.core.db import affected, keyset
 from app.core.urls import app_path, external_url
 from app.leads import eligibility, masking, routing, timeline
 from app.models import Lead, Provider
@@ -158,8 +158,8 @@ def reroute_unmatched(session: Session, limit: int = 100) -> int:
             .where(Lead.id == lead.id, Lead.delivery_status == "pending", Lead.escrow_reason == "no_matching_provider")
             .values(delivery_status="ready", escrow_reason=None, updated_at=clock.now())
             .execution_options(synchronize_session=False)
-        ).rowcount
-        if claimed == 1:
+        )
+        if affected(claimed) == 1:
             session.refresh(lead)
             route(session, lead)
             routed += 1

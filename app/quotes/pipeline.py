@@ -8,6 +8,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.core import clock
+from app.core.db import affected
 from app.core.urls import external_url
 from app.leads import timeline
 from app.models import Assignment, Lead, Provider
@@ -88,8 +89,8 @@ def transition(
         .where(Assignment.id == assignment.id, Assignment.status.in_(allowed))
         .values(**values)
         .execution_options(synchronize_session=False)
-    ).rowcount
-    if moved != 1:
+    )
+    if affected(moved) != 1:
         session.refresh(assignment)
         return _refuse(f"This lead is already {STATUS_LABELS[assignment.status].lower()}.")
     session.refresh(assignment)

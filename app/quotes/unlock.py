@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.core import clock
+from app.core.db import affected
 from app.leads import timeline
 from app.models import Assignment, Lead, Notification, Provider
 from app.quotes import credits, pricing
@@ -90,8 +91,8 @@ def unlock(session: Session, lead_id: int, provider: Provider, quoted_price: int
             )
             .values(unlock_count=Lead.unlock_count + 1, updated_at=now)
             .execution_options(synchronize_session=False)
-        ).rowcount
-        if claimed != 1:
+        )
+        if affected(claimed) != 1:
             savepoint.rollback()
             return _refuse("Fully unlocked: this lead already has all the providers it asked for. Nothing was charged.")
     except IntegrityError:
