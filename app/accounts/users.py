@@ -162,7 +162,7 @@ def reset_password(session: Session, token: str, new_password: str) -> User | No
         return None
     old_hash = user.password_hash
     new_hash = generate_password_hash(new_password, method="scrypt")
-    values = {"password_hash": new_hash}
+    values: dict[str, object] = {"password_hash": new_hash}
     if user.email_confirmed_at is None:  # the reset link proved the address
         values["email_confirmed_at"] = clock.now()
     result = session.execute(

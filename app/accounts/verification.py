@@ -80,7 +80,7 @@ def decide(
     )
     if affected(result) != 1:
         return None
-    request = session.get(VerificationRequest, request_id)
+    request = session.get_one(VerificationRequest, request_id)  # the UPDATE above just moved it
     session.refresh(request)
     provider = request.provider
     if approve:

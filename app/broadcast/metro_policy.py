@@ -61,7 +61,7 @@ def parse(form) -> PolicyInput:
     # Report row errors by the slot the admin typed in, not the compacted index.
     slots = [n for n, r in enumerate(rows, start=1) if r in used]
     errors = {
-        _slot_key(k, slots): v.replace(f"Wave {_num(k)}:", f"Wave {slots[_num(k) - 1]}:") if _num(k) else v
+        _slot_key(k, slots): v.replace(f"Wave {n}:", f"Wave {slots[n - 1]}:") if (n := _num(k)) else v
         for k, v in errors.items()
     }
     policy = form.get("pool_policy") or ""
@@ -95,6 +95,7 @@ def update(session: Session, metro: Metro, data: PolicyInput, user: User, ip: st
     """Apply valid input (returns False and changes nothing when there are errors)."""
     if data.errors:
         return False
+    assert data.consent_wait_hours is not None  # parse reports a missing wait as an error
     before = {
         "pool_policy": metro.pool_policy,
         "wave_plan": metro.wave_plan,

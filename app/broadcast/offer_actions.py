@@ -64,9 +64,11 @@ def accept(session: Session, offer_id: int, provider_id: int, *, user: User | No
     if offer is None or offer.provider_id != provider_id:
         raise Refused("This offer is not yours.")
     if offer.state == "accepted":
-        return session.scalar(
+        existing = session.scalar(
             select(Assignment).where(Assignment.lead_id == offer.lead_id, Assignment.provider_id == provider_id)
         )
+        assert existing is not None  # the accept that won wrote the assignment in the same transaction
+        return existing
     check_can_accept(session, offer)
     now = clock.now()
     won = session.execute(

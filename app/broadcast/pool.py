@@ -119,6 +119,7 @@ def median_accept_seconds(session: Session, provider_ids: list[int]) -> dict[int
     ).all()
     times: dict[int, list[float]] = {}
     for pid, offered, responded in rows:
+        assert responded is not None  # the query keeps only answered offers
         times.setdefault(pid, []).append((responded - offered).total_seconds())
     return {pid: statistics.median(ts) for pid, ts in times.items()}
 

@@ -18,7 +18,9 @@ MAX_WAVE_MINUTES = 24 * 60
 def validate_plan(rows: list[dict]) -> tuple[list[dict], dict[str, str]]:
     """Check an admin's wave plan. `rows` are {"tiers": [...], "size": str, "minutes": str}
     (blank rows already dropped). Returns (plan, errors by field name "wave-N-field")."""
-    plan, errors, seen = [], {}, {}
+    plan: list[dict] = []
+    errors: dict[str, str] = {}
+    seen: dict[str, int] = {}  # tier -> the wave it is in
     if not rows:
         errors["waves"] = "Add at least one wave: pick its tiers, how many providers and how many minutes."
     if len(rows) > MAX_WAVES:

@@ -92,7 +92,9 @@ def expand(session: Session, lead_id: int, expected_wave: int, *, now_ok: bool =
     already = {o.provider_id for o in lead.offers if o.state != "expired"}
     pool = candidates(session, lead)
     priority = lead.urgency == "emergency"
-    wave_no, chosen, skipped = expected_wave, [], []
+    wave_no = expected_wave
+    chosen: list[Candidate] = []
+    skipped: list[int] = []  # waves with no one eligible
     while not chosen:
         wave_no += 1
         if wave_no > len(plan):
@@ -133,7 +135,7 @@ def expand(session: Session, lead_id: int, expected_wave: int, *, now_ok: bool =
         lead,
         "wave_opened",
         f"Wave {wave_no} of {len(plan)}: offered to {len(chosen)} more "
-        f"({', '.join(sorted({c.tier for c in chosen}, key=TIER_RANK.get))}), "
+        f"({', '.join(sorted({c.tier for c in chosen}, key=TIER_RANK.__getitem__))}), "
         f"{total} in all; window closes {deadline:%H:%M:%S} UTC",
         public_text=(
             f"Offered to {total} provider{'s' if total != 1 else ''} near you."
@@ -167,7 +169,7 @@ def _offer_to(session: Session, lead: Lead, chosen: list[Candidate], wave_no: in
             session.add(offer)
         made.append(offer)
     for c in chosen:  # fair rotation: they go to the back of their tier's queue
-        session.get(Provider, c.provider_id).last_offered_at = now
+        session.get_one(Provider, c.provider_id).last_offered_at = now
     session.flush()
     for offer in made:
         _notify_new_offer(session, lead, offer)
@@ -268,8 +270,8 @@ def overdue(session: Session, now: datetime | None = None, limit: int = 500) -> 
     """(lead id, current wave) of every offering lead whose wave deadline has passed."""
     now = now or clock.now()
     return [
-        tuple(r)
-        for r in session.execute(
+        (lead_id, wave)
+        for lead_id, wave in session.execute(
             select(Lead.id, Lead.current_wave)
             .where(Lead.delivery_status == "offering", Lead.wave_deadline <= now)
             .order_by(Lead.wave_deadline)

@@ -29,6 +29,7 @@ def route(session: Session, lead: Lead) -> None:
     if decision.ok:
         deliver(session, lead, provider)
     else:
+        assert decision.reason is not None  # a refusal always names its reason
         escrow(session, lead, decision.reason)
 
 

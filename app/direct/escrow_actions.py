@@ -50,6 +50,7 @@ def send_outreach(session: Session, lead: Lead, user: User | None, ip: str | Non
     if problem:
         return _refuse(problem)
     provider = lead.requested_provider
+    assert provider is not None  # _escrowed_direct refuses a lead without one
     if provider.status == "suspended":
         return _refuse(f"{provider.name} is suspended; no outreach.")
     if not provider.contact_email:
@@ -114,6 +115,7 @@ def release(session: Session, lead: Lead, user: User | None, ip: str | None = No
     if problem:
         return _refuse(problem)
     provider = lead.requested_provider
+    assert provider is not None  # _escrowed_direct refuses a lead without one
     decision = eligibility.check_direct(session, provider, lock=True)
     if not decision.ok:
         return _refuse(f"Not released: {provider.name} is not eligible ({decision.label.lower()}).")
@@ -137,6 +139,7 @@ def use_teaser(session: Session, lead: Lead, user: User | None, ip: str | None =
     if problem:
         return _refuse(problem)
     provider = lead.requested_provider
+    assert provider is not None  # _escrowed_direct refuses a lead without one
     if not eligibility.teaser_eligible(provider):
         return _refuse(
             f"Teasers are for verified free-plan providers; {provider.name} is not one "
@@ -241,6 +244,7 @@ def available(lead: Lead, *, teaser_available: bool = False, now: datetime | Non
     actions = {"spam", "cancel"}
     if _escrowed_direct(lead) is None:
         provider = lead.requested_provider
+        assert provider is not None  # _escrowed_direct said it has one
         sent = lead.outreach_sent_at
         cooling = sent is not None and (now or clock.now()) - clock.as_utc(sent) < OUTREACH_COOLDOWN
         if provider.status != "suspended" and provider.contact_email and not cooling:

@@ -70,6 +70,7 @@ def reason_of(lead: Lead) -> str:
         # what holds it now. The weekly cap needs a count, so it is kept as stored.
         live = eligibility.direct(provider, 0)
         if not live.ok:
+            assert live.reason is not None  # a refusal always names its reason
             return live.reason
         return "weekly_cap" if lead.escrow_reason == "weekly_cap" else "eligible_now"
     return lead.escrow_reason or "unclaimed"

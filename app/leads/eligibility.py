@@ -32,7 +32,10 @@ class Eligibility:
 
     @property
     def label(self) -> str:
-        return "Eligible" if self.ok else REASON_LABELS[self.reason]
+        if self.ok:
+            return "Eligible"
+        assert self.reason is not None  # a refusal always names its reason
+        return REASON_LABELS[self.reason]
 
 
 def under_cap(provider: Provider, deliveries_this_week: int) -> bool:

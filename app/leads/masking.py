@@ -44,7 +44,7 @@ def _not_a_phone(value: str) -> bool:
     if _DATE_RE.fullmatch(value):
         return True
     range_match = _RANGE_RE.fullmatch(value)
-    return bool(range_match) and len(range_match.group(1)) != 3
+    return range_match is not None and len(range_match.group(1)) != 3
 
 
 _HONORIFICS = {"mr", "mrs", "ms", "mx", "miss", "dr", "prof", "sr", "sra", "srta"}
@@ -96,14 +96,18 @@ def mask_text(text: str | None) -> str:
 
     def replace(match: re.Match) -> str:
         if match.group("email"):
-            return mask_email(match.group("email"))
+            email = mask_email(match.group("email"))
+            assert email is not None  # a matched address is never empty
+            return email
         if match.group("obfuscated"):
             return EMAIL_HIDDEN
         if match.group("url"):
             return LINK_HIDDEN
         if _not_a_phone(match.group("phone")):
             return match.group("phone")
-        return mask_phone(match.group("phone"))
+        phone = mask_phone(match.group("phone"))
+        assert phone is not None  # a matched number is never empty
+        return phone
 
     return _CONTACT_RE.sub(replace, text)
 

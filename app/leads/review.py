@@ -26,7 +26,7 @@ def verify(session: Session, lead_ids: list[int], user: User | None, ip: str | N
         )
         if affected(result) != 1:
             continue
-        lead = session.get(Lead, lead_id)
+        lead = session.get_one(Lead, lead_id)  # the UPDATE above just moved it
         session.refresh(lead)
         timeline.record(
             session,

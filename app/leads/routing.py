@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import TypeVar
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -22,12 +23,13 @@ from app.platform.queue import enqueue, enqueue_after_commit
 
 Router = Callable[..., object]  # router(session, lead): sends a "ready" lead on its way
 _ROUTERS: dict[str, Router] = {}
+_R = TypeVar("_R", bound=Router)
 
 
-def router(mode: str) -> Callable[[Router], Router]:
-    """Register `fn(session, lead)` as the router for leads of `mode`."""
+def router(mode: str) -> Callable[[_R], _R]:
+    """Register `fn(session, lead)` as the router for leads of `mode` (and return it unchanged)."""
 
-    def register(fn: Router) -> Router:
+    def register(fn: _R) -> _R:
         _ROUTERS[mode] = fn
         return fn
 
@@ -54,7 +56,7 @@ def route(session: Session, lead_id: int) -> bool:
     )
     if affected(result) != 1:
         return False
-    lead = session.get(Lead, lead_id)
+    lead = session.get_one(Lead, lead_id)  # the UPDATE above just moved it
     session.refresh(lead)
     timeline.record(session, lead, "ready", "Verified and ready for routing")
     _ROUTERS[lead.mode](session, lead)

@@ -131,6 +131,7 @@ def parse_lead(session: Session, payload) -> tuple[intake.LeadInput, str | None]
             errors["category"] = f"category: {provider.name} does not offer {category.name}."
     if errors:
         raise ApiError(422, "validation_failed", "Some fields are missing or invalid; see fields.", errors)
+    assert metro is not None and category is not None  # each path leaving one unset records an error
 
     data = intake.LeadInput(
         mode=mode,

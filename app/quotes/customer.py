@@ -126,6 +126,7 @@ def mark_done(session: Session, lead: Lead) -> Result:
     if affected(done) != 1:
         return _refuse("This job is already marked done.")
     session.refresh(lead)
+    assert lead.assigned_provider is not None  # the UPDATE required one
     timeline.record(
         session,
         lead,

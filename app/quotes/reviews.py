@@ -3,7 +3,6 @@ a provider's average rating, count, recent reviews and median time to respond.""
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -27,9 +26,9 @@ def leave(session: Session, lead: Lead, rating: str | int | None, text: str | No
     """The customer's one review of the chosen provider, once the job is done."""
     if lead.status != "completed" or lead.assigned_provider_id is None:
         return _refuse("You can review once the job is marked done.")
-    errors = {}
+    errors: dict[str, str] = {}
     try:
-        stars = int(rating)
+        stars = int(rating) if rating is not None else 0
     except (TypeError, ValueError):
         stars = 0
     if not 1 <= stars <= 5:
@@ -52,6 +51,7 @@ def leave(session: Session, lead: Lead, rating: str | int | None, text: str | No
     if not insert_once(session, review):
         return _refuse("You already reviewed this job.")
     provider = lead.assigned_provider
+    assert provider is not None  # assigned_provider_id was checked above
     timeline.record(
         session,
         lead,
@@ -149,6 +149,7 @@ def reputations(session: Session, provider_ids, recent: int = 5) -> dict[int, Re
             Assignment.kind.in_(("quote", "broadcast")),
         )
     ):  # direct deliveries need no response
+        assert told is not None  # the query keeps only notified rows
         if got >= told:
             waits[pid].append(clock.as_utc(got) - clock.as_utc(told))
     result = {}
@@ -158,6 +159,16 @@ def reputations(session: Session, provider_ids, recent: int = 5) -> dict[int, Re
             average=round(float(avg), 1) if avg is not None else None,
             count=count or 0,
             recent=latest[pid],
-            median_response=statistics.median(sorted(waits[pid])) if waits[pid] else None,
+            median_response=_median(waits[pid]) if waits[pid] else None,
         )
     return result
+
+
+def _median(values: list[timedelta]) -> timedelta:
+    """`statistics.median` for timedeltas (its stub admits numbers only): the middle value,
+    or the mean of the two middle values."""
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[mid]
+    return (ordered[mid - 1] + ordered[mid]) / 2

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select, union
+from sqlalchemy import CompoundSelect, and_, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from app.core import clock
@@ -44,7 +44,7 @@ def pitch(session: Session, provider: Provider) -> TeaserPitch | None:
             and_(Provider.tier.in_(("starter", "free")), Provider.trial_ends_at > clock.now()),
         )
     )
-    reached_growth = union(
+    reached_growth: CompoundSelect[tuple[int | None]] = union(
         select(Offer.lead_id).where(Offer.provider_id.in_(growth)),
         select(Notification.lead_id).where(
             Notification.kind == "quote_available", Notification.provider_id.in_(growth)
