@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, make_response, render_template, request
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 
 from app.direct import escrow_inbox
 from app.extensions import db
@@ -20,7 +20,7 @@ def search(q: str, status: str | None, limit: int = 100) -> list[Lead]:
     if q:
         like = f"%{q.lower()}%"
         digits = "".join(ch for ch in q if ch.isdigit())
-        conditions = [
+        conditions: list[ColumnElement[bool]] = [
             Lead.customer_name.ilike(like),
             Lead.customer_email.ilike(like),
             Lead.city.ilike(like),

@@ -5,6 +5,8 @@ tests/web/test_api.py checks it validates and names every /api/v1 route in the u
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app
 
 from app.models.lead import BUDGETS, URGENCIES
@@ -18,7 +20,7 @@ def _error_response(description: str) -> dict:
 
 
 def _lead_create_schema() -> dict:
-    described = {
+    described: dict[str, dict[str, Any]] = {
         "mode": {
             "enum": list(MODES),
             "description": "direct: to one provider (`provider` required); "

@@ -25,7 +25,7 @@ csrf.exempt(bp)
 IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
-def error(status: int, code: str, message: str, fields: dict | None = None, headers: dict | None = None):
+def error(status: int, code: str, message: str | None, fields: dict | None = None, headers: dict | None = None):
     return jsonify(error=code, message=message, fields=fields or {}), status, headers or {}
 
 

@@ -79,10 +79,9 @@ def notification_read(notification_id: int):
     if hx_request.htmx:
         db.session.refresh(note)
         return render_block("provider/notifications.html", "item", note=note)
+    next_url = request.form.get("next", "")
     return redirect(
-        request.form.get("next")
-        if request.form.get("next", "").startswith("/provider/")
-        else url_for("provider.notifications"),
+        next_url if next_url.startswith("/provider/") else url_for("provider.notifications"),
         code=303,
     )
 

@@ -87,7 +87,7 @@ def offer_card(offer_id: int):
 def _respond(offer_id: int, error: str | None, done: str):
     if hx_request.htmx:  # htmx swaps 2xx only: the card itself says what happened
         db.session.expire_all()
-        return _card(db.session.get(Offer, offer_id), error, status=200)
+        return _card(db.session.get_one(Offer, offer_id), error, status=200)
     flash(error or done, "error" if error else "success")
     return redirect(url_for("provider.offers", _anchor=f"offer-{offer_id}"), code=303)
 
