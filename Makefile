@@ -39,11 +39,15 @@ browser:
 	fi
 	@test -x $(CHROMIUM) || (echo "Chromium is required for the browser tests: $(CHROMIUM) not found" && exit 1)
 
+# pytest-xdist: one worker per core (TEST_WORKERS=0 runs in one process); a test file stays on one worker.
+TEST_WORKERS ?= auto
+XDIST := -n $(TEST_WORKERS) --dist loadfile
+
 test: setup browser
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 test-fast: setup
-	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) -m "not browser" $(PYTEST_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check .

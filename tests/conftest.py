@@ -121,7 +121,7 @@ def smtp(smtp_server, db):
 def redis_url(tmp_path_factory):
     url = os.environ.get("TEST_REDIS_URL")  # never REDIS_URL: the suite flushes its Redis db
     if url:
-        yield url
+        yield _per_worker_redis(url)
         return
     from app.platform.queue import start_embedded_redis, stop_embedded_redis
 
@@ -131,10 +131,32 @@ def redis_url(tmp_path_factory):
 
 
 # ---------------------------------------------------------------- database + app
+def _xdist_worker() -> int:
+    """0 without pytest-xdist; n for its worker gw<n> (each worker has its own database and Redis db)."""
+    name = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(name.removeprefix("gw") or 0)
+
+
+def _per_worker_redis(url: str) -> str:
+    """TEST_REDIS_URL's db for worker 0, the dbs below it for the others (the suite flushes its db)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(base - _xdist_worker()) % 16}"))
+
+
 def _database_url(tmp_path_factory) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
-        return normalize_database_url(url)
+        url = normalize_database_url(url)
+        worker = os.environ.get("PYTEST_XDIST_WORKER")
+        if worker:  # one PostgreSQL database per xdist worker: fogforge_test_gw1, ...
+            from sqlalchemy.engine import make_url
+
+            parsed = make_url(url)
+            url = parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+        return url
     return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
 
 
