@@ -24,6 +24,12 @@ static/vendor/htmx.min.js: node_modules/.package-lock.json
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
 
+# axe-core (npm devDependency) is for the browser audits only: copied outside static/ so no
+# page can load it; tests/browser/test_audits.py injects it with Playwright.
+tests/browser/vendor/axe.min.js: node_modules/.package-lock.json
+	mkdir -p tests/browser/vendor
+	cp node_modules/axe-core/axe.min.js $@
+
 run: setup
 	$(PY) scripts/devserver.py
 
@@ -43,7 +49,7 @@ browser:
 TEST_WORKERS ?= auto
 XDIST := -n $(TEST_WORKERS) --dist loadfile
 
-test: setup browser
+test: setup browser tests/browser/vendor/axe.min.js
 	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 test-fast: setup
@@ -63,4 +69,4 @@ bench: setup
 	@cat bench/README.md
 
 clean:
-	rm -rf $(VENV) node_modules static/vendor instance .pytest_cache
+	rm -rf $(VENV) node_modules static/vendor tests/browser/vendor instance .pytest_cache
