@@ -12,11 +12,10 @@ under static/, so no page can load it) and the test injects it with Playwright.
 
 from __future__ import annotations
 
-from datetime import timedelta
-from pathlib import Path
-
 import os
 import re
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
