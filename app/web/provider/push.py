@@ -58,8 +58,7 @@ def push_settings():
                 quiet_end=form.quiet_end.data,
                 emergencies_break_through=form.emergencies_break_through.data,
             )
-        except Refusal as refusal:
-            db.session.rollback()
+        except Refusal as refusal:  # refused before anything was written
             for name, message in refusal.fields.items():
                 form[name].errors = [message]
         else:
@@ -103,8 +102,7 @@ def push_subscribe():
             auth=str(keys.get("auth") or ""),
             user_agent=request.headers.get("User-Agent"),
         )
-    except Refusal as refusal:
-        db.session.rollback()
+    except Refusal as refusal:  # refused before anything was written
         return jsonify(error=refusal.message, fields=refusal.fields), 422
     db.session.commit()
     return jsonify(id=device.id, label=device.label), 201
