@@ -65,7 +65,7 @@
         show(true);
         say("Notifications are on for this device (" + saved.label + "). Reload to see it in the list.");
       }).catch(function (err) {
-        say(err.message || String(err));
+        say("This browser could not turn on notifications (" + (err.message || String(err)) + "). You still get every offer by email and on your offers page.");
       }).then(function () { on.disabled = false; });
     });
 
