@@ -16,7 +16,15 @@ from app.models import OutboxPush, PushSubscription
 from app.platform import push, sweep
 from tests.push_service import LocalPushService
 
-CONTACT_FORMS = ["maria.garcia@gmail.com", "+17135551234", "7135551234", "(713) 555-1234", "12 Main St", "Maria", "Garcia"]
+CONTACT_FORMS = [
+    "maria.garcia@gmail.com",
+    "+17135551234",
+    "7135551234",
+    "(713) 555-1234",
+    "12 Main St",
+    "Maria",
+    "Garcia",
+]
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +77,9 @@ def offer_lead(db, factory, metro, cat, **kw):
     return lead
 
 
-def test_new_offer_reaches_the_device_masked_signed_and_encrypted(db, factory, market, as_provider, push_service, rq, clock):
+def test_new_offer_reaches_the_device_masked_signed_and_encrypted(
+    db, factory, market, as_provider, push_service, rq, clock
+):
     metro, cat, provider = market
     pro = provider()
     device, _ = subscribe(as_provider, pro, push_service)
