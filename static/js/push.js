@@ -1,5 +1,6 @@
 // FogForge Web Push (progressive enhancement; the settings page explains what happens without it).
-// Registers the service worker (/sw.js, scope "/") so FogForge is installable, and wires the
+// Loaded for signed-in users only. Registers the service worker (/sw.js, scope "/") so
+// FogForge is installable and can show pushes, and wires the
 // "Turn on notifications on this device" control on /provider/settings/notifications.
 (function () {
   "use strict";
