@@ -278,8 +278,6 @@ def test_push_is_sent_before_a_burst_of_emails(db, factory, market, as_provider,
 
 
 def test_vapid_keys_are_generated_once_into_the_instance_folder(tmp_path, monkeypatch):
-    import importlib
-
     import app.config as config
 
     monkeypatch.delenv("VAPID_PRIVATE_KEY", raising=False)
@@ -290,4 +288,3 @@ def test_vapid_keys_are_generated_once_into_the_instance_folder(tmp_path, monkey
     assert config._vapid_private_key() == first, "kept, not regenerated"
     monkeypatch.setenv("VAPID_PRIVATE_KEY", "from-env")
     assert config._vapid_private_key() == "from-env"
-    importlib.invalidate_caches()
