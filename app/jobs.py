@@ -14,8 +14,8 @@ from flask import current_app, has_app_context
 from app.broadcast import waves
 from app.extensions import db, remove_session
 from app.leads import routing
-from app.models import OutboxEmail
-from app.platform import outbox
+from app.models import OutboxEmail, OutboxPush
+from app.platform import outbox, push
 from app.platform import sweep as sweep_steps
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,33 @@ def send_email(outbox_id: int) -> str:
             return "failed"
         raise
     outbox.mark_done(row, status)
+    session.commit()
+    return status
+
+
+@_job
+def send_push(push_id: int) -> str:
+    """Send one push row, once (queue `push`). A dead subscription (404/410) is deleted; any
+    other failure raises so RQ retries within seconds (the sweep later)."""
+    session = db.session
+    row = push.claim(session, push_id)
+    session.commit()
+    if row is None:
+        return "skipped"
+    try:
+        status = push.deliver(row)
+    except push.Expired:
+        status = "gone"
+    except Exception as exc:
+        session.rollback()
+        row = session.get_one(OutboxPush, push_id)
+        push.mark_failed(row, exc)
+        session.commit()
+        log.warning("push %s failed (attempt %s): %s", push_id, row.attempts, exc)
+        if row.status == "failed":
+            return "failed"
+        raise
+    push.finish(session, row, status)
     session.commit()
     return status
 

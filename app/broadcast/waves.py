@@ -25,6 +25,7 @@ from app.models import Lead, Offer, Provider, User
 from app.models.metro import default_wave_plan
 from app.models.provider import TIER_RANK
 from app.platform import notify, outbox, sweep
+from app.platform.push import PushText
 from app.platform.queue import enqueue_after_commit
 
 ESCROW_REASON = "unaccepted_broadcast"
@@ -196,6 +197,19 @@ def _notify_new_offer(session: Session, lead: Lead, offer: Offer) -> None:
             "closes": offer.expires_at.strftime("%H:%M UTC") if offer.expires_at else "",
         },
         dedupe_key=f"offer:{offer.id}:{offer.offered_at.isoformat()}:new",
+        push_text=_offer_push(lead, offer),
+    )
+
+
+def _offer_push(lead: Lead, offer: Offer) -> PushText:
+    """The lock-screen text: "New offer: grease trap pumping in Houston", "5:00 to accept · …"."""
+    urgency, emergency = masking.push_urgency(lead)
+    return PushText(
+        title=f"New offer: {masking.push_subject(lead)}",
+        body="Verify your listing to accept" if offer.restricted else urgency,
+        expires_at=offer.expires_at,
+        urgent=emergency,
+        url=app_path("provider.offers") + f"#offer-{offer.id}",
     )
 
 

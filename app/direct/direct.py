@@ -16,6 +16,7 @@ from app.core.urls import app_path, external_url
 from app.leads import eligibility, masking, routing, timeline
 from app.models import Assignment, Lead, Provider, User
 from app.platform import notify
+from app.platform.push import PushText
 
 
 @routing.router("direct")
@@ -143,4 +144,9 @@ def notify_delivered(session: Session, lead: Lead, provider: Provider) -> None:
             "lead_url": external_url("provider.inbox_lead", lead_id=lead.id),
         },
         dedupe_key=f"lead:{lead.id}:direct:{provider.id}",
+        push_text=PushText(
+            title=f"New direct request: {masking.push_subject(lead)}",
+            body=f"{masking.push_urgency(lead)[0]} · asked for you by name",
+            urgent=masking.push_urgency(lead)[1],
+        ),
     )

@@ -169,3 +169,18 @@ def full(lead: Lead) -> dict:
 def for_viewer(lead: Lead, entitled: bool) -> dict:
     """The one switch: full contact when entitled, the masked preview otherwise."""
     return full(lead) if entitled else preview(lead)
+
+
+def push_subject(lead: Lead) -> str:
+    """What a Web Push (a lock screen anyone may read) says about a lead: category and city
+    from the masked preview, never a name or any contact, e.g. "grease trap pumping in Houston"."""
+    shown = preview(lead)
+    category = shown["category"]
+    category = category[:1].lower() + category[1:] if category[1:2].islower() else category
+    return f"{category} in {shown['city'] or shown['metro']}"
+
+
+def push_urgency(lead: Lead) -> tuple[str, bool]:
+    """(label, is an emergency) for a push body."""
+    labels = {"emergency": "Emergency (today)", "this_week": "This week", "flexible": "Flexible"}
+    return labels.get(lead.urgency, lead.urgency), lead.urgency == "emergency"

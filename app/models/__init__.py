@@ -10,6 +10,7 @@ from app.models.offer import Offer
 from app.models.outbox import OutboxEmail
 from app.models.partner import ApiIdempotency, ApiKey, Partner, PartnerLead
 from app.models.provider import Provider
+from app.models.push import OutboxPush, PushPreference, PushSubscription
 from app.models.quotes import Dispute, QuoteView, Review
 from app.models.user import User
 from app.models.verification import VerificationRequest
@@ -25,6 +26,9 @@ __all__ = [
     "Offer",
     "OutboxEmail",
     "Provider",
+    "OutboxPush",
+    "PushPreference",
+    "PushSubscription",
     "User",
     "VerificationRequest",
     "CreditEntry",

@@ -1,4 +1,5 @@
-"""Notifications: an in-app row (the bell) and, if the provider wants it, an email.
+"""Notifications: an in-app row (the bell) and, if the provider wants it, an email and a Web
+Push to its devices (app/platform/push.py).
 
 Callers pass only what the provider may see (use services.masking for lead data); this
 module never reads contact fields itself.
@@ -12,7 +13,8 @@ from sqlalchemy.orm import Session
 from app.core import clock
 from app.core.db import affected
 from app.models import Notification, Provider
-from app.platform import outbox
+from app.platform import outbox, push
+from app.platform.push import PushText
 
 
 def notify(
@@ -27,9 +29,12 @@ def notify(
     email_template: str | None = None,
     email_context: dict | None = None,
     dedupe_key: str | None = None,
+    push_text: PushText | None = None,
 ) -> Notification:
     """Create the in-app notification; queue the email too when a template is given and the
-    provider's preferences allow this kind. `url` is a path inside the app."""
+    provider's preferences allow this kind, and a push to its devices when `push_text` (masked
+    text only) is given and its push preferences and quiet hours allow. `url` is a path inside
+    the app (the push opens it)."""
     note = Notification(
         provider_id=provider.id, kind=kind, title=title, body=body, url=url, lead_id=lead_id, created_at=clock.now()
     )
@@ -45,6 +50,16 @@ def notify(
             lead_id=lead_id,
             context={"provider_name": provider.name, "title": title, "body": body or "", **(email_context or {})},
             dedupe_key=dedupe_key,
+        )
+    if push_text is not None:
+        push.queue_push(
+            session,
+            provider,
+            kind,
+            push_text,
+            url=push_text.url or url or "/provider/",
+            lead_id=lead_id,
+            dedupe_key=f"push:{dedupe_key}" if dedupe_key else None,
         )
     return note
 

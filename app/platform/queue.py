@@ -76,21 +76,35 @@ def redis_connection(app: Flask | None = None) -> Redis:
     return conn
 
 
-def get_queue(app: Flask | None = None) -> Queue:
+def get_queue(app: Flask | None = None, name: str | None = None) -> Queue:
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
-    return Queue(app.config["RQ_QUEUE"], connection=redis_connection(app))
+    return Queue(name or app.config["RQ_QUEUE"], connection=redis_connection(app))
+
+
+def get_push_queue(app: Flask | None = None) -> Queue:
+    """Web Push's own queue: workers listen on it first, so an email burst never delays a push."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    return get_queue(app, app.config["RQ_PUSH_QUEUE"])
+
+
+def worker_queues(app: Flask | None = None) -> list[Queue]:
+    """The queues a worker listens on, in priority order (push first)."""
+    return [get_push_queue(app), get_queue(app)]
 
 
 # Jobs and their retry policies, by dotted path (jobs receive ids, never ORM objects).
 RETRIES = {
     "app.jobs.send_email": Retry(max=5, interval=[5, 30, 120, 600, 1800]),
+    "app.jobs.send_push": Retry(max=3, interval=[1, 5, 15]),
 }
+# Jobs that run on a queue other than RQ_QUEUE: dotted path -> config key of the queue name.
+QUEUES = {"app.jobs.send_push": "RQ_PUSH_QUEUE"}
 
 
 def enqueue(func: str, *args, at=None) -> bool:
     """Enqueue a job now (or at `at`); on a Redis failure log it and return False."""
     try:
-        queue = get_queue()
+        queue = get_queue(name=current_app.config[QUEUES[func]] if func in QUEUES else None)
         kwargs = {"retry": RETRIES.get(func), "job_timeout": 120}
         if at is not None:
             queue.enqueue_at(at, func, *args, **kwargs)

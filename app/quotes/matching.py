@@ -12,6 +12,7 @@ from app.leads import eligibility, masking, routing, timeline
 from app.models import Lead, Provider
 from app.models.provider import TIER_RANK, provider_categories, provider_metros
 from app.platform import notify, sweep
+from app.platform.push import PushText
 from app.quotes import credits, pricing
 
 NOTIFY_TOP = 10
@@ -132,6 +133,11 @@ def notify_available(session: Session, lead: Lead, provider: Provider, shown: di
             "credits_url": external_url("provider.credits"),
         },
         dedupe_key=f"quote_available:{lead.id}:{provider.id}",
+        push_text=PushText(
+            title=f"Quote request: {masking.push_subject(lead)}",
+            body=body,
+            urgent=masking.push_urgency(lead)[1],
+        ),
     )
 
 

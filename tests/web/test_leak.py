@@ -19,8 +19,8 @@ from sqlalchemy import select
 from app.broadcast import offer_actions
 from app.direct import escrow_actions
 from app.leads import routing
-from app.models import Notification, OutboxEmail
-from app.platform import outbox
+from app.models import Notification, OutboxEmail, OutboxPush, PushSubscription
+from app.platform import outbox, push
 from app.quotes import unlock
 from tests.conftest import login
 
@@ -67,6 +67,11 @@ def build(db, factory, preview: bool) -> Scenario:
         metro=metro, categories=[cat], owner=users["unverified"], status="claimed", tier="free"
     )
     other = factory.provider(metro=metro, categories=[cat], owner=users["other"], tier="pro")
+    for n, provider in enumerate((delivered, unverified, other)):  # issue 11: each has a phone subscribed
+        db.session.add(
+            PushSubscription(provider_id=provider.id, endpoint=f"https://push.example/{n}", p256dh="k", auth="a")
+        )
+    db.session.flush()
     leads = {}
     for key, provider in (("delivered", delivered), ("escrowed", unverified)):
         email, phone = CONTACT[key]
@@ -160,6 +165,17 @@ def _emails(client, s: Scenario, role: str) -> str:
     return "\n".join(texts)
 
 
+def _pushes(client, s: Scenario, role: str) -> str:
+    """Issue 11: every Web Push payload queued for the role's devices, as the phone would get it."""
+    provider = s.providers.get(role)
+    if provider is None:
+        return ""
+    from app.extensions import db
+
+    rows = db.session.scalars(select(OutboxPush).where(OutboxPush.provider_id == provider.id))
+    return "\n".join(repr(push.payload(row)) for row in rows)
+
+
 SURFACES = {
     "provider inbox page": lambda c, s, r: _get(c, "/provider/inbox"),
     "provider lead pages": lambda c, s, r: _get(c, *(f"/provider/inbox/{i}" for i in s.leads.values())),
@@ -183,6 +199,7 @@ SURFACES = {
     ),
     "provider offers page": lambda c, s, r: _get(c, "/provider/offers"),  # issue 5
     "provider offer cards (htmx)": lambda c, s, r: _get(c, *(f"/provider/offers/{i}" for i in _offer_ids()), htmx=True),
+    "push payloads": _pushes,  # issue 11
 }
 
 # Which leads' raw contact each role may see (on any surface).
@@ -232,6 +249,19 @@ def test_raw_contact_only_where_allowed(app, db, factory, role, preview):
             else:
                 assert not leaked, f"{role} sees {key} lead's {leaked} on {surface} (preview={preview})"
         assert "12 Main St" not in text or ALLOWED[role], f"{role} sees the street on {surface}"
+
+
+def test_push_payloads_are_masked_even_for_the_provider_entitled_to_the_contact(app, db, factory):
+    """A lock screen is readable by anyone holding the phone: no contact, name or street in any
+    push, whoever it is for (issue 11)."""
+    s = build(db, factory, preview=True)
+    for role in ("delivered", "unverified", "other"):
+        text = _pushes(None, s, role)
+        assert text or role == "unverified", f"{role} got no push at all; the test would prove nothing"
+        for key in CONTACT:
+            leaked = [form for form in raw_forms(key) if form in text]
+            assert not leaked, f"{role}'s push shows {key} lead's {leaked}: {text}"
+        assert "12 Main St" not in text and "Maria" not in text, f"{role}'s push names the customer: {text}"
 
 
 @pytest.mark.parametrize("preview", [False, True])
