@@ -12,7 +12,7 @@ from pathlib import Path
 
 from flask import Flask, current_app
 from redis import Redis
-from rq import Queue, Retry
+from rq import Queue
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -81,17 +81,11 @@ def get_queue(app: Flask | None = None) -> Queue:
     return Queue(app.config["RQ_QUEUE"], connection=redis_connection(app))
 
 
-# Jobs and their retry policies, by dotted path (jobs receive ids, never ORM objects).
-RETRIES = {
-    "app.jobs.send_email": Retry(max=5, interval=[5, 30, 120, 600, 1800]),
-}
-
-
 def enqueue(func: str, *args, at=None) -> bool:
     """Enqueue a job now (or at `at`); on a Redis failure log it and return False."""
     try:
         queue = get_queue()
-        kwargs = {"retry": RETRIES.get(func), "job_timeout": 120}
+        kwargs = {"job_timeout": 120}  # jobs retry through their rows' state, not RQ's Retry
         if at is not None:
             queue.enqueue_at(at, func, *args, **kwargs)
         else:
