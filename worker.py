@@ -1,7 +1,10 @@
-"""Builds the app once, then runs the RQ worker (with its scheduler) in its context.
+"""Builds the app once, then runs the RQ worker in its context.
 
 A SimpleWorker runs jobs in this process (no fork per job): emails and routing start within
 milliseconds of being enqueued, and database connections are never shared across a fork.
+No RQ scheduler runs (it would be a forked child that outlives a killed worker and holds a
+lock its replacement waits minutes for): the sweep (`flask sweep --loop`) owns every deadline
+(wave deadlines, email retries) and wakes for the next one. Any number of workers may run.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ def main() -> None:
     app = create_app()
     with app.app_context():
         worker = SimpleWorker([get_queue(app)], connection=redis_connection(app))
-        worker.work(with_scheduler=True, logging_level="WARNING")
+        worker.work(with_scheduler=False, logging_level="WARNING")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import smtplib
 from flask import current_app, has_app_context
 
 from app.broadcast import waves
+from app.core import clock
 from app.extensions import db, mail, remove_session
 from app.leads import routing
 from app.models import OutboxEmail
@@ -105,3 +106,18 @@ def sweep() -> dict:
     if any(counts.values()):
         current_app.logger.info("sweep re-enqueued %s", counts)
     return counts
+
+
+def sweep_pause() -> float:
+    """Seconds until the sweep loop runs again: SWEEP_INTERVAL_SECONDS, or less when a
+    deadline (a wave, an email's backoff) comes sooner. The sweep owns every deadline."""
+    interval = float(current_app.config["SWEEP_INTERVAL_SECONDS"])
+    try:
+        due = sweep_steps.next_due(db.session)
+    except Exception:  # noqa: BLE001 - the next run reports the problem
+        return interval
+    finally:
+        db.session.rollback()
+    if due is None:
+        return interval
+    return min(interval, max(0.05, (due - clock.now()).total_seconds() + 0.05))

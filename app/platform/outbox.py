@@ -200,6 +200,32 @@ def overdue_ids(session: Session, older_than: timedelta) -> list[int]:
     return list(rows)
 
 
+def fresh_ids(session: Session, older_than: timedelta) -> list[int]:
+    """Pending rows never tried, queued less than `older_than` ago: their job should be in
+    Redis (the sweep checks that it still is)."""
+    rows = session.scalars(
+        select(OutboxEmail.id)
+        .where(
+            OutboxEmail.status == "pending",
+            OutboxEmail.next_attempt_at.is_(None),
+            OutboxEmail.updated_at >= clock.now() - older_than,
+        )
+        .order_by(OutboxEmail.id)
+        .limit(500)
+    )
+    return list(rows)
+
+
+def backlog(session: Session) -> tuple[int, datetime | None]:
+    """(how many, queued when) emails are not yet sent: for /healthz."""
+    count, oldest = session.execute(
+        select(func.count(OutboxEmail.id), func.min(OutboxEmail.created_at)).where(
+            OutboxEmail.status.in_(("pending", "sending"))
+        )
+    ).one()
+    return count, clock.as_utc(oldest)
+
+
 def next_due(session: Session) -> datetime | None:
     """The earliest backoff still to come (the sweep loop wakes for it)."""
     return clock.as_utc(

@@ -34,6 +34,15 @@ def start_worker(app, smtp) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env, start_new_session=True)
 
 
+def stop_worker(worker: subprocess.Popen) -> None:
+    """Kill the worker and anything it forked (its own session, started by start_worker)."""
+    try:
+        os.killpg(worker.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    worker.wait(timeout=10)
+
+
 def row_status(db, row_id: int) -> str:
     status = db.session.scalar(select(OutboxEmail.status).where(OutboxEmail.id == row_id))
     db.session.commit()
@@ -59,9 +68,7 @@ def test_a_worker_killed_mid_send_is_replaced_within_seconds_and_the_resend_has_
         worker.wait(timeout=10)
         killed = time.monotonic()
     finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
+        stop_worker(worker)
     smtp.stall = False
     while len(smtp.messages) < 2 and time.monotonic() - killed < 30:
         if sweep.run(db.session)["emails"]:
