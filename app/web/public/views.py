@@ -76,8 +76,11 @@ def _lead_form_view(mode: str, metro, provider=None):
             honeypot_filled=bool((form.website.data or "").strip()),
         )
         lead = intake.submit_lead(db.session, data, source="web", client_ip=request.remote_addr)
+        tracking_url = url_for("public.tracking", token=lead.public_token)
         db.session.commit()
-        return redirect(url_for("public.tracking", token=lead.public_token), code=303)
+        # Nothing after the commit may touch the database: if it went down just after, the lead
+        # is saved and the customer must get its tracking page, not an error.
+        return redirect(tracking_url, code=303)
     status = 422 if request.method == "POST" else 200
     return render_template("public/request.html", form=form, mode=mode, metro=metro, provider=provider), status
 
