@@ -62,6 +62,9 @@ def configure_redis(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", limits_storage_uri(app.config["REDIS_URL"]))
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_timeout": 2})
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    # Redis down: limit in this process's memory meanwhile, with one log line (not a traceback
+    # per request), and go back to Redis when it answers again.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
 
 
 def limits_storage_uri(redis_url: str) -> str:
