@@ -12,9 +12,17 @@ from sqlalchemy.orm import Session
 from app.extensions import db as _db
 from app.models import Lead
 from app.platform.queue import redis_connection
-from tests.web.test_intake import good_data, houston, post_form  # noqa: F401 - fixture
+from tests.web.test_intake import good_data, post_form
 
 URL = "/m/houston/request/broadcast"
+
+
+@pytest.fixture
+def houston(factory):
+    metro = factory.metro("Houston", slug="houston")
+    cat = factory.category("Grease trap pumping", slug="grease-trap-pumping")
+    factory.session.commit()
+    return metro, cat, None
 
 
 @pytest.fixture
@@ -40,7 +48,7 @@ def test_database_gone_right_after_the_commit_still_shows_the_tracking_page(
     client,
     db,
     houston,
-    database_down_after_commit,  # noqa: F811
+    database_down_after_commit,
 ):
     _, cat, _ = houston
     response = post_form(client, URL, good_data(cat))
@@ -57,7 +65,7 @@ def test_redis_down_after_the_commit_still_shows_the_tracking_page_and_logs_one_
     db,
     houston,
     app,
-    caplog,  # noqa: F811
+    caplog,
 ):
     _, cat, _ = houston
     dead = Redis.from_url("redis://127.0.0.1:1", socket_connect_timeout=0.5)  # nothing listens there
