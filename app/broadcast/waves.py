@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.broadcast.pool import Candidate, candidates, choose_wave
@@ -26,7 +26,6 @@ from app.models.metro import default_wave_plan
 from app.models.provider import TIER_RANK
 from app.platform import notify, outbox, sweep
 from app.platform.push import PushText
-from app.platform.queue import enqueue_after_commit
 
 ESCROW_REASON = "unaccepted_broadcast"
 
@@ -145,7 +144,7 @@ def expand(session: Session, lead_id: int, expected_wave: int, *, now_ok: bool =
         ),
         data={"wave": wave_no, "provider_ids": [c.provider_id for c in chosen], "deadline": deadline.isoformat()},
     )
-    enqueue_after_commit(session, "app.jobs.expand_wave", lead_id, wave_no, at=deadline)
+    # No job is scheduled for the deadline: the sweep owns deadlines (it wakes for `next_deadline`).
     return "expanded"
 
 
@@ -294,7 +293,28 @@ def overdue(session: Session, now: datetime | None = None, limit: int = 500) -> 
     ]
 
 
-@sweep.step("waves", order=20)
+def overdue_backlog(session: Session) -> tuple[int, datetime | None]:
+    """(how many, since when) offering leads are past their wave deadline: for /healthz."""
+    count, oldest = session.execute(
+        select(func.count(Lead.id), func.min(Lead.wave_deadline)).where(
+            Lead.delivery_status == "offering", Lead.wave_deadline <= clock.now()
+        )
+    ).one()
+    return count, clock.as_utc(oldest)
+
+
+def next_deadline(session: Session) -> datetime | None:
+    """The next wave deadline still to come (the sweep loop wakes for it)."""
+    return clock.as_utc(
+        session.scalar(
+            select(func.min(Lead.wave_deadline)).where(
+                Lead.delivery_status == "offering", Lead.wave_deadline > clock.now()
+            )
+        )
+    )
+
+
+@sweep.step("waves", order=20, backlog=overdue_backlog, next_due=next_deadline)
 def expand_overdue(session: Session) -> int:
     """The sweep's part: expand every overdue lead (each in a savepoint); returns how many moved."""
     moved = 0

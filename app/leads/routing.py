@@ -7,11 +7,11 @@ capability registers its router with `@routing.router(mode)`: this module knows 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.core import clock
@@ -19,7 +19,7 @@ from app.core.db import affected
 from app.leads import timeline
 from app.models import Lead
 from app.platform import sweep
-from app.platform.queue import enqueue, enqueue_after_commit
+from app.platform.queue import enqueue_after_commit, requeue
 
 Router = Callable[..., object]  # router(session, lead): sends a "ready" lead on its way
 _ROUTERS: dict[str, Router] = {}
@@ -63,21 +63,34 @@ def route(session: Session, lead_id: int) -> bool:
     return True
 
 
+def _unrouted(session: Session, *where) -> list[int]:
+    query = select(Lead.id).where(Lead.status == "verified", Lead.delivery_status == "new", *where)
+    return list(session.scalars(query.order_by(Lead.id).limit(500)))
+
+
 def overdue_ids(session: Session, older_than: timedelta) -> list[int]:
-    """Verified leads still unrouted after `older_than` (their job was lost): the sweep's list."""
-    cutoff = clock.now() - older_than
-    return list(
-        session.scalars(
-            select(Lead.id)
-            .where(Lead.status == "verified", Lead.delivery_status == "new", Lead.updated_at < cutoff)
-            .order_by(Lead.id)
-            .limit(500)
+    """Verified leads still unrouted after `older_than` (their job was lost or failed)."""
+    return _unrouted(session, Lead.updated_at < clock.now() - older_than)
+
+
+def fresh_ids(session: Session, older_than: timedelta) -> list[int]:
+    """Verified leads waiting to be routed for less than `older_than` (their job should be queued)."""
+    return _unrouted(session, Lead.updated_at >= clock.now() - older_than)
+
+
+def oldest_unrouted(session: Session) -> tuple[int, datetime | None]:
+    """(how many, since when) verified leads wait to be routed: for /healthz."""
+    count, oldest = session.execute(
+        select(func.count(Lead.id), func.min(Lead.updated_at)).where(
+            Lead.status == "verified", Lead.delivery_status == "new"
         )
-    )
+    ).one()
+    return count, clock.as_utc(oldest)
 
 
-@sweep.step("leads", order=10)
+@sweep.step("leads", order=10, backlog=oldest_unrouted)
 def requeue_unrouted(session: Session) -> int:
-    """Verified leads whose routing job was lost go back on the queue."""
+    """Verified leads whose routing job is not in Redis (wiped, or the enqueue failed) go on the
+    queue at once; after ROUTE_RETRY_AFTER_SECONDS, any unrouted lead whose job is not waiting."""
     older = timedelta(seconds=current_app.config["ROUTE_RETRY_AFTER_SECONDS"])
-    return sum(enqueue("app.jobs.route_lead", lead_id) for lead_id in overdue_ids(session, older))
+    return requeue("app.jobs.route_lead", due=overdue_ids(session, older), fresh=fresh_ids(session, older))

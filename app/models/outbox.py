@@ -11,7 +11,7 @@ from app.models.base import Model, TimestampMixin, UTCDateTime, check_in
 
 # pending: waiting to be sent (or retried); sending: claimed by one job; sent: accepted by
 # the SMTP server; stored: rendered and kept here because no MAIL_SERVER is configured;
-# failed: gave up after EMAIL_MAX_ATTEMPTS (still visible to admins, can be retried).
+# failed: still failing EMAIL_RETRY_HOURS after it was queued (visible to admins, can be retried).
 OUTBOX_STATUSES = ("pending", "sending", "sent", "stored", "failed")
 
 
@@ -34,5 +34,7 @@ class OutboxEmail(TimestampMixin, Model):
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
-    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # claim, renewed by the sender's heartbeat
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)  # backoff; NULL: now
+    give_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # set at the first failure (time budget)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

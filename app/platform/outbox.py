@@ -1,28 +1,34 @@
 """Emails through the outbox: queued in the caller's transaction, sent by a job after commit.
 
 A row is claimed by one job at a time with a conditional UPDATE, so a job that runs twice
-sends once. An SMTP failure puts the row back to `pending` (the sweep and RQ's retry send it
-later); nothing is ever dropped: after EMAIL_MAX_ATTEMPTS the row is `failed` and stays
-visible to admins.
+sends once. The claim is a short lease (OUTBOX_CLAIM_SECONDS) that the sending job renews
+from a heartbeat thread, so a worker killed mid-send frees its email within seconds. Each row
+goes out with a stable Message-ID (`<outbox.ID@host of APP_BASE_URL>`), so a duplicate from
+such a crash is recognisable as one.
+
+An SMTP failure puts the row back to `pending` with `next_attempt_at` set by exponential
+backoff with jitter (app/platform/backoff.py); the sweep sends it again then. Retries are
+budgeted by time (EMAIL_RETRY_HOURS from the row's creation), not by a count: only a row still
+failing after that is `failed` (visible to admins, who can retry it). Nothing is dropped.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 from flask_mail import Message
 from jinja2_fragments.flask import render_block
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.core import clock
 from app.core.db import affected, insert_once
-from app.extensions import mail
+from app.extensions import db
 from app.models import OutboxEmail
+from app.platform import backoff
 from app.platform.queue import enqueue_after_commit
-
-CLAIM_TIMEOUT = timedelta(minutes=5)
 
 
 def clean_header(value: str) -> str:
@@ -76,16 +82,24 @@ def render(row: OutboxEmail) -> tuple[str, str, str]:
     return subject, text, html
 
 
+def claim_lease() -> timedelta:
+    return timedelta(seconds=current_app.config["OUTBOX_CLAIM_SECONDS"])
+
+
 def claim(session: Session, outbox_id: int) -> OutboxEmail | None:
-    """Take the row for sending; None if another job has it or it is already done."""
+    """Take the row for sending; None if another job has it, it is waiting for its backoff,
+    or it is already done. A `sending` row whose lease ran out (its worker died) is taken over."""
     now = clock.now()
     result = session.execute(
         update(OutboxEmail)
         .where(
             OutboxEmail.id == outbox_id,
             or_(
-                OutboxEmail.status == "pending",
-                and_(OutboxEmail.status == "sending", OutboxEmail.locked_at < now - CLAIM_TIMEOUT),
+                and_(
+                    OutboxEmail.status == "pending",
+                    or_(OutboxEmail.next_attempt_at.is_(None), OutboxEmail.next_attempt_at <= now),
+                ),
+                and_(OutboxEmail.status == "sending", OutboxEmail.locked_at < now - claim_lease()),
             ),
         )
         .values(status="sending", locked_at=now, attempts=OutboxEmail.attempts + 1, updated_at=now)
@@ -93,17 +107,41 @@ def claim(session: Session, outbox_id: int) -> OutboxEmail | None:
     )
     if affected(result) != 1:
         return None
-    row = session.get(OutboxEmail, outbox_id)
+    row = session.get_one(OutboxEmail, outbox_id)
     session.refresh(row)
     return row
 
 
-def send(row: OutboxEmail) -> str:
-    """Render and hand the email to SMTP (or keep it, with no mail server). Returns the status."""
+def keep_claim(outbox_id: int, attempt: int) -> backoff.Heartbeat:
+    """`with keep_claim(id, attempt):` renews the claim of attempt `attempt` while SMTP talks
+    (on its own connection: the job's session holds no lock meanwhile)."""
+    engine = db.engine
+
+    def renew() -> bool:
+        with engine.begin() as conn:
+            result = conn.execute(
+                update(OutboxEmail)
+                .where(OutboxEmail.id == outbox_id, OutboxEmail.status == "sending", OutboxEmail.attempts == attempt)
+                .values(locked_at=clock.now())
+            )
+        return affected(result) == 1
+
+    return backoff.Heartbeat(renew, every=max(0.5, claim_lease().total_seconds() / 5))
+
+
+def message_id(outbox_id: int) -> str:
+    """The same Message-ID for every attempt of one row: a duplicate is recognisable."""
+    host = urlsplit(current_app.config["APP_BASE_URL"]).hostname or "fogforge.local"
+    return f"<outbox.{outbox_id}@{host}>"
+
+
+def compose(row: OutboxEmail) -> Message | None:
+    """Render the row (kept on it) and build its message; None when no mail server is set
+    (the email is then only kept in the outbox)."""
     subject, text, html = render(row)
     row.subject, row.body_text, row.body_html = subject, text, html
     if not current_app.config.get("MAIL_SERVER"):
-        return "stored"
+        return None
     message = Message(
         subject=subject,
         recipients=[row.to_email],
@@ -112,8 +150,8 @@ def send(row: OutboxEmail) -> str:
         sender=clean_header(current_app.config["MAIL_DEFAULT_SENDER"]),
         extra_headers={"X-FogForge-Outbox-Id": str(row.id)},
     )
-    mail.send(message)
-    return "sent"
+    message.msgId = message_id(row.id)
+    return message
 
 
 def mark_done(row: OutboxEmail, status: str) -> None:
@@ -121,25 +159,56 @@ def mark_done(row: OutboxEmail, status: str) -> None:
     row.sent_at = clock.now()
     row.last_error = None
     row.locked_at = None
+    row.next_attempt_at = None
 
 
-def mark_failed(row: OutboxEmail, error: BaseException) -> None:
-    """Back to pending for a retry, or `failed` once attempts run out (never deleted)."""
+def mark_failed(row: OutboxEmail, error: BaseException) -> datetime | None:
+    """Back to `pending` until its next attempt (backoff with jitter), or `failed` once the time
+    budget is spent. Returns the next attempt's time (None: failed)."""
+    now = clock.now()
+    budget = timedelta(hours=current_app.config["EMAIL_RETRY_HOURS"])
+    if row.give_up_at is None:
+        row.give_up_at = clock.as_utc(row.created_at) + budget
     row.last_error = f"{type(error).__name__}: {error}"[:2000]
     row.locked_at = None
-    row.status = "failed" if row.attempts >= current_app.config["EMAIL_MAX_ATTEMPTS"] else "pending"
+    row.updated_at = now
+    row.next_attempt_at = backoff.next_attempt(row.attempts, now=now, give_up_at=clock.as_utc(row.give_up_at))
+    row.status = "pending" if row.next_attempt_at is not None else "failed"
+    return row.next_attempt_at
+
+
+def due_clause(now: datetime, older_than: timedelta):
+    """Rows the sweep should (re-)enqueue: pending and due (never tried: queued `older_than`
+    ago and its job apparently lost; tried: its backoff is over), or `sending` past its lease."""
+    return or_(
+        and_(
+            OutboxEmail.status == "pending",
+            or_(
+                OutboxEmail.next_attempt_at <= now,
+                and_(OutboxEmail.next_attempt_at.is_(None), OutboxEmail.updated_at < now - older_than),
+            ),
+        ),
+        and_(OutboxEmail.status == "sending", OutboxEmail.locked_at < now - claim_lease()),
+    )
 
 
 def overdue_ids(session: Session, older_than: timedelta) -> list[int]:
-    """Rows the sweep should re-enqueue: pending too long, or stuck in `sending`."""
-    now = clock.now()
+    """Rows the sweep should re-enqueue (see `due_clause`)."""
+    rows = session.scalars(
+        select(OutboxEmail.id).where(due_clause(clock.now(), older_than)).order_by(OutboxEmail.id).limit(500)
+    )
+    return list(rows)
+
+
+def fresh_ids(session: Session, older_than: timedelta) -> list[int]:
+    """Pending rows never tried, queued less than `older_than` ago: their job should be in
+    Redis (the sweep checks that it still is)."""
     rows = session.scalars(
         select(OutboxEmail.id)
         .where(
-            or_(
-                and_(OutboxEmail.status == "pending", OutboxEmail.updated_at < now - older_than),
-                and_(OutboxEmail.status == "sending", OutboxEmail.locked_at < now - CLAIM_TIMEOUT),
-            )
+            OutboxEmail.status == "pending",
+            OutboxEmail.next_attempt_at.is_(None),
+            OutboxEmail.updated_at >= clock.now() - older_than,
         )
         .order_by(OutboxEmail.id)
         .limit(500)
@@ -147,12 +216,39 @@ def overdue_ids(session: Session, older_than: timedelta) -> list[int]:
     return list(rows)
 
 
+def backlog(session: Session) -> tuple[int, datetime | None]:
+    """(how many, queued when) emails are not yet sent: for /healthz."""
+    count, oldest = session.execute(
+        select(func.count(OutboxEmail.id), func.min(OutboxEmail.created_at)).where(
+            OutboxEmail.status.in_(("pending", "sending"))
+        )
+    ).one()
+    return count, clock.as_utc(oldest)
+
+
+def next_due(session: Session) -> datetime | None:
+    """The earliest backoff still to come (the sweep loop wakes for it)."""
+    return clock.as_utc(
+        session.scalar(
+            select(func.min(OutboxEmail.next_attempt_at)).where(
+                OutboxEmail.status == "pending", OutboxEmail.next_attempt_at > clock.now()
+            )
+        )
+    )
+
+
 def retry_failed(session: Session, outbox_id: int) -> bool:
-    """Admin: give a `failed` row another round of attempts."""
+    """Admin: give a `failed` row another time budget of attempts."""
     result = session.execute(
         update(OutboxEmail)
         .where(OutboxEmail.id == outbox_id, OutboxEmail.status == "failed")
-        .values(status="pending", attempts=0, updated_at=clock.now())
+        .values(
+            status="pending",
+            attempts=0,
+            next_attempt_at=None,
+            give_up_at=clock.now() + timedelta(hours=current_app.config["EMAIL_RETRY_HOURS"]),
+            updated_at=clock.now(),
+        )
     )
     if affected(result):
         enqueue_after_commit(session, "app.jobs.send_email", outbox_id)

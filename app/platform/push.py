@@ -28,7 +28,7 @@ from app.core import clock
 from app.core.db import affected, insert_once
 from app.models import OutboxPush, Provider, PushPreference, PushSubscription
 from app.platform import sweep
-from app.platform.outbox import CLAIM_TIMEOUT
+from app.platform.outbox import claim_lease
 from app.platform.queue import enqueue, enqueue_after_commit
 
 log = logging.getLogger(__name__)
@@ -191,7 +191,7 @@ def claim(session: Session, push_id: int) -> OutboxPush | None:
             OutboxPush.id == push_id,
             or_(
                 OutboxPush.status == "pending",
-                and_(OutboxPush.status == "sending", OutboxPush.locked_at < now - CLAIM_TIMEOUT),
+                and_(OutboxPush.status == "sending", OutboxPush.locked_at < now - claim_lease()),
             ),
         )
         .values(status="sending", locked_at=now, attempts=OutboxPush.attempts + 1, updated_at=now)
@@ -282,7 +282,7 @@ def overdue_ids(session: Session, older_than: timedelta) -> list[int]:
             .where(
                 or_(
                     and_(OutboxPush.status == "pending", OutboxPush.updated_at < now - older_than),
-                    and_(OutboxPush.status == "sending", OutboxPush.locked_at < now - CLAIM_TIMEOUT),
+                    and_(OutboxPush.status == "sending", OutboxPush.locked_at < now - claim_lease()),
                 )
             )
             .order_by(OutboxPush.id)

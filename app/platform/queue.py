@@ -8,11 +8,15 @@ is logged, not fatal.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from pathlib import Path
 
 from flask import Flask, current_app
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue, Retry
+from rq.job import Job
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -58,6 +62,9 @@ def configure_redis(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", limits_storage_uri(app.config["REDIS_URL"]))
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_timeout": 2})
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    # Redis down: limit in this process's memory meanwhile, with one log line (not a traceback
+    # per request), and go back to Redis when it answers again.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
 
 
 def limits_storage_uri(redis_url: str) -> str:
@@ -92,40 +99,101 @@ def worker_queues(app: Flask | None = None) -> list[Queue]:
     return [get_push_queue(app), get_queue(app)]
 
 
-# Jobs and their retry policies, by dotted path (jobs receive ids, never ORM objects).
-RETRIES = {
-    "app.jobs.send_email": Retry(max=5, interval=[5, 30, 120, 600, 1800]),
-    "app.jobs.send_push": Retry(max=3, interval=[1, 5, 15]),
-}
 # Jobs that run on a queue other than RQ_QUEUE: dotted path -> config key of the queue name.
 QUEUES = {"app.jobs.send_push": "RQ_PUSH_QUEUE"}
+# RQ retries, for jobs whose row keeps no retry schedule of its own (emails back off in their row).
+RETRIES = {"app.jobs.send_push": Retry(max=3, interval=[1, 5, 15])}
 
 
-def enqueue(func: str, *args, at=None) -> bool:
-    """Enqueue a job now (or at `at`); on a Redis failure log it and return False."""
+def job_id(func: str, *args) -> str:
+    """One job id per piece of work (`send_email-12`): the sweep can ask Redis whether the job
+    for a row is still there."""
+    return "-".join([func.rsplit(".", 1)[-1], *map(str, args)])
+
+
+class _RedisHealth:
+    """Expected Redis failures log one line when they start and one when they end, not a
+    traceback per attempt (per process)."""
+
+    def __init__(self) -> None:
+        self.down_since: float | None = None
+        self.lock = threading.Lock()
+
+    def failed(self, exc: BaseException, what: str) -> None:
+        with self.lock:
+            first, self.down_since = self.down_since is None, self.down_since or time.monotonic()
+        if first:
+            log.warning(
+                "Redis unavailable (%s: %s): %s; the work is kept in the database and the sweep "
+                "enqueues it once Redis is back",
+                type(exc).__name__,
+                str(exc)[:200],
+                what,
+            )
+        else:
+            log.debug("Redis still unavailable: %s", what)
+
+    def ok(self) -> None:
+        if self.down_since is None:
+            return
+        with self.lock:
+            since, self.down_since = self.down_since, None
+        if since is not None:
+            log.warning("Redis reachable again after %.0f s", time.monotonic() - since)
+
+
+redis_health = _RedisHealth()
+
+
+def enqueue(func: str, *args) -> bool:
+    """Enqueue `func(*args)` now under its job id; on a Redis failure log it and return False."""
     try:
         queue = get_queue(name=current_app.config[QUEUES[func]] if func in QUEUES else None)
-        kwargs = {"retry": RETRIES.get(func), "job_timeout": 120}
-        if at is not None:
-            queue.enqueue_at(at, func, *args, **kwargs)
-        else:
-            queue.enqueue(func, *args, **kwargs)
-        return True
-    except Exception:  # noqa: BLE001 - the database keeps the work; the sweep will retry
+        queue.enqueue(func, *args, job_id=job_id(func, *args), job_timeout=120, retry=RETRIES.get(func))
+    except RedisError as exc:  # the database keeps the work; the sweep will retry
+        redis_health.failed(exc, f"could not enqueue {job_id(func, *args)}")
+        return False
+    except Exception:  # noqa: BLE001 - unexpected, but the sweep still has the row
         log.exception("could not enqueue %s%r; the sweep will pick it up", func, args)
         return False
+    redis_health.ok()
+    return True
 
 
-def enqueue_after_commit(session: Session, func: str, *args, at=None) -> None:
+WAITING = frozenset({"queued", "scheduled", "deferred"})
+
+
+def requeue(func: str, *, due: list[int], fresh: list[int]) -> int:
+    """The sweep's enqueue for rows with one job each (`func(row_id)`): a `due` row is enqueued
+    unless its job is already waiting in the queue; a `fresh` row (its job should be there,
+    e.g. just after commit) only when Redis no longer has its job at all (wiped, or the enqueue
+    failed). Every job checks its row, so a duplicate does nothing twice. Returns how many."""
+    ids = list(dict.fromkeys([*due, *fresh]))
+    if not ids:
+        return 0
+    try:
+        with redis_connection().pipeline(transaction=False) as pipe:
+            for row_id in ids:
+                pipe.hget(Job.key_for(job_id(func, row_id)), "status")
+            states = dict(zip(ids, pipe.execute(), strict=True))
+    except RedisError as exc:
+        redis_health.failed(exc, f"{len(ids)} {func.rsplit('.', 1)[-1]} job(s) wait")
+        return 0
+    due_set = set(due)
+    todo = [i for i in ids if (states[i] is None) or (i in due_set and (states[i] or b"").decode() not in WAITING)]
+    return sum(enqueue(func, row_id) for row_id in todo)
+
+
+def enqueue_after_commit(session: Session, func: str, *args) -> None:
     """Enqueue `func(*args)` once the session's transaction commits (dropped on rollback)."""
-    session.info.setdefault(_AFTER_COMMIT_KEY, []).append((func, args, at))
+    session.info.setdefault(_AFTER_COMMIT_KEY, []).append((func, args))
 
 
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
     jobs = session.info.pop(_AFTER_COMMIT_KEY, None)
-    for func, args, at in jobs or ():
-        enqueue(func, *args, at=at)
+    for func, args in jobs or ():
+        enqueue(func, *args)
 
 
 @event.listens_for(Session, "after_rollback")

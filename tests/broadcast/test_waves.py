@@ -204,24 +204,29 @@ def test_deadlines_expand_then_fall_back_and_duplicate_jobs_do_nothing(db, facto
     pro, starter, free = provider("pro"), provider("starter"), provider("free")
     lead = start(db, factory, metro, cat)
     lead_id = lead.id
-    rq.run()  # new-offer emails; the expansion job waits in the scheduler for the deadline
+    rq.run()  # new-offer emails; no job waits for the deadline: the sweep wakes for it
     assert [m["Subject"] for m in smtp.messages] == [
         "New lead: Grease trap pumping in Houston — first to accept gets it"
     ]
-    assert len(rq.queue.scheduled_job_registry.get_job_ids()) == 1
+    assert rq.queue.scheduled_job_registry.get_job_ids() == []
+    assert sweep.next_due(db.session) == clock.now() + timedelta(minutes=5)
+    db.session.commit()
     assert jobs.expand_wave(lead_id, 1) == "early"  # before the deadline a job does nothing
     clock.advance(timedelta(minutes=5))
-    rq.run(with_scheduled=True)
+    assert sweep.run(db.session)["waves"] == 1
+    rq.run()
     lead = db.session.get(Lead, lead_id)
     assert lead.current_wave == 2 and offered(lead, 2) == [starter.id]
     db.session.commit()
     assert jobs.expand_wave(lead_id, 1) == "skipped"  # duplicate of the first deadline's job
     clock.advance(timedelta(minutes=5, seconds=1))
-    rq.run(with_scheduled=True)
+    sweep.run(db.session)
+    rq.run()
     lead = db.session.get(Lead, lead_id)
     assert lead.current_wave == 3 and offered(lead, 3) == [free.id]
     clock.advance(timedelta(minutes=10, seconds=1))
-    rq.run(with_scheduled=True)
+    sweep.run(db.session)
+    rq.run()
     lead = db.session.get(Lead, lead_id)
     assert (lead.delivery_status, lead.escrow_reason) == ("pending", "unaccepted_broadcast")
     assert {o.state for o in lead.offers} == {"expired"}

@@ -68,6 +68,7 @@ PAGES: list[tuple[str, str]] = [
     ("provider", "/provider/quotes/{quotes_lead}"),
     ("provider", "/provider/credits"),
     ("provider", "/provider/settings"),
+    ("provider", "/provider/settings/notifications"),
     ("provider", "/provider/notifications"),
     ("provider", "/provider/plan"),
     ("provider", "/provider/listing/new"),

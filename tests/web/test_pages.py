@@ -70,7 +70,14 @@ def test_seed_is_idempotent(db, seeded):
 def test_healthz_reports_database_and_redis(client, db):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok", "redis": "ok"}
+    empty = {"count": 0, "oldest_seconds": None}
+    assert response.json == {
+        "status": "ok",
+        "database": "ok",
+        "redis": "ok",
+        "queue": {"depth": 0},
+        "backlog": {"emails": empty, "leads": empty, "waves": empty},
+    }
 
 
 def test_healthz_is_503_when_redis_is_down(client, db, app, monkeypatch):

@@ -13,8 +13,8 @@ from app.extensions import db, limiter
 from app.leads import intake, timeline
 from app.leads import tracking as tracking_service
 from app.models import Lead, OutboxEmail
-from app.platform import outbox
-from app.platform.queue import redis_connection
+from app.platform import outbox, sweep
+from app.platform.queue import get_queue
 from app.quotes import customer, reviews
 from app.web.public.forms import LeadForm
 
@@ -76,8 +76,11 @@ def _lead_form_view(mode: str, metro, provider=None):
             honeypot_filled=bool((form.website.data or "").strip()),
         )
         lead = intake.submit_lead(db.session, data, source="web", client_ip=request.remote_addr)
+        tracking_url = url_for("public.tracking", token=lead.public_token)
         db.session.commit()
-        return redirect(url_for("public.tracking", token=lead.public_token), code=303)
+        # Nothing after the commit may touch the database: if it went down just after, the lead
+        # is saved and the customer must get its tracking page, not an error.
+        return redirect(tracking_url, code=303)
     status = 422 if request.method == "POST" else 200
     return render_template("public/request.html", form=form, mode=mode, metro=metro, provider=provider), status
 
@@ -150,21 +153,27 @@ def favicon():
 
 @bp.get("/healthz")
 def healthz():
-    checks = {}
+    """Liveness for the supervisor (503 when the database or Redis is down) and, for alerting,
+    the queue depth and, per sweep step, how much waits and how old the oldest is."""
+    checks: dict = {}
+    backlog = None
     try:
         db.session.execute(text("SELECT 1"))
         checks["database"] = "ok"
+        backlog = sweep.backlog(db.session)
     except Exception as exc:  # noqa: BLE001
         checks["database"] = f"error: {type(exc).__name__}"
     finally:
         db.session.rollback()
+    depth = None
     try:
-        redis_connection().ping()
+        depth = get_queue().count
         checks["redis"] = "ok"
     except Exception as exc:  # noqa: BLE001
         checks["redis"] = f"error: {type(exc).__name__}"
     healthy = all(v == "ok" for v in checks.values())
-    return jsonify(status="ok" if healthy else "degraded", **checks), 200 if healthy else 503
+    body = dict(status="ok" if healthy else "degraded", **checks, queue={"depth": depth}, backlog=backlog)
+    return jsonify(body), 200 if healthy else 503
 
 
 @bp.get("/dev/mailbox")
