@@ -34,6 +34,7 @@ from app import create_app  # noqa: E402
 from app.accounts import users as accounts  # noqa: E402
 from app.config import TestConfig, normalize_database_url  # noqa: E402
 from app.core import clock as _clock
+from app.core.refusal import Refusal
 from app.extensions import db as _db  # noqa: E402
 from app.models import Provider, User  # noqa: E402
 from tests.factories import Factory  # noqa: E402
@@ -510,6 +511,16 @@ class Race:
         hung = [i for i, r in enumerate(results) if r is pending]
         assert not hung, f"race: thread(s) {hung} of {n} did not finish within {timeout}s"
         return RaceResults(results)
+
+
+def succeeds(operation, *args, **kwargs) -> bool:
+    """True when the domain operation did its thing, False when it raised Refusal (for tests
+    that count winners, e.g. in a race)."""
+    try:
+        operation(*args, **kwargs)
+    except Refusal:
+        return False
+    return True
 
 
 @pytest.fixture

@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.broadcast.offer_actions import Refused, tell_customer_accepted
+from app.broadcast.offer_actions import tell_customer_accepted
 from app.broadcast.waves import ESCROW_REASON, email_lead, start
 from app.core import clock
 from app.core.db import affected
+from app.core.refusal import Refusal
 from app.core.urls import app_path, external_url
 from app.leads import masking, timeline
 from app.models import Assignment, Lead, Provider, User
@@ -19,9 +20,9 @@ from app.platform import audit, notify
 def assign_by_hand(session: Session, lead: Lead, provider: Provider, user: User, ip: str | None = None) -> Assignment:
     """Admin: give an unaccepted broadcast lead to a provider (verified, matching category)."""
     if not provider.is_verified:
-        raise Refused(f"{provider.name} is not verified.")
+        raise Refusal(f"{provider.name} is not verified.")
     if lead.category_id not in {c.id for c in provider.categories}:
-        raise Refused(f"{provider.name} does not offer {lead.category.name.lower()}.")
+        raise Refusal(f"{provider.name} does not offer {lead.category.name.lower()}.")
     now = clock.now()
     won = session.execute(
         update(Lead)
@@ -43,7 +44,7 @@ def assign_by_hand(session: Session, lead: Lead, provider: Provider, user: User,
         .execution_options(synchronize_session=False)
     )
     if affected(won) != 1:
-        raise Refused("This lead is no longer waiting for a provider.")
+        raise Refusal("This lead is no longer waiting for a provider.")
     session.refresh(lead)
     assignment = session.scalar(
         select(Assignment).where(Assignment.lead_id == lead.id, Assignment.provider_id == provider.id)
@@ -92,7 +93,7 @@ def assign_by_hand(session: Session, lead: Lead, provider: Provider, user: User,
 def restart(session: Session, lead: Lead, user: User, ip: str | None = None) -> bool:
     """Admin: offer an unaccepted broadcast lead again from the first wave."""
     if not (lead.delivery_status == "pending" and lead.escrow_reason == ESCROW_REASON):
-        raise Refused("Only unaccepted broadcast leads can be restarted.")
+        raise Refusal("Only unaccepted broadcast leads can be restarted.")
     audit.log(session, user, "broadcast.restart", lead, f"Restarted offer waves for lead #{lead.id}", ip=ip)
     return start(session, lead, user=user)
 

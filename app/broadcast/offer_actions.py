@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.broadcast.waves import expand
 from app.core import clock
 from app.core.db import affected
+from app.core.refusal import Refusal
 from app.core.urls import app_path, external_url
 from app.leads import eligibility, masking, timeline
 from app.models import Assignment, Lead, Offer, Provider, User
@@ -25,10 +26,6 @@ DECLINE_REASONS = {
 
 
 # ---------------------------------------------------------------------------- accept / decline
-class Refused(Exception):
-    """An accept or decline that cannot happen; `str(exc)` says why, for the provider."""
-
-
 STATE_REASONS = {
     "taken": "Another provider accepted this lead first.",
     "expired": "This offer has closed.",
@@ -37,32 +34,32 @@ STATE_REASONS = {
 
 
 def check_can_accept(session: Session, offer: Offer) -> None:
-    """Raise Refused with the reason when this provider may not accept this offer now."""
+    """Raise Refusal with the reason when this provider may not accept this offer now."""
     provider = offer.provider
     if offer.state != "offered":
-        raise Refused(STATE_REASONS.get(offer.state, "This offer is no longer open."))
+        raise Refusal(STATE_REASONS.get(offer.state, "This offer is no longer open."))
     if provider.status == "suspended":
-        raise Refused("Your listing is suspended, so it cannot accept leads.")
+        raise Refusal("Your listing is suspended, so it cannot accept leads.")
     if provider.status != "verified":  # a restricted offer becomes acceptable once verified
-        raise Refused("Verify your listing to accept leads.")
+        raise Refusal("Verify your listing to accept leads.")
     if provider.paused:
-        raise Refused("Your listing is paused. Resume it in your settings to accept leads.")
+        raise Refusal("Your listing is paused. Resume it in your settings to accept leads.")
     if provider.weekly_cap is not None or not provider.is_paid:
         # The weekly cap and the teaser count this provider's other leads: take its row lock
         # so two accepts of different leads by the same provider are counted one after the other.
         eligibility.lock_provider(session, provider.id)
     if not eligibility.under_cap(provider, eligibility.deliveries_this_week(session, provider.id)):
-        raise Refused("You have reached your weekly lead cap.")
+        raise Refusal("You have reached your weekly lead cap.")
     if not provider.is_paid and not eligibility.teaser_available(session, provider):
-        raise Refused("You have used this week's free lead. Start a Growth trial to accept more.")
+        raise Refusal("You have used this week's free lead. Start a Growth trial to accept more.")
 
 
 def accept(session: Session, offer_id: int, provider_id: int, *, user: User | None = None) -> Assignment:
     """The provider accepts its offer. Exactly one accept per lead wins: the conditional
-    UPDATE on the lead decides; losers get Refused("Another provider accepted…")."""
+    UPDATE on the lead decides; losers get Refusal("Another provider accepted…")."""
     offer = session.get(Offer, offer_id)
     if offer is None or offer.provider_id != provider_id:
-        raise Refused("This offer is not yours.")
+        raise Refusal("This offer is not yours.")
     if offer.state == "accepted":
         existing = session.scalar(
             select(Assignment).where(Assignment.lead_id == offer.lead_id, Assignment.provider_id == provider_id)
@@ -85,7 +82,7 @@ def accept(session: Session, offer_id: int, provider_id: int, *, user: User | No
     if affected(won) != 1:
         session.refresh(offer.lead)
         taken = offer.lead.assigned_provider_id not in (None, provider_id)
-        raise Refused(STATE_REASONS["taken" if taken else "expired"])
+        raise Refusal(STATE_REASONS["taken" if taken else "expired"])
     mine = session.execute(
         update(Offer)
         .where(Offer.id == offer_id, Offer.state == "offered")
@@ -93,7 +90,7 @@ def accept(session: Session, offer_id: int, provider_id: int, *, user: User | No
         .execution_options(synchronize_session=False)
     )
     if affected(mine) != 1:  # cannot happen while the lead UPDATE above holds; never half-accept
-        raise Refused(STATE_REASONS["expired"])
+        raise Refusal(STATE_REASONS["expired"])
     taken_ids = set(
         session.scalars(
             update(Offer)
@@ -189,10 +186,10 @@ def _notify_taken(session: Session, lead: Lead, offer: Offer) -> None:
 def decline(session: Session, offer_id: int, provider_id: int, reason: str | None = None) -> Offer:
     """Decline an open offer (a stat, not a penalty). `reason` is a DECLINE_REASONS key or None."""
     if reason and reason not in DECLINE_REASONS:
-        raise Refused("Pick a reason from the list, or none.")
+        raise Refusal("Pick a reason from the list, or none.")
     offer = session.get(Offer, offer_id)
     if offer is None or offer.provider_id != provider_id:
-        raise Refused("This offer is not yours.")
+        raise Refusal("This offer is not yours.")
     now = clock.now()
     done = session.execute(
         update(Offer)
@@ -202,7 +199,7 @@ def decline(session: Session, offer_id: int, provider_id: int, reason: str | Non
     )
     session.refresh(offer)
     if affected(done) != 1:
-        raise Refused(STATE_REASONS.get(offer.state, "This offer is no longer open."))
+        raise Refusal(STATE_REASONS.get(offer.state, "This offer is no longer open."))
     lead = offer.lead
     timeline.record(
         session,

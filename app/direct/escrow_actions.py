@@ -1,11 +1,10 @@
 """One-click admin actions on a lead in the escrow inbox.
 
 Actions are decided by conditional UPDATEs, so a double click or two admins at once do
-the thing once."""
+the thing once. Each returns what it did (a message for the admin) or raises Refusal."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, update
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.core import clock
 from app.core.db import affected
+from app.core.refusal import Refusal
 from app.core.urls import app_path, external_url
 from app.direct import direct
 from app.direct.escrow_inbox import OUTREACH_COOLDOWN, in_inbox_clause, requested_providers
@@ -21,18 +21,14 @@ from app.models import Lead, Offer, User
 from app.platform import audit, notify
 
 
-@dataclass(frozen=True)
-class ActionResult:
-    ok: bool
-    message: str
-
-
 def _log(session: Session, user: User | None, action: str, lead: Lead, summary: str, ip: str | None, **data) -> None:
     audit.log(session, user, action, lead, summary, data=data, ip=ip)
 
 
-def _refuse(message: str) -> ActionResult:
-    return ActionResult(False, message)
+def _refuse_unless_escrowed(lead: Lead) -> None:
+    problem = _escrowed_direct(lead)
+    if problem:
+        raise Refusal(problem)
 
 
 def _escrowed_direct(lead: Lead) -> str | None:
@@ -44,20 +40,18 @@ def _escrowed_direct(lead: Lead) -> str | None:
     return None
 
 
-def send_outreach(session: Session, lead: Lead, user: User | None, ip: str | None = None) -> ActionResult:
+def send_outreach(session: Session, lead: Lead, user: User | None, ip: str | None = None) -> str:
     """Email the requested provider "You were requested — claim and verify to unlock"."""
-    problem = _escrowed_direct(lead)
-    if problem:
-        return _refuse(problem)
+    _refuse_unless_escrowed(lead)
     provider = lead.requested_provider
     assert provider is not None  # _escrowed_direct refuses a lead without one
     if provider.status == "suspended":
-        return _refuse(f"{provider.name} is suspended; no outreach.")
+        raise Refusal(f"{provider.name} is suspended; no outreach.")
     if not provider.contact_email:
-        return _refuse(f"{provider.name} has no email address on file.")
+        raise Refusal(f"{provider.name} has no email address on file.")
     now = clock.now()
     if lead.outreach_sent_at and now - clock.as_utc(lead.outreach_sent_at) < OUTREACH_COOLDOWN:
-        return _refuse("Outreach was already sent in the last 24 hours.")
+        raise Refusal("Outreach was already sent in the last 24 hours.")
     result = session.execute(
         update(Lead)
         .where(
@@ -67,7 +61,7 @@ def send_outreach(session: Session, lead: Lead, user: User | None, ip: str | Non
         .execution_options(synchronize_session=False)
     )
     if affected(result) != 1:
-        return _refuse("Outreach was already sent in the last 24 hours.")
+        raise Refusal("Outreach was already sent in the last 24 hours.")
     session.refresh(lead)
     shown = masking.preview(lead)  # the provider is not entitled yet: masked only
     title = f"You were requested: {shown['category']} in {shown['city']}"
@@ -105,22 +99,20 @@ def send_outreach(session: Session, lead: Lead, user: User | None, ip: str | Non
         provider_id=provider.id,
     )
     if not provider.wants_email("escrow_outreach"):
-        return ActionResult(True, f"Outreach sent to {provider.name} in-app only (it turned these emails off).")
-    return ActionResult(True, f"Outreach sent to {provider.name}.")
+        return f"Outreach sent to {provider.name} in-app only (it turned these emails off)."
+    return f"Outreach sent to {provider.name}."
 
 
-def release(session: Session, lead: Lead, user: User | None, ip: str | None = None) -> ActionResult:
+def release(session: Session, lead: Lead, user: User | None, ip: str | None = None) -> str:
     """Deliver to the requested provider if it is eligible now; refused with the reason if not."""
-    problem = _escrowed_direct(lead)
-    if problem:
-        return _refuse(problem)
+    _refuse_unless_escrowed(lead)
     provider = lead.requested_provider
     assert provider is not None  # _escrowed_direct refuses a lead without one
     decision = eligibility.check_direct(session, provider, lock=True)
     if not decision.ok:
-        return _refuse(f"Not released: {provider.name} is not eligible ({decision.label.lower()}).")
+        raise Refusal(f"Not released: {provider.name} is not eligible ({decision.label.lower()}).")
     if direct.deliver(session, lead, provider, user=user, how="release") is None:
-        return _refuse("This request is no longer waiting in escrow.")
+        raise Refusal("This request is no longer waiting in escrow.")
     _log(
         session,
         user,
@@ -130,26 +122,24 @@ def release(session: Session, lead: Lead, user: User | None, ip: str | None = No
         ip,
         provider_id=provider.id,
     )
-    return ActionResult(True, f"Released to {provider.name}.")
+    return f"Released to {provider.name}."
 
 
-def use_teaser(session: Session, lead: Lead, user: User | None, ip: str | None = None) -> ActionResult:
+def use_teaser(session: Session, lead: Lead, user: User | None, ip: str | None = None) -> str:
     """A verified-free provider's weekly teaser: unlock this one direct lead for it."""
-    problem = _escrowed_direct(lead)
-    if problem:
-        return _refuse(problem)
+    _refuse_unless_escrowed(lead)
     provider = lead.requested_provider
     assert provider is not None  # _escrowed_direct refuses a lead without one
     if not eligibility.teaser_eligible(provider):
-        return _refuse(
+        raise Refusal(
             f"Teasers are for verified free-plan providers; {provider.name} is not one "
             f"({eligibility.check_direct(session, provider).label.lower()})."
         )
     eligibility.lock_provider(session, provider.id)  # the teaser count is decided under the lock
     if not eligibility.teaser_available(session, provider):
-        return _refuse(f"{provider.name} already used this week's teaser.")
+        raise Refusal(f"{provider.name} already used this week's teaser.")
     if direct.deliver(session, lead, provider, teaser=True, user=user, how="teaser") is None:
-        return _refuse("This request is no longer waiting in escrow.")
+        raise Refusal("This request is no longer waiting in escrow.")
     _log(
         session,
         user,
@@ -159,17 +149,17 @@ def use_teaser(session: Session, lead: Lead, user: User | None, ip: str | None =
         ip,
         provider_id=provider.id,
     )
-    return ActionResult(True, f"Unlocked for {provider.name} as this week's teaser.")
+    return f"Unlocked for {provider.name} as this week's teaser."
 
 
 def convert_to_broadcast(
     session: Session, lead: Lead, user: User | None, ip: str | None = None, actor: str = "system"
-) -> ActionResult:
+) -> str:
     """Offer the request to other providers: only once the customer said yes."""
     if lead.mode != "direct":
-        return _refuse("Only direct requests can be converted.")
+        raise Refusal("Only direct requests can be converted.")
     if lead.consent != "yes":
-        return _refuse("The customer has not agreed to other providers yet.")
+        raise Refusal("The customer has not agreed to other providers yet.")
     now = clock.now()
     result = session.execute(
         update(Lead)
@@ -184,7 +174,7 @@ def convert_to_broadcast(
         .execution_options(synchronize_session=False)
     )
     if affected(result) != 1:
-        return _refuse("This request is no longer waiting in escrow.")
+        raise Refusal("This request is no longer waiting in escrow.")
     session.refresh(lead)
     timeline.record(
         session,
@@ -198,7 +188,7 @@ def convert_to_broadcast(
     if user is not None:
         _log(session, user, "escrow.convert", lead, f"Converted lead #{lead.id} to broadcast", ip)
     routing.request_routing(session, lead)
-    return ActionResult(True, "Converted to broadcast; offers go out now.")
+    return "Converted to broadcast; offers go out now."
 
 
 CLOSE_TEXT = {
@@ -207,10 +197,10 @@ CLOSE_TEXT = {
 }
 
 
-def close(session: Session, lead: Lead, user: User | None, as_status: str, ip: str | None = None) -> ActionResult:
+def close(session: Session, lead: Lead, user: User | None, as_status: str, ip: str | None = None) -> str:
     """Close as spam or cancelled (anything not yet delivered)."""
     if as_status not in CLOSE_TEXT:
-        return _refuse("Close as spam or cancelled.")
+        raise Refusal("Close as spam or cancelled.")
     now = clock.now()
     result = session.execute(
         update(Lead)
@@ -219,7 +209,7 @@ def close(session: Session, lead: Lead, user: User | None, as_status: str, ip: s
         .execution_options(synchronize_session=False)
     )
     if affected(result) != 1:
-        return _refuse("This request is no longer waiting in escrow (already closed, delivered or out with providers).")
+        raise Refusal("This request is no longer waiting in escrow (already closed, delivered or out with providers).")
     session.execute(
         update(Offer)
         .where(Offer.lead_id == lead.id, Offer.state == "offered")
@@ -230,7 +220,7 @@ def close(session: Session, lead: Lead, user: User | None, as_status: str, ip: s
     text, public = CLOSE_TEXT[as_status]
     timeline.record(session, lead, f"closed_{as_status}", text, public_text=public, user=user)
     _log(session, user, f"escrow.close_{as_status}", lead, f"{text}: lead #{lead.id}", ip)
-    return ActionResult(True, f"{text}.")
+    return f"{text}."
 
 
 def available(lead: Lead, *, teaser_available: bool = False, now: datetime | None = None) -> set[str]:

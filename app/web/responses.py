@@ -14,8 +14,8 @@ goes back to (`back`) and how the refused thing is shown again with its errors (
     def offer_accept(offer_id): ...
 
 htmx requests get `again(refusal)` with 422 (htmx-config swaps 422); plain form posts get it
-with 422 when the refusal names fields (what was typed is shown again, never lost), else a
-flash and a 303 to `back`. Views without `on_refusal` fall to the app-wide handler: flash and
+with 422 when the refusal names fields (what was typed is shown again, never lost) or when the
+view names no `back`, else a flash and a 303 to `back`. Views without `on_refusal` fall to the app-wide handler: flash and
 303 back to the page the form was on.
 """
 
@@ -82,13 +82,21 @@ def _same_origin_referrer() -> str | None:
 
 
 def answer_refusal(
-    refusal: Refusal, *, back: str | None = None, again: Callable[[Refusal], Response] | None = None
+    refusal: Refusal,
+    *,
+    back: str | None = None,
+    again: Callable[[Refusal], Response] | None = None,
+    status: int = 422,
+    in_place: bool = False,
 ) -> Response:
-    """What a refused person sees; the transaction is rolled back first (nothing is written)."""
+    """What a refused person sees; the transaction is rolled back first (nothing is written).
+    `status` is what the re-rendered block answers with (422 unless the view's block is itself
+    the outcome, e.g. a card that says what happened); `in_place` shows it to plain form posts
+    too (a page that has nowhere else to go back to)."""
     db.session.rollback()
-    if again is not None and (hx_request.htmx or refusal.fields):
+    if again is not None and (hx_request.htmx or refusal.fields or in_place):
         response = again(refusal)
-        response.status_code = 422
+        response.status_code = status
         return response
     flash(refusal.message, "error")
     target = back or _same_origin_referrer() or request.path
@@ -103,9 +111,11 @@ def on_refusal(
     *,
     back: Callable[..., str] | None = None,
     again: Callable[..., Response] | None = None,
+    status: int = 422,
 ) -> Callable:
     """Declare, once per view, where a refusal goes back to and how the refused block is shown
-    again. Both are called with the view's URL arguments (`again` gets the refusal first)."""
+    again. Both are called with the view's URL arguments (`again` gets the refusal first). With
+    `again` and no `back`, the refusal is always shown in place (the page is its own answer)."""
 
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
@@ -117,6 +127,8 @@ def on_refusal(
                     refusal,
                     back=back(**kwargs) if back is not None else None,
                     again=(lambda r: again(r, **kwargs)) if again is not None else None,
+                    status=status,
+                    in_place=again is not None and back is None,
                 )
 
         return wrapper

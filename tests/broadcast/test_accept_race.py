@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.broadcast import offer_actions, waves
+from app.core.refusal import Refusal
 from app.models import Assignment, Lead, Offer, OutboxEmail
 
 PROVIDERS = 32
@@ -20,7 +21,7 @@ def accept_all(race, db, offers: list[tuple[int, int]]) -> list[str]:
 
 
 def _outcome(result) -> str:
-    if isinstance(result, offer_actions.Refused):
+    if isinstance(result, Refusal):
         return f"refused: {result}"
     if isinstance(result, (IntegrityError, OperationalError)):  # must not happen: counted as failures
         return f"error: {type(result).__name__}"

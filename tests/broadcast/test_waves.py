@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from app import jobs
 from app.broadcast import admin_actions, offer_actions, offer_cards, wave_plan, waves
 from app.broadcast.pool import Candidate, choose_wave, order_key, pool_member
+from app.core.refusal import Refusal
 from app.models import Lead, Offer, OutboxEmail, Provider
 from app.platform import sweep
 
@@ -182,7 +183,7 @@ def test_strict_and_aggressive_policies(db, factory, market):
     assert offer.restricted
     card = offer_cards.card(db.session, offer)
     assert card.state == "restricted" and card.lead["customer_email"] is None
-    with pytest.raises(offer_actions.Refused, match="Verify your listing"):
+    with pytest.raises(Refusal, match="Verify your listing"):
         offer_actions.accept(db.session, offer.id, claimed.id)
     assert free.id not in offered(lead)
     claimed.status = "verified"  # verified while the offer is open: now it may accept
@@ -273,7 +274,7 @@ def test_accept_gives_the_winner_the_lead_and_closes_every_other_offer(db, facto
     assert (lead.delivery_status, lead.assigned_provider_id, lead.wave_deadline) == ("accepted", a.id, None)
     assert {o.provider_id: o.state for o in lead.offers} == {a.id: "accepted", b.id: "taken", c.id: "taken"}
     offer_b = next(o for o in lead.offers if o.provider_id == b.id)
-    with pytest.raises(offer_actions.Refused, match="Another provider accepted this lead first"):
+    with pytest.raises(Refusal, match="Another provider accepted this lead first"):
         offer_actions.accept(db.session, offer_b.id, b.id)
     assert offer_cards.card(db.session, offer_b).state == "taken"
     assert offer_cards.card(db.session, offer_a).lead["customer_phone"] == "+17135551234"
@@ -307,15 +308,15 @@ def test_refusals_name_the_reason(db, factory, market, clock):
     lead = start(db, factory, metro, cat)
     offer_a, offer_b = sorted(lead.offers, key=lambda o: o.provider_id)
     a.status = "suspended"
-    with pytest.raises(offer_actions.Refused, match="suspended"):
+    with pytest.raises(Refusal, match="suspended"):
         offer_actions.accept(db.session, offer_a.id, a.id)
-    with pytest.raises(offer_actions.Refused, match="not yours"):
+    with pytest.raises(Refusal, match="not yours"):
         offer_actions.accept(db.session, offer_a.id, b.id)
     offer_actions.decline(db.session, offer_b.id, b.id, "too_far")
     assert (offer_b.state, offer_b.decline_reason) == ("declined", "too_far")
-    with pytest.raises(offer_actions.Refused, match="You declined"):
+    with pytest.raises(Refusal, match="You declined"):
         offer_actions.accept(db.session, offer_b.id, b.id)
-    with pytest.raises(offer_actions.Refused, match="Pick a reason"):
+    with pytest.raises(Refusal, match="Pick a reason"):
         offer_actions.decline(db.session, offer_a.id, a.id, "<script>")
     lead_id = lead.id
     clock.advance(timedelta(hours=1))
@@ -325,7 +326,7 @@ def test_refusals_name_the_reason(db, factory, market, clock):
     a.status = "verified"
     db.session.flush()
     assert db.session.get(Lead, lead_id).delivery_status == "pending"
-    with pytest.raises(offer_actions.Refused, match="This offer has closed"):
+    with pytest.raises(Refusal, match="This offer has closed"):
         offer_actions.accept(db.session, offer_a.id, a.id)
 
 
@@ -337,7 +338,7 @@ def test_admin_restart_and_assign_by_hand(db, factory, market, rq, smtp):
     late = provider("growth")
     assert admin_actions.restart(db.session, lead, admin)
     assert lead.delivery_status == "offering" and offered(lead) == [late.id]
-    with pytest.raises(offer_actions.Refused, match="Only unaccepted"):
+    with pytest.raises(Refusal, match="Only unaccepted"):
         admin_actions.restart(db.session, lead, admin)
     offer_actions.decline(db.session, lead.offers[0].id, late.id)
     # everyone offered declined: no waiting for the deadline, the next wave (none left) now
@@ -349,7 +350,7 @@ def test_admin_restart_and_assign_by_hand(db, factory, market, rq, smtp):
     other = provider("starter", name="Hand Picked Co")
     admin_actions.assign_by_hand(db.session, lead, other, admin)
     assert (lead.delivery_status, lead.assigned_provider_id) == ("accepted", other.id)
-    with pytest.raises(offer_actions.Refused, match="no longer waiting"):
+    with pytest.raises(Refusal, match="no longer waiting"):
         admin_actions.assign_by_hand(db.session, lead, late, admin)
     rq.run()
     assert (
@@ -369,7 +370,7 @@ def test_a_consented_escrow_lead_enters_the_waves(db, factory, market, rq):
     routing.route(db.session, lead.id)
     assert (lead.delivery_status, lead.escrow_reason) == ("pending", "unclaimed")
     lead.consent = "yes"
-    assert escrow_actions.convert_to_broadcast(db.session, lead, factory.admin()).ok
+    assert escrow_actions.convert_to_broadcast(db.session, lead, factory.admin())
     lead_id = lead.id
     rq.run()  # the route_lead job hands it to the broadcast router
     lead = db.session.get(Lead, lead_id)
@@ -384,12 +385,12 @@ def test_an_offering_lead_cannot_be_closed_from_escrow_and_a_closed_lead_cannot_
     a = provider("pro")
     lead = start(db, factory, metro, cat)
     offer = next(o for o in lead.offers if o.provider_id == a.id)
-    refused = escrow_actions.close(db.session, lead, factory.admin(), "spam")
-    assert not refused.ok and "no longer waiting in escrow" in refused.message
+    with pytest.raises(Refusal, match="no longer waiting in escrow"):
+        escrow_actions.close(db.session, lead, factory.admin(), "spam")
     # Closed some other way (e.g. by a data fix): no accept, no further waves.
     lead.status = "spam"
     db.session.flush()
-    with pytest.raises(offer_actions.Refused):
+    with pytest.raises(Refusal):
         offer_actions.accept(db.session, offer.id, a.id)
     clock.advance(timedelta(hours=1))
     assert waves.expand(db.session, lead.id, lead.current_wave) == "skipped"

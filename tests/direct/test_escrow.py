@@ -5,10 +5,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app.core.refusal import Refusal
 from app.direct import consent, escrow_actions, escrow_inbox, release
 from app.leads import routing
 from app.models import Assignment, AuditLog, Lead, Notification, OutboxEmail, Provider, User
 from app.platform import sweep
+from tests.conftest import succeeds
 
 
 @pytest.fixture
@@ -37,66 +39,70 @@ def audit_actions(db):
 def test_outreach_emails_a_masked_preview_with_claim_link_once_a_day(db, factory, admin, clock):
     provider = factory.provider(status="unclaimed", tier="free", email="owner@aaa.example")
     lead = escrowed(db, factory, provider, description="Overflow! call 713-555-1234")
-    result = escrow_actions.send_outreach(db.session, lead, admin)
-    assert result.ok, result.message
+    escrow_actions.send_outreach(db.session, lead, admin)
     [email] = db.session.scalars(select(OutboxEmail).where(OutboxEmail.kind == "escrow_outreach")).all()
     assert email.to_email == "owner@aaa.example"
     ctx = repr(email.context)
     assert f"/p/{provider.slug}/claim" in ctx and "Maria G." in ctx and "(***) ***-1234" in ctx
     assert "maria.garcia@gmail.com" not in ctx and "+17135551234" not in ctx and "713-555-1234" not in ctx
     assert lead.events[-1].kind == "outreach_sent" and audit_actions(db) == ["escrow.outreach"]
-    again = escrow_actions.send_outreach(db.session, lead, admin)
-    assert not again.ok and "24 hours" in again.message
+    with pytest.raises(Refusal, match="24 hours"):
+        escrow_actions.send_outreach(db.session, lead, admin)
     clock.advance(timedelta(hours=25))
-    assert escrow_actions.send_outreach(db.session, lead, admin).ok
+    assert escrow_actions.send_outreach(db.session, lead, admin)
 
 
 def test_outreach_refused_without_email_or_when_suspended(db, factory, admin):
     lead = escrowed(db, factory, factory.provider(status="unclaimed", tier="free", email=None))
-    assert "no email" in escrow_actions.send_outreach(db.session, lead, admin).message
+    with pytest.raises(Refusal, match="no email"):
+        escrow_actions.send_outreach(db.session, lead, admin)
     lead = escrowed(db, factory, factory.provider(status="suspended"))
-    assert "suspended" in escrow_actions.send_outreach(db.session, lead, admin).message
+    with pytest.raises(Refusal, match="suspended"):
+        escrow_actions.send_outreach(db.session, lead, admin)
     assert audit_actions(db) == []
 
 
 def test_release_refused_with_reason_then_delivered_when_eligible(db, factory, admin):
     provider = factory.provider(status="verified", tier="free")
     lead = escrowed(db, factory, provider)
-    refused = escrow_actions.release(db.session, lead, admin)
-    assert not refused.ok and "free plan" in refused.message
+    with pytest.raises(Refusal, match="free plan"):
+        escrow_actions.release(db.session, lead, admin)
     assert lead.delivery_status == "pending" and audit_actions(db) == []
     provider.tier = "starter"
     db.session.flush()
-    assert escrow_actions.release(db.session, lead, admin).ok
+    assert escrow_actions.release(db.session, lead, admin)
     assert lead.delivery_status == "delivered" and lead.assigned_provider_id == provider.id
     assert audit_actions(db) == ["escrow.release"]
     assert lead.events[-1].actor == f"admin:{admin.id}"
-    assert not escrow_actions.release(db.session, lead, admin).ok  # already delivered
+    with pytest.raises(Refusal):  # already delivered
+        escrow_actions.release(db.session, lead, admin)
 
 
 def test_teaser_once_per_iso_week_and_only_for_verified_free(db, factory, admin, clock):
     clock.freeze(clock.now().replace(year=2026, month=11, day=17, hour=9))  # a Tuesday
     provider = factory.provider(status="verified", tier="free")
     first, second = escrowed(db, factory, provider), escrowed(db, factory, provider)
-    assert escrow_actions.use_teaser(db.session, first, admin).ok
+    assert escrow_actions.use_teaser(db.session, first, admin)
     assignment = db.session.scalar(select(Assignment).where(Assignment.lead_id == first.id))
     assert assignment.teaser is True
-    refused = escrow_actions.use_teaser(db.session, second, admin)
-    assert not refused.ok and "already used this week's teaser" in refused.message
+    with pytest.raises(Refusal, match="already used this week's teaser"):
+        escrow_actions.use_teaser(db.session, second, admin)
     clock.advance(timedelta(days=6))  # the next ISO week
-    assert escrow_actions.use_teaser(db.session, second, admin).ok
+    assert escrow_actions.use_teaser(db.session, second, admin)
     paid = escrowed(db, factory, factory.provider(status="claimed", tier="free"))
-    assert "verified free-plan" in escrow_actions.use_teaser(db.session, paid, admin).message
+    with pytest.raises(Refusal, match="verified free-plan"):
+        escrow_actions.use_teaser(db.session, paid, admin)
     assert audit_actions(db) == ["escrow.teaser", "escrow.teaser"]
 
 
 def test_convert_only_after_consent(db, factory, admin):
     lead = escrowed(db, factory, factory.provider(status="unclaimed", tier="free"))
-    refused = escrow_actions.convert_to_broadcast(db.session, lead, admin)
-    assert not refused.ok and "not agreed" in refused.message and lead.mode == "direct"
+    with pytest.raises(Refusal, match="not agreed"):
+        escrow_actions.convert_to_broadcast(db.session, lead, admin)
+    assert lead.mode == "direct"
     lead.consent = "yes"
     db.session.flush()
-    assert escrow_actions.convert_to_broadcast(db.session, lead, admin).ok
+    assert escrow_actions.convert_to_broadcast(db.session, lead, admin)
     assert (lead.mode, lead.delivery_status, lead.requested_provider_id is not None) == ("broadcast", "new", True)
     assert audit_actions(db) == ["escrow.convert"]
     assert [r.id for r in escrow_inbox.inbox(db.session, reason="consented").rows] == [lead.id]
@@ -105,10 +111,11 @@ def test_convert_only_after_consent(db, factory, admin):
 @pytest.mark.parametrize("as_status, public", [("spam", "closed by our team"), ("cancelled", "cancelled")])
 def test_close(db, factory, admin, as_status, public):
     lead = escrowed(db, factory, factory.provider(status="unclaimed", tier="free"))
-    assert escrow_actions.close(db.session, lead, admin, as_status).ok
+    assert escrow_actions.close(db.session, lead, admin, as_status)
     assert lead.status == as_status and public in lead.events[-1].public_text
     assert escrow_inbox.inbox(db.session).rows == []
-    assert not escrow_actions.close(db.session, lead, admin, as_status).ok
+    with pytest.raises(Refusal):
+        escrow_actions.close(db.session, lead, admin, as_status)
     assert audit_actions(db) == [f"escrow.close_{as_status}"]
 
 
@@ -168,7 +175,8 @@ def test_consent_no_keeps_waiting_and_respects_metro_wait(db, factory, clock):
     assert consent.answer(db.session, lead, False)
     assert (lead.consent, lead.mode, lead.delivery_status) == ("no", "direct", "pending")
     assert not consent.answer(db.session, lead, True)  # answered once
-    assert not escrow_actions.convert_to_broadcast(db.session, lead, None).ok
+    with pytest.raises(Refusal):
+        escrow_actions.convert_to_broadcast(db.session, lead, None)
 
 
 @pytest.mark.parametrize("trial", range(5))
@@ -184,7 +192,7 @@ def test_race_simultaneous_releases_deliver_once(db, factory, race, trial):
         session = db.session
         if turn % 2:
             return release.release_for_provider(session, session.get(Provider, provider_id)) == [lead_id]
-        return escrow_actions.release(session, session.get(Lead, lead_id), session.get(User, admin_id)).ok
+        return succeeds(escrow_actions.release, session, session.get(Lead, lead_id), session.get(User, admin_id))
 
     outcome = race(8, act)
     results, errors = outcome.values, outcome.errors
@@ -204,7 +212,7 @@ def test_race_two_teasers_same_week_only_one_wins(db, factory, race, trial):
     def act(turn):
         session = db.session
         lead_id = ids[turn % len(ids)]
-        return escrow_actions.use_teaser(session, session.get(Lead, lead_id), session.get(User, admin_id)).ok
+        return succeeds(escrow_actions.use_teaser, session, session.get(Lead, lead_id), session.get(User, admin_id))
 
     outcome = race(4, act)
     results, errors = outcome.values, outcome.errors

@@ -86,7 +86,7 @@ def build(db, factory, preview: bool) -> Scenario:
         )
         routing.route(db.session, lead.id)
         leads[key] = lead.id
-    assert escrow_actions.send_outreach(db.session, db.session.get(type(lead), leads["escrowed"]), admin).ok
+    assert escrow_actions.send_outreach(db.session, db.session.get(type(lead), leads["escrowed"]), admin)
     email, phone = CONTACT["quote"]  # issue 6: a quote lead, previewed by all, unlocked by "delivered"
     quote = factory.lead(
         mode="quotes",

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 from htmx_flask import request as hx_request
 from sqlalchemy import select
 
 from app.core import clock
+from app.core.refusal import Refusal
 from app.direct import escrow_actions, escrow_inbox
 from app.extensions import db
 from app.leads import review
 from app.models import Lead, Metro
 from app.web.access import admin_required
 from app.web.admin.views import bp
+from app.web.responses import on_refusal, render
 
 ACTIONS = {
     "outreach": escrow_actions.send_outreach,
@@ -45,13 +47,6 @@ def escrow_rows(leads: list[Lead]) -> dict[int, dict]:
     }
 
 
-def _page_response(html: str):
-    response = make_response(html)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Vary"] = "HX-Request"
-    return response
-
-
 @bp.get("/escrow", endpoint="escrow")
 @admin_required
 def escrow_page():
@@ -59,17 +54,16 @@ def escrow_page():
     metro_id = request.args.get("metro", type=int)
     box = escrow_inbox.inbox(db.session, reason if reason in escrow_inbox.REASON_LABELS else None, metro_id)
     metros = list(db.session.scalars(select(Metro).order_by(Metro.name)))
-    return _page_response(
-        render_template(
-            "admin/escrow.html",
-            box=box,
-            reason=reason,
-            metro_id=metro_id,
-            metros=metros,
-            escrow_rows=escrow_rows(box.rows),
-            labels=escrow_inbox.REASON_LABELS,
-            order=escrow_inbox.FILTER_ORDER,
-        )
+    return render(
+        "admin/escrow.html",
+        private=True,
+        box=box,
+        reason=reason,
+        metro_id=metro_id,
+        metros=metros,
+        escrow_rows=escrow_rows(box.rows),
+        labels=escrow_inbox.REASON_LABELS,
+        order=escrow_inbox.FILTER_ORDER,
     )
 
 
@@ -79,36 +73,45 @@ def escrow_timeline(lead_id: int):
     lead = db.session.get(Lead, lead_id) or abort(404)
     if not hx_request.htmx:
         return redirect(url_for("admin.lead", lead_id=lead_id))
-    return _page_response(render_template("admin/_timeline.html", lead=lead))
+    return render("admin/_timeline.html", private=True, lead=lead)
+
+
+def _row(lead_id: int, tone: str, text: str):
+    """The inbox row again, saying what the action did (htmx swaps it in place)."""
+    lead = db.session.get(Lead, lead_id) or abort(404)
+    return render(
+        "admin/_escrow_row.html",
+        private=True,
+        lead=lead,
+        notice={"tone": tone, "text": text},
+        labels=escrow_inbox.REASON_LABELS,
+        back=_back(),
+        escrow_rows=escrow_rows([lead]),
+    )
 
 
 @bp.post("/escrow/<int:lead_id>/<action>")
 @admin_required
+@on_refusal(
+    back=lambda lead_id, action: _back(),
+    again=lambda refusal, lead_id, action: _row(lead_id, "error", refusal.message),
+    status=200,  # the row says why, like any other outcome of the action
+)
 def escrow_action(lead_id: int, action: str):
     lead = db.session.get(Lead, lead_id) or abort(404)
     if action != "verify" and action not in ACTIONS:
         abort(404)
     if action == "verify":
-        ok = bool(review.verify(db.session, [lead_id], current_user, ip=request.remote_addr))
-        result = escrow_actions.ActionResult(
-            ok, "Verified; routing now." if ok else "This request is not held for review."
-        )
+        if not review.verify(db.session, [lead_id], current_user, ip=request.remote_addr):
+            raise Refusal("This request is not held for review.")
+        message = "Verified; routing now."
     else:
-        result = ACTIONS[action](db.session, lead, current_user, request.remote_addr)
+        message = ACTIONS[action](db.session, lead, current_user, request.remote_addr)
     db.session.commit()
     if hx_request.htmx:
         db.session.refresh(lead)
-        return _page_response(
-            render_template(
-                "admin/_escrow_row.html",
-                lead=lead,
-                result=result,
-                labels=escrow_inbox.REASON_LABELS,
-                back=_back(),
-                escrow_rows=escrow_rows([lead]),
-            )
-        )
-    flash(result.message, "success" if result.ok else "error")
+        return _row(lead_id, "success", message)
+    flash(message, "success")
     return redirect(_back(), code=303)
 
 

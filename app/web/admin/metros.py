@@ -7,12 +7,13 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.broadcast import admin_actions, metro_policy, offer_actions, offer_cards, pool, waves
+from app.broadcast import admin_actions, metro_policy, offer_cards, pool, waves
 from app.extensions import db
 from app.models import Lead, Metro, Provider
 from app.models.provider import TIERS
 from app.web.access import admin_required
 from app.web.admin.views import bp
+from app.web.responses import on_refusal
 
 
 @bp.get("/metros")
@@ -81,18 +82,18 @@ def broadcast(lead_id: int, error: str | None = None, status: int = 200):
 
 def _act(lead_id: int, action, done: str):
     lead = db.session.get(Lead, lead_id) or abort(404)
-    try:
-        action(lead)
-    except offer_actions.Refused as exc:
-        db.session.rollback()
-        return broadcast(lead_id, error=str(exc), status=409)
+    action(lead)
     db.session.commit()
     flash(done, "success")
     return redirect(url_for("admin.broadcast", lead_id=lead_id), code=303)
 
 
+_REFUSED = on_refusal(again=lambda refusal, lead_id: broadcast(lead_id, error=refusal.message), status=409)
+
+
 @bp.post("/broadcasts/<int:lead_id>/assign")
 @admin_required
+@_REFUSED
 def broadcast_assign(lead_id: int):
     provider = db.session.get(Provider, request.form.get("provider_id", type=int) or 0)
     if provider is None:
@@ -106,6 +107,7 @@ def broadcast_assign(lead_id: int):
 
 @bp.post("/broadcasts/<int:lead_id>/restart")
 @admin_required
+@_REFUSED
 def broadcast_restart(lead_id: int):
     return _act(
         lead_id,

@@ -9,11 +9,12 @@ from htmx_flask import request as hx_request
 from sqlalchemy.exc import IntegrityError
 
 from app.broadcast import offer_actions, offer_cards
+from app.core.refusal import Refusal
 from app.extensions import db
 from app.models import Offer
 from app.web.access import provider_required
 from app.web.provider.views import bp
-from app.web.responses import private
+from app.web.responses import on_refusal, private
 
 
 def _my_offer(offer_id: int) -> Offer:
@@ -84,40 +85,43 @@ def offer_card(offer_id: int):
     return _card(offer)
 
 
-def _respond(offer_id: int, error: str | None, done: str):
+def _done(offer_id: int, message: str):
     if hx_request.htmx:  # htmx swaps 2xx only: the card itself says what happened
         db.session.expire_all()
-        return _card(db.session.get_one(Offer, offer_id), error, status=200)
-    flash(error or done, "error" if error else "success")
+        return _card(db.session.get_one(Offer, offer_id), status=200)
+    flash(message, "success")
     return redirect(url_for("provider.offers", _anchor=f"offer-{offer_id}"), code=303)
+
+
+def _refused_card(refusal: Refusal, offer_id: int):
+    return _card(db.session.get(Offer, offer_id), refusal.message, status=200)
+
+
+_REFUSED = on_refusal(
+    back=lambda offer_id: url_for("provider.offers", _anchor=f"offer-{offer_id}"),
+    again=_refused_card,
+    status=200,  # the card says why; htmx swaps it like any other answer
+)
 
 
 @bp.post("/offers/<int:offer_id>/accept")
 @provider_required
+@_REFUSED
 def offer_accept(offer_id: int):
     _my_offer(offer_id)
-    error = None
+    offer_actions.accept(db.session, offer_id, current_user.provider.id, user=current_user)
     try:
-        offer_actions.accept(db.session, offer_id, current_user.provider.id, user=current_user)
         db.session.commit()
-    except offer_actions.Refused as exc:
-        db.session.rollback()
-        error = str(exc)
     except IntegrityError:  # the unique index caught a second winner: never two
-        db.session.rollback()
-        error = offer_actions.STATE_REASONS["taken"]
-    return _respond(offer_id, error, "The lead is yours: call the customer now.")
+        raise Refusal(offer_actions.STATE_REASONS["taken"]) from None
+    return _done(offer_id, "The lead is yours: call the customer now.")
 
 
 @bp.post("/offers/<int:offer_id>/decline")
 @provider_required
+@_REFUSED
 def offer_decline(offer_id: int):
     _my_offer(offer_id)
-    error = None
-    try:
-        offer_actions.decline(db.session, offer_id, current_user.provider.id, request.form.get("reason") or None)
-        db.session.commit()
-    except offer_actions.Refused as exc:
-        db.session.rollback()
-        error = str(exc)
-    return _respond(offer_id, error, "Offer declined. Thanks for letting us know.")
+    offer_actions.decline(db.session, offer_id, current_user.provider.id, request.form.get("reason") or None)
+    db.session.commit()
+    return _done(offer_id, "Offer declined. Thanks for letting us know.")
