@@ -523,6 +523,16 @@ def succeeds(operation, *args, **kwargs) -> bool:
     return True
 
 
+def refusal_of(operation, *args, **kwargs) -> Refusal:
+    """The Refusal the domain operation raised; fails the test, showing what it answered, if
+    it did its thing instead."""
+    try:
+        answer = operation(*args, **kwargs)
+    except Refusal as refusal:
+        return refusal
+    raise AssertionError(f"{operation.__qualname__} was not refused; it answered {answer!r}")
+
+
 @pytest.fixture
 def race(app, db) -> Race:
     """race(n, fn): see Race. The test's own session must be committed first (threads see only

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.core import clock
 from app.core.db import affected
+from app.core.refusal import Refusal
 from app.models import CreditEntry, CreditWallet
 from app.platform import audit
 
@@ -136,11 +137,9 @@ def grant(
 
 
 @dataclass(frozen=True)
-class GrantResult:
-    ok: bool
+class Granted:
     message: str
-    errors: dict
-    created: bool = False  # False for a double submit that added nothing
+    created: bool  # False for a double submit that added nothing
 
 
 def admin_grant(
@@ -151,9 +150,9 @@ def admin_grant(
     note: str | None,
     form_key: str | None,
     ip: str | None = None,
-) -> GrantResult:
-    """An admin grants credits with a note: validated, keyed by the form's one-time key (a
-    double submit grants once), and written to the audit log."""
+) -> Granted:
+    """An admin grants credits with a note: validated (Refusal naming the fields), keyed by the
+    form's one-time key (a double submit grants once), and written to the audit log."""
     errors = {}
     raw = (raw_amount or "").strip()
     amount = int(raw) if raw.isdigit() else 0
@@ -168,10 +167,10 @@ def admin_grant(
     if not 16 <= len(key) <= 64:
         errors["grant_key"] = "The form expired; reload the page and try again."
     if errors:
-        return GrantResult(False, "Please fix the grant.", errors)
+        raise Refusal("Please fix the grant.", errors)
     posted = grant(session, provider.id, amount, f"grant:{provider.id}:{key}", note=note, created_by=admin.id)
     if not posted.created:
-        return GrantResult(True, "That grant was already recorded (submitted twice); nothing added.", {})
+        return Granted("That grant was already recorded (submitted twice); nothing added.", created=False)
     audit.log(
         session,
         admin,
@@ -181,4 +180,4 @@ def admin_grant(
         data={"amount": amount, "entry_id": posted.entry.id},
         ip=ip,
     )
-    return GrantResult(True, f"Granted {amount} credits to {provider.name}.", {}, created=True)
+    return Granted(f"Granted {amount} credits to {provider.name}.", created=True)

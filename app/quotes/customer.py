@@ -7,13 +7,14 @@ from sqlalchemy.orm import Session
 
 from app.core import clock
 from app.core.db import affected
+from app.core.refusal import Refusal
 from app.core.urls import app_path, external_url
 from app.leads import timeline, tracking
 from app.leads.tracking import TrackingView
 from app.models import Assignment, Lead
 from app.platform import notify
 from app.quotes.pipeline import OPEN_STATUSES
-from app.quotes.result import Result, _refuse
+from app.quotes.result import Done
 
 
 # ---------------------------------------------------------------- the customer's side
@@ -28,15 +29,15 @@ def quotes_for(session: Session, lead: Lead) -> list[Assignment]:
     )
 
 
-def choose(session: Session, lead: Lead, assignment_id: int) -> Result:
+def choose(session: Session, lead: Lead, assignment_id: int) -> Done:
     """The customer picks a quote: it is won, every other unlock lost, everyone emailed."""
     if lead.assigned_provider_id is not None:
-        return _refuse("You already chose a provider for this request.")
+        raise Refusal("You already chose a provider for this request.")
     if lead.status != "verified":
-        return _refuse("This request is closed.")
+        raise Refusal("This request is closed.")
     chosen = session.get(Assignment, assignment_id)
     if chosen is None or chosen.lead_id != lead.id or chosen.kind != "quote" or chosen.status != "quoted":
-        return _refuse("Choose one of the quotes on this page.")
+        raise Refusal("Choose one of the quotes on this page.")
     now = clock.now()
     claimed = session.execute(
         update(Lead)
@@ -47,7 +48,7 @@ def choose(session: Session, lead: Lead, assignment_id: int) -> Result:
         .execution_options(synchronize_session=False)
     )
     if affected(claimed) != 1:
-        return _refuse("You already chose a provider for this request.")
+        raise Refusal("You already chose a provider for this request.")
     won = session.execute(
         update(Assignment)
         .where(Assignment.id == chosen.id, Assignment.status == "quoted")
@@ -110,13 +111,13 @@ def choose(session: Session, lead: Lead, assignment_id: int) -> Result:
             email_context={"lead_url": lead_url, "won": False},
             dedupe_key=f"quote_declined:{other.id}",
         )
-    return Result(True, f"You chose {winner.name}. We let them know.", chosen)
+    return Done(f"You chose {winner.name}. We let them know.", chosen)
 
 
-def mark_done(session: Session, lead: Lead) -> Result:
+def mark_done(session: Session, lead: Lead) -> Done:
     """The customer says the chosen provider did the job."""
     if lead.assigned_provider_id is None:
-        return _refuse("Choose a provider before marking the job done.")
+        raise Refusal("Choose a provider before marking the job done.")
     done = session.execute(
         update(Lead)
         .where(Lead.id == lead.id, Lead.status == "verified", Lead.assigned_provider_id.is_not(None))
@@ -124,7 +125,7 @@ def mark_done(session: Session, lead: Lead) -> Result:
         .execution_options(synchronize_session=False)
     )
     if affected(done) != 1:
-        return _refuse("This job is already marked done.")
+        raise Refusal("This job is already marked done.")
     session.refresh(lead)
     assert lead.assigned_provider is not None  # the UPDATE required one
     timeline.record(
@@ -134,7 +135,7 @@ def mark_done(session: Session, lead: Lead) -> Result:
         f"Customer marked the job done by {lead.assigned_provider.name}",
         public_text="You marked the job done. Thanks! You can leave a review below.",
     )
-    return Result(True, "Marked done. How did it go? Leave a review below.")
+    return Done("Marked done. How did it go? Leave a review below.")
 
 
 @tracking.mode_view("quotes")

@@ -10,12 +10,13 @@ from sqlalchemy.orm import Session
 
 from app.core import clock
 from app.core.db import affected, insert_once
+from app.core.refusal import Refusal
 from app.leads import timeline
 from app.models import Assignment, Dispute, Provider, User
 from app.platform import audit
 from app.quotes import credits
 from app.quotes.preview import assignment_of
-from app.quotes.result import Result, _refuse
+from app.quotes.result import Done
 
 WINDOW = timedelta(days=7)
 REASON_LABELS = {
@@ -33,19 +34,19 @@ def dispute_of(session: Session, assignment_id: int) -> Dispute | None:
     return session.scalar(select(Dispute).where(Dispute.assignment_id == assignment_id))
 
 
-def report(session: Session, lead_id: int, provider: Provider, reason: str | None, details: str | None) -> Result:
+def report(session: Session, lead_id: int, provider: Provider, reason: str | None, details: str | None) -> Done:
     assignment = assignment_of(session, lead_id, provider.id)
     if assignment is None or assignment.kind != "quote":
-        return _refuse("You can only report leads you unlocked.")
+        raise Refusal("You can only report leads you unlocked.")
     if reason not in REASON_LABELS:
-        return Result(False, "Please choose a reason.", errors={"reason": "Choose what was wrong with the lead."})
+        raise Refusal("Please choose a reason.", {"reason": "Choose what was wrong with the lead."})
     details = (details or "").strip() or None
     if details and len(details) > 2000:
-        return Result(False, "Please shorten the details.", errors={"details": "Keep it under 2,000 characters."})
+        raise Refusal("Please shorten the details.", {"details": "Keep it under 2,000 characters."})
     if clock.now() - clock.as_utc(assignment.created_at) > WINDOW:
-        return _refuse("Bad leads can be reported within 7 days of unlocking; this one is older.")
+        raise Refusal("Bad leads can be reported within 7 days of unlocking; this one is older.")
     if dispute_of(session, assignment.id) is not None:
-        return _refuse("You already reported this lead.")
+        raise Refusal("You already reported this lead.")
     dispute = Dispute(
         assignment_id=assignment.id,
         lead_id=lead_id,
@@ -56,7 +57,7 @@ def report(session: Session, lead_id: int, provider: Provider, reason: str | Non
         created_at=clock.now(),
     )
     if not insert_once(session, dispute):
-        return _refuse("You already reported this lead.")
+        raise Refusal("You already reported this lead.")
     timeline.record(
         session,
         assignment.lead,
@@ -64,7 +65,7 @@ def report(session: Session, lead_id: int, provider: Provider, reason: str | Non
         f"{provider.name} reported the lead: {REASON_LABELS[reason]}",
         data={"dispute_id": dispute.id},
     )
-    return Result(True, "Reported. Our team will review it and refund the credits if the lead was bad.")
+    return Done("Reported. Our team will review it and refund the credits if the lead was bad.")
 
 
 def queue(session: Session, status: str | None = "open") -> list[Dispute]:
@@ -76,13 +77,13 @@ def queue(session: Session, status: str | None = "open") -> list[Dispute]:
 
 def resolve(
     session: Session, dispute_id: int, action: str, user: User | None, note: str | None, ip: str | None = None
-) -> Result:
+) -> Done:
     """Refund (ledger entry keyed to the unlock; at most once) or reject an open dispute."""
     dispute = session.get(Dispute, dispute_id)
     if dispute is None:
-        return _refuse("No such dispute.")
+        raise Refusal("No such dispute.")
     if action not in ("refund", "reject"):
-        return _refuse("Choose refund or reject.")
+        raise Refusal("Choose refund or reject.")
     note = (note or "").strip() or None
     status = "refunded" if action == "refund" else "rejected"
     moved = session.execute(
@@ -93,7 +94,7 @@ def resolve(
     )
     if affected(moved) != 1:
         session.refresh(dispute)
-        return _refuse(f"This dispute was already {dispute.status}.")
+        raise Refusal(f"This dispute was already {dispute.status}.")
     session.refresh(dispute)
     assignment = dispute.assignment
     refunded = 0
@@ -124,7 +125,7 @@ def resolve(
         ip=ip,
     )
     timeline.record(session, dispute.lead, f"dispute_{status}", summary, user=user)
-    return Result(True, summary + ".")
+    return Done(summary + ".")
 
 
 def refund_unlock(session: Session, assignment: Assignment, user: User | None, note: str | None = None) -> bool:

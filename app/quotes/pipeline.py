@@ -9,12 +9,13 @@ from sqlalchemy.orm import Session
 
 from app.core import clock
 from app.core.db import affected
+from app.core.refusal import Refusal
 from app.core.urls import external_url
 from app.leads import timeline
 from app.models import Assignment, Lead, Provider
 from app.platform import outbox
 from app.quotes.preview import assignment_of
-from app.quotes.result import Result, _refuse
+from app.quotes.result import Done
 
 OPEN_STATUSES = ("purchased", "contacted", "quoted")
 
@@ -50,23 +51,23 @@ def transition(
     notes: str | None = None,
     amount: str | None = None,
     message: str | None = None,
-) -> Result:
+) -> Done:
     """Move this provider's assignment on (contacted, quoted, lost); invalid moves are refused."""
     assignment = assignment_of(session, lead_id, provider.id)
     if assignment is None or assignment.kind != "quote":
-        return _refuse("Unlock this lead first.")
+        raise Refusal("Unlock this lead first.")
     if action not in TRANSITIONS:
-        return _refuse("Unknown action.")
+        raise Refusal("Unknown action.")
     allowed = TRANSITIONS[action]
     if assignment.status not in allowed:
-        return _refuse(
+        raise Refusal(
             f"This lead is already {STATUS_LABELS[assignment.status].lower()}; "
             f"it can't be marked {STATUS_LABELS[action].lower()}."
         )
     values: dict = {"status": action, "updated_at": clock.now()}
     notes = (notes or "").strip() or None
     if notes and len(notes) > 2000:
-        return _refuse("Notes are too long.", notes="Keep notes under 2,000 characters.")
+        raise Refusal("Notes are too long.", {"notes": "Keep notes under 2,000 characters."})
     if action == "contacted":
         values["notes"] = notes
     if action == "quoted":
@@ -80,7 +81,7 @@ def transition(
         if message and len(message) > 2000:
             errors["quote_message"] = "Keep the message under 2,000 characters."
         if errors:
-            return Result(False, "Please fix the quote.", errors=errors)
+            raise Refusal("Please fix the quote.", errors)
         values.update(quote_amount=value, quote_message=message)
         if notes:
             values["notes"] = notes
@@ -92,7 +93,7 @@ def transition(
     )
     if affected(moved) != 1:
         session.refresh(assignment)
-        return _refuse(f"This lead is already {STATUS_LABELS[assignment.status].lower()}.")
+        raise Refusal(f"This lead is already {STATUS_LABELS[assignment.status].lower()}.")
     session.refresh(assignment)
     lead = assignment.lead
     if action == "quoted":
@@ -121,8 +122,7 @@ def transition(
             f"{provider.name} marked the lead {action}",
             data={"provider_id": provider.id},
         )
-    return Result(
-        True,
+    return Done(
         {"contacted": "Marked as contacted.", "quoted": "Quote sent to the customer.", "lost": "Marked as lost."}[
             action
         ],

@@ -1,19 +1,13 @@
-"""The answer of a quote operation (kept until every operation raises the one refusal type)."""
+"""What a quote operation answers when it did its thing (a refused one raises Refusal)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from app.models import Assignment
 
 
 @dataclass(frozen=True)
-class Result:
-    ok: bool
-    message: str
+class Done:
+    message: str  # for the person who acted
     assignment: Assignment | None = None
-    errors: dict = field(default_factory=dict)  # field name -> why
-
-
-def _refuse(message: str, **errors) -> Result:
-    return Result(False, message, errors=errors)

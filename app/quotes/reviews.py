@@ -11,21 +11,22 @@ from sqlalchemy.orm import Session
 
 from app.core import clock
 from app.core.db import insert_once
+from app.core.refusal import Refusal
 from app.core.urls import app_path, external_url
 from app.leads import masking, timeline
 from app.models import Assignment, Lead, Review
 from app.platform import notify
-from app.quotes.result import Result, _refuse
+from app.quotes.result import Done
 
 
 def review_of(session: Session, lead_id: int) -> Review | None:
     return session.scalar(select(Review).where(Review.lead_id == lead_id))
 
 
-def leave(session: Session, lead: Lead, rating: str | int | None, text: str | None) -> Result:
+def leave(session: Session, lead: Lead, rating: str | int | None, text: str | None) -> Done:
     """The customer's one review of the chosen provider, once the job is done."""
     if lead.status != "completed" or lead.assigned_provider_id is None:
-        return _refuse("You can review once the job is marked done.")
+        raise Refusal("You can review once the job is marked done.")
     errors: dict[str, str] = {}
     try:
         stars = int(rating) if rating is not None else 0
@@ -37,9 +38,9 @@ def leave(session: Session, lead: Lead, rating: str | int | None, text: str | No
     if len(text) > 2000:
         errors["text"] = "Keep the review under 2,000 characters."
     if errors:
-        return Result(False, "Please fix the review.", errors=errors)
+        raise Refusal("Please fix the review.", errors)
     if review_of(session, lead.id) is not None:
-        return _refuse("You already reviewed this job.")
+        raise Refusal("You already reviewed this job.")
     review = Review(
         lead_id=lead.id,
         provider_id=lead.assigned_provider_id,
@@ -49,7 +50,7 @@ def leave(session: Session, lead: Lead, rating: str | int | None, text: str | No
         created_at=clock.now(),
     )
     if not insert_once(session, review):
-        return _refuse("You already reviewed this job.")
+        raise Refusal("You already reviewed this job.")
     provider = lead.assigned_provider
     assert provider is not None  # assigned_provider_id was checked above
     timeline.record(
@@ -77,7 +78,7 @@ def leave(session: Session, lead: Lead, rating: str | int | None, text: str | No
         },
         dedupe_key=f"review_received:{review.id}",
     )
-    return Result(True, "Thanks for your review!")
+    return Done("Thanks for your review!")
 
 
 FAST_RESPONSE = timedelta(minutes=5)

@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session
 
 from app.core import clock
 from app.core.db import affected
+from app.core.refusal import Refusal
 from app.leads import timeline
 from app.models import Assignment, Lead, Notification, Provider
 from app.quotes import credits, pricing
 from app.quotes.matching import check
 from app.quotes.preview import assignment_of
-from app.quotes.result import Result, _refuse
+from app.quotes.result import Done
 
 
 # ---------------------------------------------------------------- unlock
@@ -26,29 +27,29 @@ def unlock_key(lead_id: int, provider_id: int) -> str:
     return f"unlock:{lead_id}:{provider_id}"
 
 
-def unlock(session: Session, lead_id: int, provider: Provider, quoted_price: int | None) -> Result:
+def unlock(session: Session, lead_id: int, provider: Provider, quoted_price: int | None) -> Done:
     """Unlock the contact for `provider`, charging the price it was shown. One transaction:
     the assignment, the capacity claim, the ledger entry and the wallet debit all happen or
     none does. Unlocking again returns the first unlock and charges nothing."""
     lead = session.get(Lead, lead_id)
     if lead is None or lead.mode != "quotes":
-        return _refuse("There is no such quote lead.")
+        raise Refusal("There is no such quote lead.")
     existing = assignment_of(session, lead.id, provider.id)
     if existing is not None:
-        return Result(True, "You already unlocked this lead.", existing)
+        return Done("You already unlocked this lead.", existing)
     decision = check(session, provider, lead, lock=True)
     if not decision.ok:
         if decision.reason == "no_match":
-            return _refuse("This lead is outside your services or area.")
-        return _refuse(f"You can't unlock quote leads right now: {decision.label.lower()}.")
+            raise Refusal("This lead is outside your services or area.")
+        raise Refusal(f"You can't unlock quote leads right now: {decision.label.lower()}.")
     if lead.status != "verified" or lead.delivery_status != "quoting":
-        return _refuse("This lead is no longer open for quotes.")
+        raise Refusal("This lead is no longer open for quotes.")
     cost = pricing.lead_price(lead, provider)
     if quoted_price is None or quoted_price != cost:
-        return _refuse(
+        raise Refusal(
             f"The price changed to {cost} credit{'s' if cost != 1 else ''}; nothing was charged. "
             "Check it and unlock again.",
-            price="The price changed.",
+            {"price": "The price changed."},
         )
     notified_at = session.scalar(
         select(func.min(Notification.created_at)).where(
@@ -94,20 +95,22 @@ def unlock(session: Session, lead_id: int, provider: Provider, quoted_price: int
         )
         if affected(claimed) != 1:
             savepoint.rollback()
-            return _refuse("Fully unlocked: this lead already has all the providers it asked for. Nothing was charged.")
+            raise Refusal("Fully unlocked: this lead already has all the providers it asked for. Nothing was charged.")
     except IntegrityError:
         savepoint.rollback()
         existing = assignment_of(session, lead.id, provider.id)
         if existing is not None:
-            return Result(True, "You already unlocked this lead.", existing)
-        return _refuse("Fully unlocked: this lead already has all the providers it asked for. Nothing was charged.")
+            return Done("You already unlocked this lead.", existing)
+        raise Refusal(
+            "Fully unlocked: this lead already has all the providers it asked for. Nothing was charged."
+        ) from None
     except credits.InsufficientCredits:
         savepoint.rollback()
         have = credits.balance(session, provider.id)
-        return _refuse(
+        raise Refusal(
             f"Not enough credits: this lead costs {cost} and you have {have}. Top up to unlock; nothing was charged.",
-            credits="Not enough credits.",
-        )
+            {"credits": "Not enough credits."},
+        ) from None
     savepoint.commit()
     session.refresh(lead)
     timeline.record(
@@ -119,8 +122,7 @@ def unlock(session: Session, lead_id: int, provider: Provider, quoted_price: int
         public_text=f"{provider.name} is looking at your request and may contact you.",
         data={"provider_id": provider.id, "credits": cost},
     )
-    return Result(
-        True,
+    return Done(
         f"Unlocked for {cost} credit{'s' if cost != 1 else ''}. The customer's contact is below."
         if cost
         else "Unlocked (free on Pro). The customer's contact is below.",

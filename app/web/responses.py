@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,6 +37,23 @@ from app.extensions import db
 from app.web.errors import wants_json
 
 STOP_POLLING = 286  # htmx stops a poll that answers 286
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a block shows after an action: its message, and the field errors when refused."""
+
+    ok: bool
+    message: str
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def done(cls, message: str) -> Outcome:
+        return cls(True, message)
+
+    @classmethod
+    def refused(cls, refusal: Refusal) -> Outcome:
+        return cls(False, refusal.message, refusal.fields)
 
 
 def render(
@@ -86,17 +104,18 @@ def answer_refusal(
     *,
     back: str | None = None,
     again: Callable[[Refusal], Response] | None = None,
-    status: int = 422,
+    status: int | None = 422,
     in_place: bool = False,
 ) -> Response:
     """What a refused person sees; the transaction is rolled back first (nothing is written).
     `status` is what the re-rendered block answers with (422 unless the view's block is itself
-    the outcome, e.g. a card that says what happened); `in_place` shows it to plain form posts
-    too (a page that has nowhere else to go back to)."""
+    the outcome, e.g. a card that says what happened; None keeps what `again` answered);
+    `in_place` shows it to plain form posts too (a page that has nowhere else to go back to)."""
     db.session.rollback()
     if again is not None and (hx_request.htmx or refusal.fields or in_place):
         response = again(refusal)
-        response.status_code = status
+        if status is not None:
+            response.status_code = status
         return response
     flash(refusal.message, "error")
     target = back or _same_origin_referrer() or request.path
@@ -111,7 +130,7 @@ def on_refusal(
     *,
     back: Callable[..., str] | None = None,
     again: Callable[..., Response] | None = None,
-    status: int = 422,
+    status: int | None = 422,
 ) -> Callable:
     """Declare, once per view, where a refusal goes back to and how the refused block is shown
     again. Both are called with the view's URL arguments (`again` gets the refusal first). With

@@ -38,8 +38,8 @@ def test_the_quote_flow_emails_everyone_over_smtp(db, factory, rq, smtp):
         (db.session.get(Provider, pro.id), 0, "480"),
         (db.session.get(Provider, growth.id), 2, "399.99"),
     ):
-        assert unlock.unlock(db.session, lead_id, provider, price).ok
-        assert pipeline.transition(db.session, lead_id, provider, "quoted", amount=amount).ok
+        assert unlock.unlock(db.session, lead_id, provider, price)
+        assert pipeline.transition(db.session, lead_id, provider, "quoted", amount=amount)
     rq.run()
     received = [m for m in smtp.to("maria.garcia@gmail.com") if "New quote" in m["Subject"]]
     assert sorted(m["Subject"] for m in received) == [
@@ -50,9 +50,9 @@ def test_the_quote_flow_emails_everyone_over_smtp(db, factory, rq, smtp):
 
     chosen = db.session.scalar(select(Assignment).where(Assignment.provider_id == growth.id))
     lead = db.session.get(Lead, lead_id)
-    assert customer.choose(db.session, lead, chosen.id).ok
-    assert customer.mark_done(db.session, lead).ok
-    assert reviews.leave(db.session, lead, 5, "Great work").ok
+    assert customer.choose(db.session, lead, chosen.id)
+    assert customer.mark_done(db.session, lead)
+    assert reviews.leave(db.session, lead, 5, "Great work")
     rq.run()
     subjects = {m["Subject"] for m in smtp.to("growth@example.com")}
     assert {"You won the job", "New review: 5 of 5 stars"} <= subjects

@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.models import CreditEntry, CreditWallet, User
 from app.quotes import credits, disputes, preview, unlock
+from tests.conftest import refusal_of, succeeds
 from tests.quote_helpers import fund, houston_market, quoting_lead
 
 
@@ -60,8 +61,8 @@ def _unlocked_and_disputed(db, factory):
     provider = factory.provider(metro=metro, categories=[cat], tier="growth")
     fund(db.session, provider, 3)
     lead = quoting_lead(factory, metro, cat, urgency="emergency")  # costs 2
-    assert unlock.unlock(db.session, lead.id, provider, 2).ok
-    assert disputes.report(db.session, lead.id, provider, "spam", "Fake number").ok
+    assert unlock.unlock(db.session, lead.id, provider, 2)
+    assert disputes.report(db.session, lead.id, provider, "spam", "Fake number")
     dispute_id = disputes.dispute_of(db.session, preview.assignment_of(db.session, lead.id, provider.id).id).id
     admin = factory.admin()
     provider_id, admin_id = provider.id, admin.id
@@ -76,9 +77,9 @@ def test_refund_is_a_ledger_entry_keyed_to_the_unlock_and_only_once(db, factory)
     admin = db.session.get(User, admin_id)
     assert credits.balance(db.session, provider_id) == 1
     result = disputes.resolve(db.session, dispute_id, "refund", admin, "Confirmed spam")
-    assert result.ok
-    again = disputes.resolve(db.session, dispute_id, "refund", admin, "again")
-    assert not again.ok and "already refunded" in again.message
+    assert result
+    again = refusal_of(disputes.resolve, db.session, dispute_id, "refund", admin, "again")
+    assert "already refunded" in again.message
     entry = db.session.scalar(select(CreditEntry).where(CreditEntry.kind == "refund"))
     assert entry.amount == 2 and entry.idempotency_key.startswith("refund:unlock:")
     assert credits.balance(db.session, provider_id) == 3 == credits.ledger_sum(db.session, provider_id)
@@ -88,11 +89,11 @@ def test_two_concurrent_refunds_write_one_entry(db, factory, race):
     provider_id, dispute_id, admin_id = _unlocked_and_disputed(db, factory)
     results = race(
         2,
-        lambda i: disputes.resolve(db.session, dispute_id, "refund", db.session.get(User, admin_id), "race"),
+        lambda i: succeeds(disputes.resolve, db.session, dispute_id, "refund", db.session.get(User, admin_id), "race"),
         timeout=30,
     )
     # a loser may fail on a constraint; it must write nothing
-    outcomes = [type(r).__name__ if isinstance(r, Exception) else r.ok for r in results]
+    outcomes = [type(r).__name__ if isinstance(r, Exception) else r for r in results]
     db.session.expire_all()
     assert outcomes.count(True) == 1
     refunds = db.session.scalars(select(CreditEntry).where(CreditEntry.kind == "refund")).all()

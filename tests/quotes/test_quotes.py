@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from app.leads import routing
 from app.models import Assignment, Lead, Notification, OutboxEmail, QuoteView, Review
 from app.quotes import credits, customer, matching, pipeline, preview, reviews, unlock
+from tests.conftest import refusal_of
 from tests.quote_helpers import fund, houston_market, quoting_lead
 
 
@@ -98,9 +99,9 @@ def test_unlock_charges_the_shown_price_once_and_reveals_the_contact(db, factory
     lead = quoting_lead(factory, metro, cat, urgency="emergency")
     assert preview.card(db.session, lead, provider).cost == 2
     result = unlock.unlock(db.session, lead.id, provider, 2)
-    assert result.ok and result.assignment.status == "purchased" and result.assignment.credits_spent == 2
+    assert result.assignment.status == "purchased" and result.assignment.credits_spent == 2
     again = unlock.unlock(db.session, lead.id, provider, 2)
-    assert again.ok and again.message == "You already unlocked this lead."
+    assert again.message == "You already unlocked this lead."
     assert credits.balance(db.session, provider.id) == 3 == credits.ledger_sum(db.session, provider.id)
     assert credits.by_key(db.session, f"unlock:{lead.id}:{provider.id}").amount == -2
     db.session.refresh(lead)
@@ -114,8 +115,8 @@ def test_unlock_refuses_a_changed_price_and_charges_nothing(db, factory):
     provider = factory.provider(metro=metro, categories=[cat], tier="growth")
     fund(db.session, provider, 5)
     lead = quoting_lead(factory, metro, cat)
-    result = unlock.unlock(db.session, lead.id, provider, 3)  # shown 3, now 1
-    assert not result.ok and "price changed to 1 credit" in result.message
+    result = refusal_of(unlock.unlock, db.session, lead.id, provider, 3)  # shown 3, now 1
+    assert "price changed to 1 credit" in result.message
     assert credits.balance(db.session, provider.id) == 5
     assert preview.assignment_of(db.session, lead.id, provider.id) is None
 
@@ -124,8 +125,8 @@ def test_short_of_credits_charges_nothing_and_claims_no_slot(db, factory):
     metro, cat = houston_market(factory)
     provider = factory.provider(metro=metro, categories=[cat], tier="growth")
     lead = quoting_lead(factory, metro, cat)
-    result = unlock.unlock(db.session, lead.id, provider, 1)
-    assert not result.ok and "Not enough credits" in result.message and "Top up" in result.message
+    result = refusal_of(unlock.unlock, db.session, lead.id, provider, 1)
+    assert "Not enough credits" in result.message and "Top up" in result.message
     db.session.refresh(lead)
     assert lead.unlock_count == 0 and preview.assignment_of(db.session, lead.id, provider.id) is None
     assert db.session.scalar(select(func.count(Assignment.id))) == 0
@@ -138,13 +139,13 @@ def test_pro_unlocks_free_and_the_cap_shows_fully_unlocked_to_the_rest(db, facto
     fund(db.session, late, 5)
     lead = quoting_lead(factory, metro, cat)
     for p in pros:
-        assert unlock.unlock(db.session, lead.id, p, 0).ok
+        assert unlock.unlock(db.session, lead.id, p, 0)
     assert credits.balance(db.session, pros[0].id) == 0
     db.session.refresh(lead)
     card = preview.card(db.session, lead, late)
     assert card.full and card.competition == "3/3 unlocked" and "Fully unlocked" in card.blocked
-    result = unlock.unlock(db.session, lead.id, late, 1)
-    assert not result.ok and "Fully unlocked" in result.message
+    result = refusal_of(unlock.unlock, db.session, lead.id, late, 1)
+    assert "Fully unlocked" in result.message
     assert credits.balance(db.session, late.id) == 5
 
 
@@ -153,8 +154,8 @@ def test_unlock_needs_an_eligible_matching_provider(db, factory):
     free = factory.provider(metro=metro, categories=[cat], tier="free")
     elsewhere = factory.provider(categories=[cat], tier="pro")
     lead = quoting_lead(factory, metro, cat)
-    assert "free plan" in unlock.unlock(db.session, lead.id, free, 1).message
-    assert "outside your services" in unlock.unlock(db.session, lead.id, elsewhere, 0).message
+    assert "free plan" in refusal_of(unlock.unlock, db.session, lead.id, free, 1).message
+    assert "outside your services" in refusal_of(unlock.unlock, db.session, lead.id, elsewhere, 0).message
 
 
 def _unlocked(db, factory, n=2):
@@ -168,15 +169,15 @@ def _unlocked(db, factory, n=2):
 
 def test_transitions_follow_the_order_and_refuse_invalid_moves_with_a_message(db, factory):
     lead, (p, _) = _unlocked(db, factory)
-    bad = pipeline.transition(db.session, lead.id, p, "quoted", amount="abc")
-    assert not bad.ok and "number" in bad.errors["quote_amount"]
-    assert pipeline.transition(db.session, lead.id, p, "contacted", notes="Called, visiting Tue").ok
-    assert pipeline.transition(db.session, lead.id, p, "quoted", amount="$1,250.50", message="Incl. disposal").ok
+    bad = refusal_of(pipeline.transition, db.session, lead.id, p, "quoted", amount="abc")
+    assert "number" in bad.fields["quote_amount"]
+    assert pipeline.transition(db.session, lead.id, p, "contacted", notes="Called, visiting Tue")
+    assert pipeline.transition(db.session, lead.id, p, "quoted", amount="$1,250.50", message="Incl. disposal")
     a = preview.assignment_of(db.session, lead.id, p.id)
     assert a.status == "quoted" and float(a.quote_amount) == 1250.50 and a.notes == "Called, visiting Tue"
-    refused = pipeline.transition(db.session, lead.id, p, "contacted")
-    assert not refused.ok and refused.message == "This lead is already quoted; it can't be marked contacted."
-    assert not pipeline.transition(db.session, lead.id, p, "won").ok
+    refused = refusal_of(pipeline.transition, db.session, lead.id, p, "contacted")
+    assert refused.message == "This lead is already quoted; it can't be marked contacted."
+    assert refusal_of(pipeline.transition, db.session, lead.id, p, "won")
     email = db.session.scalar(select(OutboxEmail).where(OutboxEmail.kind == "quote_received"))
     assert email.to_email == "maria.garcia@gmail.com" and email.context["amount"] == "1,250.50"
 
@@ -187,7 +188,7 @@ def test_customer_choice_wins_one_loses_the_others_and_emails_everyone(db, facto
         pipeline.transition(db.session, lead.id, p, "quoted", amount=amount)
     chosen = preview.assignment_of(db.session, lead.id, b.id)
     result = customer.choose(db.session, lead, chosen.id)
-    assert result.ok
+    assert result
     db.session.refresh(lead)
     assert lead.assigned_provider_id == b.id
     statuses = {x.provider_id: x.status for x in db.session.scalars(select(Assignment))}
@@ -197,20 +198,20 @@ def test_customer_choice_wins_one_loses_the_others_and_emails_everyone(db, facto
         for e in db.session.scalars(select(OutboxEmail).where(OutboxEmail.kind.in_(["quote_picked", "quote_declined"])))
     )
     assert kinds == sorted([("quote_picked", b.email), ("quote_declined", a.email)])
-    assert not customer.choose(db.session, lead, preview.assignment_of(db.session, lead.id, a.id).id).ok
+    assert refusal_of(customer.choose, db.session, lead, preview.assignment_of(db.session, lead.id, a.id).id)
 
 
 def test_done_then_one_review_then_reputation(db, factory):
     lead, (a, b) = _unlocked(db, factory, 2)
-    assert not customer.mark_done(db.session, lead).ok  # nobody chosen yet
+    assert refusal_of(customer.mark_done, db.session, lead)  # nobody chosen yet
     pipeline.transition(db.session, lead.id, a, "quoted", amount="400")
     customer.choose(db.session, lead, preview.assignment_of(db.session, lead.id, a.id).id)
-    assert not reviews.leave(db.session, lead, 5, "x").ok  # not done yet
-    assert customer.mark_done(db.session, lead).ok
-    bad = reviews.leave(db.session, lead, 6, "")
-    assert not bad.ok and bad.errors["rating"] == "Choose 1 to 5 stars."
-    assert reviews.leave(db.session, lead, "4", "On time, clean work").ok
-    assert not reviews.leave(db.session, lead, 5, "again").ok
+    assert refusal_of(reviews.leave, db.session, lead, 5, "x")  # not done yet
+    assert customer.mark_done(db.session, lead)
+    bad = refusal_of(reviews.leave, db.session, lead, 6, "")
+    assert bad.fields["rating"] == "Choose 1 to 5 stars."
+    assert reviews.leave(db.session, lead, "4", "On time, clean work")
+    assert refusal_of(reviews.leave, db.session, lead, 5, "again")
     assert db.session.scalar(select(func.count(Review.id))) == 1
     rep = reviews.reputation(db.session, a.id)
     assert (rep.average, rep.count, rep.recent[0].author_name) == (4.0, 1, "Maria G.")
@@ -224,7 +225,7 @@ def test_median_time_from_notification_to_unlock(db, factory, clock):
         lead = factory.lead(metro=metro, category=cat, mode="quotes")
         routing.route(db.session, lead.id)
         clock.advance(timedelta(minutes=minutes))
-        assert unlock.unlock(db.session, lead.id, provider, 0).ok
+        assert unlock.unlock(db.session, lead.id, provider, 0)
     assert reviews.reputation(db.session, provider.id).median_label == "10 min"
     assert db.session.scalar(select(func.count(Lead.id))) == 3
 
@@ -236,15 +237,18 @@ def test_bad_leads_can_be_reported_once_within_seven_days(db, factory, clock):
 
     lead, (early, late) = _unlocked(db, factory, 2)
     stranger = factory.provider(tier="pro")
-    assert "only report leads you unlocked" in disputes.report(db.session, lead.id, stranger, "spam", None).message
-    assert disputes.report(db.session, lead.id, early, "bogus", None).errors == {
+    assert (
+        "only report leads you unlocked"
+        in refusal_of(disputes.report, db.session, lead.id, stranger, "spam", None).message
+    )
+    assert refusal_of(disputes.report, db.session, lead.id, early, "bogus", None).fields == {
         "reason": "Choose what was wrong with the lead."
     }
-    assert disputes.report(db.session, lead.id, early, "duplicate", "Same as #12").ok
-    assert "already reported" in disputes.report(db.session, lead.id, early, "spam", None).message
+    assert disputes.report(db.session, lead.id, early, "duplicate", "Same as #12")
+    assert "already reported" in refusal_of(disputes.report, db.session, lead.id, early, "spam", None).message
     clock.advance(timedelta(days=7, minutes=1))
-    refused = disputes.report(db.session, lead.id, late, "spam", None)
-    assert not refused.ok and "within 7 days" in refused.message
+    refused = refusal_of(disputes.report, db.session, lead.id, late, "spam", None)
+    assert "within 7 days" in refused.message
 
 
 def test_the_sweep_sends_out_a_held_quote_lead_once_a_provider_matches(db, factory):

@@ -8,8 +8,10 @@ import random
 import pytest
 from sqlalchemy import func, select
 
+from app.core.refusal import Refusal
 from app.models import Assignment, CreditEntry, CreditWallet, Lead, Provider
 from app.quotes import credits, customer, pipeline, unlock
+from tests.conftest import succeeds
 from tests.quote_helpers import fund, houston_market
 
 TRIALS = 30
@@ -18,8 +20,11 @@ PRICE = 2  # growth tier, emergency, 300-600 budget, quality 75
 
 
 def _click(db, provider_id, lead_id):
-    result = unlock.unlock(db.session, lead_id, db.session.get(Provider, provider_id), PRICE)
-    return ("ok" if result.ok else "refused", provider_id, result.message)
+    try:
+        done = unlock.unlock(db.session, lead_id, db.session.get(Provider, provider_id), PRICE)
+    except Refusal as refusal:
+        return ("refused", provider_id, refusal.message)
+    return ("ok", provider_id, done.message)
 
 
 def _outcome(result, provider_id):
@@ -117,17 +122,17 @@ def test_two_simultaneous_choices_pick_exactly_one_winner(db, factory, race):
     db.session.add(lead)
     db.session.flush()
     for p in providers:
-        assert unlock.unlock(db.session, lead.id, p, 0).ok
-        assert pipeline.transition(db.session, lead.id, p, "quoted", amount="100").ok
+        assert unlock.unlock(db.session, lead.id, p, 0)
+        assert pipeline.transition(db.session, lead.id, p, "quoted", amount="100")
     lead_id = lead.id
     assignment_ids = db.session.scalars(select(Assignment.id).where(Assignment.lead_id == lead_id)).all()
     db.session.commit()
     results = race(
         len(assignment_ids),
-        lambda i: customer.choose(db.session, db.session.get(Lead, lead_id), assignment_ids[i]),
+        lambda i: succeeds(customer.choose, db.session, db.session.get(Lead, lead_id), assignment_ids[i]),
         timeout=60,
     )
-    outcomes = [type(r).__name__ if isinstance(r, Exception) else r.ok for r in results]
+    outcomes = [type(r).__name__ if isinstance(r, Exception) else r for r in results]
     db.session.expire_all()
     assert sorted(outcomes, key=str) == [False, False, True]
     statuses = sorted(db.session.scalars(select(Assignment.status).where(Assignment.lead_id == lead_id)).all())

@@ -97,7 +97,7 @@ def build(db, factory, preview: bool) -> Scenario:
         description=f"Need quotes. Reach me at {phone} or {email}.",
     )
     routing.route(db.session, quote.id)
-    assert unlock.unlock(db.session, quote.id, delivered, 0).ok
+    assert unlock.unlock(db.session, quote.id, delivered, 0)
     leads["quote"] = quote.id
     email, phone = CONTACT["broadcast"]  # issue 5: a broadcast lead offered to both pros, accepted by "delivered"
     broadcast = factory.lead(

@@ -142,7 +142,7 @@ def test_fully_unlocked_lead_shows_so_to_everyone_else(app, db, factory, market)
         from app.models import Provider
 
         provider = db.session.get(Provider, market[role])
-        assert unlock.unlock(db.session, lead.id, provider, pricing.lead_price(lead, provider)).ok
+        assert unlock.unlock(db.session, lead.id, provider, pricing.lead_price(lead, provider))
     db.session.commit()
     client = as_provider(app, "delta")
     html = client.get(f"/provider/quotes/{market['lead_id']}").get_data(as_text=True)

@@ -14,6 +14,7 @@ from app.models import CreditWallet, Provider
 from app.quotes import credits
 from app.web.access import admin_required
 from app.web.admin.views import bp
+from app.web.responses import on_refusal, render
 
 
 def _page(errors: dict | None = None, status: int = 200, provider_id: int | None = None):
@@ -27,14 +28,15 @@ def _page(errors: dict | None = None, status: int = 200, provider_id: int | None
     if q:
         query = query.where(Provider.name.ilike(f"%{q}%"))
     rows = db.session.execute(query).all()
-    return render_template(
+    return render(
         "admin/credits.html",
+        status=status,
         rows=rows,
         q=q,
         errors=errors or {},
         error_for=provider_id,
         new_key=secrets.token_urlsafe(16),
-    ), status
+    )
 
 
 @bp.get("/credits", endpoint="credits")
@@ -58,9 +60,10 @@ def credit_history(provider_id: int):
 
 @bp.post("/credits/<int:provider_id>/grant", endpoint="grant_credits")
 @admin_required
+@on_refusal(again=lambda refusal, provider_id: _page(refusal.fields, 422, provider_id))
 def grant_credits(provider_id: int):
     provider = db.session.get(Provider, provider_id) or abort(404)
-    result = credits.admin_grant(
+    granted = credits.admin_grant(
         db.session,
         current_user,
         provider,
@@ -69,10 +72,8 @@ def grant_credits(provider_id: int):
         request.form.get("grant_key"),
         ip=request.remote_addr,
     )
-    if result.errors:
-        return _page(result.errors, 422, provider.id)
     db.session.commit()
-    flash(result.message, "success" if result.created else "info")
+    flash(granted.message, "success" if granted.created else "info")
     back = request.form.get("next") or ""
     if not (back.startswith("/admin/") and "//" not in back and "\\" not in back):
         back = url_for("admin.credits")  # only back into the admin area, never off-site

@@ -9,6 +9,7 @@ from app.extensions import db
 from app.quotes import disputes as disputes_service
 from app.web.access import admin_required
 from app.web.admin.views import bp
+from app.web.responses import on_refusal
 
 
 @bp.get("/disputes", endpoint="disputes")
@@ -23,10 +24,11 @@ def disputes_index():
 
 @bp.post("/disputes/<int:dispute_id>/<action>", endpoint="resolve_dispute")
 @admin_required
+@on_refusal(back=lambda **_: url_for("admin.disputes"))
 def resolve_dispute(dispute_id: int, action: str):
-    result = disputes_service.resolve(
+    done = disputes_service.resolve(
         db.session, dispute_id, action, current_user, request.form.get("note"), ip=request.remote_addr
     )
     db.session.commit()
-    flash(result.message, "success" if result.ok else "error")
+    flash(done.message, "success")
     return redirect(url_for("admin.disputes"), code=303)

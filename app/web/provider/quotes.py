@@ -3,17 +3,16 @@ report a bad lead) and the credit wallet. Registered on the provider blueprint."
 
 from __future__ import annotations
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from htmx_flask import request as hx_request
-from jinja2_fragments.flask import render_block
 
 from app.extensions import db
 from app.models import Lead
-from app.quotes import credits, disputes, pipeline, preview, result, unlock
+from app.quotes import credits, disputes, pipeline, preview, unlock
 from app.web.access import provider_required
 from app.web.provider.views import bp
-from app.web.responses import private
+from app.web.responses import Outcome, on_refusal, render
 
 
 def _provider():
@@ -32,20 +31,17 @@ def _int(value) -> int | None:
 def quotes_list():
     provider = _provider()
     cards = [preview.card(db.session, lead, provider) for lead in preview.visible_leads(db.session, provider)]
-    return private(
-        make_response(
-            render_template(  # unlocked cards show the customer's details
-                "provider/quotes.html",
-                provider=provider,
-                cards=cards,
-                balance=credits.balance(db.session, provider.id),
-                STATUS_LABELS=pipeline.STATUS_LABELS,
-            )
-        )
+    return render(
+        "provider/quotes.html",
+        private=True,  # unlocked cards show the customer's details
+        provider=provider,
+        cards=cards,
+        balance=credits.balance(db.session, provider.id),
+        STATUS_LABELS=pipeline.STATUS_LABELS,
     )
 
 
-def _card_response(lead_id: int, result: result.Result | None = None, status: int = 200):
+def _card_response(lead_id: int, outcome: Outcome | None = None, status: int = 200):
     """The lead page, or just its card block for htmx; no-store once the contact is unlocked."""
     provider = _provider()
     lead = db.session.get(Lead, lead_id)
@@ -54,23 +50,18 @@ def _card_response(lead_id: int, result: result.Result | None = None, status: in
     card = preview.card(db.session, lead, provider)
     if card.assignment is None and not preview.may_preview(provider, lead):
         abort(404)  # not a lead this provider may look at
-    ctx = dict(
+    return render(
+        "provider/quote_lead.html",
+        block="card",
+        private=card.assignment is not None,
+        status=status,
         provider=provider,
         card=card,
-        result=result,
+        result=outcome,
         dispute=disputes.dispute_of(db.session, card.assignment.id) if card.assignment else None,
         reasons=disputes.REASON_LABELS,
         STATUS_LABELS=pipeline.STATUS_LABELS,
     )
-    if hx_request.htmx:
-        response = make_response(render_block("provider/quote_lead.html", "card", **ctx), status)
-    else:
-        response = make_response(render_template("provider/quote_lead.html", **ctx), status)
-    if card.assignment is not None:
-        private(response)
-    else:
-        response.headers["Vary"] = "HX-Request"
-    return response
 
 
 @bp.get("/quotes/<int:lead_id>")
@@ -84,26 +75,37 @@ def quote_lead(lead_id: int):
     return _card_response(lead_id)
 
 
-def _after_action(lead_id: int, result: result.Result):
+def _after_action(lead_id: int, message: str):
     db.session.commit()
-    if hx_request.htmx or not result.ok:
-        return _card_response(lead_id, result, 200 if result.ok or hx_request.htmx else 422)
-    flash(result.message, "success")
+    if hx_request.htmx:
+        return _card_response(lead_id, Outcome.done(message))
+    flash(message, "success")
     return redirect(url_for("provider.quote_lead", lead_id=lead_id), code=303)
+
+
+# The card says why, in place: htmx swaps it with 200 like any outcome; a plain post gets the page, 422.
+_REFUSED = on_refusal(
+    again=lambda refusal, lead_id, **_: _card_response(
+        lead_id, Outcome.refused(refusal), 200 if hx_request.htmx else 422
+    ),
+    status=None,
+)
 
 
 @bp.post("/quotes/<int:lead_id>/unlock")
 @provider_required
+@_REFUSED
 def quote_unlock(lead_id: int):
-    result = unlock.unlock(db.session, lead_id, _provider(), _int(request.form.get("price")))
-    return _after_action(lead_id, result)
+    done = unlock.unlock(db.session, lead_id, _provider(), _int(request.form.get("price")))
+    return _after_action(lead_id, done.message)
 
 
 @bp.post("/quotes/<int:lead_id>/status/<action>")
 @provider_required
+@_REFUSED
 def quote_status(lead_id: int, action: str):
     form = request.form
-    result = pipeline.transition(
+    done = pipeline.transition(
         db.session,
         lead_id,
         _provider(),
@@ -112,14 +114,15 @@ def quote_status(lead_id: int, action: str):
         amount=form.get("quote_amount"),
         message=form.get("quote_message"),
     )
-    return _after_action(lead_id, result)
+    return _after_action(lead_id, done.message)
 
 
 @bp.post("/quotes/<int:lead_id>/report")
 @provider_required
+@_REFUSED
 def quote_report(lead_id: int):
-    result = disputes.report(db.session, lead_id, _provider(), request.form.get("reason"), request.form.get("details"))
-    return _after_action(lead_id, result)
+    done = disputes.report(db.session, lead_id, _provider(), request.form.get("reason"), request.form.get("details"))
+    return _after_action(lead_id, done.message)
 
 
 @bp.get("/credits", endpoint="credits")
