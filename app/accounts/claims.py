@@ -6,8 +6,6 @@ The claim race is decided by one conditional UPDATE (owner still empty, status s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from slugify import slugify
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -15,32 +13,33 @@ from sqlalchemy.orm import Session
 
 from app.core import clock
 from app.core.db import affected
+from app.core.refusal import Refusal
 from app.models import Category, Metro, Provider, User
 
-CLAIMED = "claimed"
 TAKEN = "taken"  # someone else owns it (or it is suspended)
 HAS_LISTING = "has_listing"  # this account already manages a listing
 
 
-@dataclass(frozen=True)
-class ClaimResult:
-    outcome: str
-    provider_id: int | None = None
+def _taken() -> Refusal:
+    return Refusal("This listing is already claimed.", code=TAKEN)
 
-    @property
-    def ok(self) -> bool:
-        return self.outcome == CLAIMED
+
+def _has_listing() -> Refusal:
+    return Refusal("Your account already manages a listing.", code=HAS_LISTING)
 
 
 def listing_of(session: Session, user: User) -> Provider | None:
     return session.scalar(select(Provider).where(Provider.owner_id == user.id))
 
 
-def claim(session: Session, user: User, provider_id: int) -> ClaimResult:
-    """Link the listing to the user if nobody has claimed it yet."""
+def claim(session: Session, user: User, provider_id: int) -> Provider:
+    """Link the listing to the user if nobody has claimed it yet (Refusal with code TAKEN or
+    HAS_LISTING otherwise); claiming one's own listing again is no error."""
     own = listing_of(session, user)
     if own is not None:
-        return ClaimResult(CLAIMED if own.id == provider_id else HAS_LISTING, own.id)
+        if own.id != provider_id:
+            raise _has_listing()
+        return own
     now = clock.now()
     try:
         with session.begin_nested():
@@ -51,12 +50,12 @@ def claim(session: Session, user: User, provider_id: int) -> ClaimResult:
                 .execution_options(synchronize_session=False)
             )
     except IntegrityError:  # the same account claimed another listing at the same moment
-        return ClaimResult(HAS_LISTING)
+        raise _has_listing() from None
     if affected(result) != 1:
-        return ClaimResult(TAKEN, provider_id)
+        raise _taken()
     provider = session.get(Provider, provider_id)
     session.refresh(provider)
-    return ClaimResult(CLAIMED, provider_id)
+    return provider
 
 
 def unique_slug(session: Session, name: str, metro: Metro) -> str:
@@ -77,11 +76,11 @@ def create_listing(
     city: str | None,
     website: str | None = None,
     about: str | None = None,
-) -> ClaimResult:
-    """A new listing owned by the user (status `claimed`, free plan)."""
-    own = listing_of(session, user)
-    if own is not None:
-        return ClaimResult(HAS_LISTING, own.id)
+) -> Provider:
+    """A new listing owned by the user (status `claimed`, free plan); Refusal (HAS_LISTING) if
+    the account already manages one."""
+    if listing_of(session, user) is not None:
+        raise _has_listing()
     provider = Provider(
         name=name.strip(),
         slug=unique_slug(session, name, metro),
@@ -101,5 +100,5 @@ def create_listing(
             session.add(provider)
             session.flush()
     except IntegrityError:
-        return ClaimResult(HAS_LISTING)
-    return ClaimResult(CLAIMED, provider.id)
+        raise _has_listing() from None
+    return provider

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -12,18 +10,18 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.accounts import tokens
 from app.core import clock
 from app.core.db import affected
+from app.core.refusal import Refusal
 from app.core.urls import external_url
 from app.models import User
 from app.platform import outbox
 
 MIN_PASSWORD_LENGTH = 12
+EMAIL_TAKEN = "An account already uses this email. Sign in, or reset your password."
+BAD_CONFIRM_LINK = "The confirmation link is invalid or has expired. Sign in and ask for a new one from your dashboard."
+BAD_RESET_LINK = "This password reset link is invalid, expired or already used. Ask for a new one."
 
 # A hash to compare against when the email is unknown, so timing doesn't reveal accounts.
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
-
-
-class EmailTaken(Exception):
-    """An account with this email already exists."""
 
 
 def normalize_email(email: str) -> str:
@@ -69,14 +67,15 @@ def create_user(
 
 
 def sign_up(session: Session, email: str, password: str, name: str | None = None) -> User:
-    """A new provider account (unconfirmed) and its confirmation email. Raises EmailTaken."""
+    """A new provider account (unconfirmed) and its confirmation email; refused (naming the
+    email field) when an account already uses the address."""
     if find_by_email(session, email) is not None:
-        raise EmailTaken(email)
+        raise Refusal(EMAIL_TAKEN, {"email": EMAIL_TAKEN})
     try:
         with session.begin_nested():  # the unique constraint decides a simultaneous sign-up
             user = create_user(session, email, password, role="provider", name=(name or "").strip() or None)
-    except IntegrityError as exc:
-        raise EmailTaken(email) from exc
+    except IntegrityError:
+        raise Refusal(EMAIL_TAKEN, {"email": EMAIL_TAKEN}) from None
     send_confirmation(session, user)
     return user
 
@@ -97,18 +96,12 @@ def send_confirmation(session: Session, user: User) -> None:
     )
 
 
-@dataclass(frozen=True)
-class ConfirmResult:
-    ok: bool
-    user_id: int | None = None
-    already: bool = False
-
-
-def confirm_email(session: Session, token: str) -> ConfirmResult:
-    """Mark the address confirmed if the token is valid for the account's current email."""
+def confirm_email(session: Session, token: str) -> str:
+    """Mark the address confirmed if the token is valid for the account's current email; says
+    whether it was confirmed now or already was. Refusal when the link is no good."""
     data = tokens.read(tokens.CONFIRM, token)
     if data is None:
-        return ConfirmResult(False)
+        raise Refusal(BAD_CONFIRM_LINK)
     result = session.execute(
         update(User)
         .where(User.id == data.get("u"), User.email == data.get("e"), User.email_confirmed_at.is_(None))
@@ -116,11 +109,11 @@ def confirm_email(session: Session, token: str) -> ConfirmResult:
         .execution_options(synchronize_session=False)
     )
     if affected(result) == 1:
-        return ConfirmResult(True, data["u"])
+        return "Your email is confirmed."
     user = session.get(User, data.get("u"))
     if user is not None and user.email == data.get("e") and user.email_confirmed_at is not None:
-        return ConfirmResult(True, user.id, already=True)
-    return ConfirmResult(False)
+        return "Your email was already confirmed."
+    raise Refusal(BAD_CONFIRM_LINK)
 
 
 # ------------------------------------------------------------------ password reset
@@ -143,23 +136,21 @@ def request_password_reset(session: Session, email: str) -> None:
     )
 
 
-def user_for_reset(session: Session, token: str) -> User | None:
-    """The account a reset token is still good for (genuine, unexpired, unused), else None."""
+def user_for_reset(session: Session, token: str) -> User:
+    """The account a reset token is still good for (genuine, unexpired, unused); Refusal if none."""
     data = tokens.read(tokens.RESET, token)
     if data is None:
-        return None
+        raise Refusal(BAD_RESET_LINK)
     user = session.get(User, data.get("u"))
     if user is None or not user.is_active or tokens.fingerprint(user.password_hash) != data.get("p"):
-        return None
+        raise Refusal(BAD_RESET_LINK)
     return user
 
 
-def reset_password(session: Session, token: str, new_password: str) -> User | None:
+def reset_password(session: Session, token: str, new_password: str) -> User:
     """Set the new password if the token is still good; single use even under a race:
     the UPDATE only applies while the password is the one the token was issued for."""
     user = user_for_reset(session, token)
-    if user is None:
-        return None
     old_hash = user.password_hash
     new_hash = generate_password_hash(new_password, method="scrypt")
     values: dict[str, object] = {"password_hash": new_hash}
@@ -172,6 +163,6 @@ def reset_password(session: Session, token: str, new_password: str) -> User | No
         .execution_options(synchronize_session=False)
     )
     if affected(result) != 1:
-        return None
+        raise Refusal(BAD_RESET_LINK)
     session.refresh(user)
     return user

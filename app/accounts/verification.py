@@ -9,14 +9,11 @@ from sqlalchemy.orm import Session
 
 from app.core import clock
 from app.core.db import affected
+from app.core.refusal import Refusal
 from app.core.urls import external_url
 from app.direct import release
 from app.models import Provider, User, VerificationRequest
 from app.platform import audit, notify
-
-
-class NotAllowed(Exception):
-    """The provider can't submit a verification request now (message says why)."""
 
 
 def latest_for(session: Session, provider_id: int) -> VerificationRequest | None:
@@ -32,11 +29,11 @@ def submit(
     session: Session, provider: Provider, user: User, *, licence_number: str, service_phone: str, note: str | None
 ) -> VerificationRequest:
     if provider.status == "verified":
-        raise NotAllowed("Your listing is already verified.")
+        raise Refusal("Your listing is already verified.")
     if provider.status != "claimed":
-        raise NotAllowed("This listing can't be verified right now. Contact us.")
+        raise Refusal("This listing can't be verified right now. Contact us.")
     if user.email_confirmed_at is None:
-        raise NotAllowed("Confirm your email address first: we send the decision there.")
+        raise Refusal("Confirm your email address first: we send the decision there.")
     request = VerificationRequest(
         provider_id=provider.id,
         submitted_by_id=user.id,
@@ -49,8 +46,8 @@ def submit(
         with session.begin_nested():  # one pending request per provider (partial unique index)
             session.add(request)
             session.flush()
-    except IntegrityError as exc:
-        raise NotAllowed("You already have a request waiting for review.") from exc
+    except IntegrityError:
+        raise Refusal("You already have a request waiting for review.") from None
     return request
 
 
@@ -62,8 +59,8 @@ def queue(session: Session, status: str = "pending", limit: int = 200) -> list[V
 
 def decide(
     session: Session, request_id: int, admin: User, *, approve: bool, note: str | None, ip: str | None = None
-) -> VerificationRequest | None:
-    """Approve or reject a pending request; None if it was already decided (by anyone)."""
+) -> VerificationRequest:
+    """Approve or reject a pending request; Refusal if it was already decided (by anyone)."""
     now = clock.now()
     note = (note or "").strip() or None
     result = session.execute(
@@ -79,7 +76,7 @@ def decide(
         .execution_options(synchronize_session=False)
     )
     if affected(result) != 1:
-        return None
+        raise Refusal("Someone already decided this request.")
     request = session.get_one(VerificationRequest, request_id)  # the UPDATE above just moved it
     session.refresh(request)
     provider = request.provider

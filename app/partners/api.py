@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.db import insert_once
+from app.core.refusal import Refusal
 from app.leads import intake, timeline, tracking, validation
 from app.models import ApiIdempotency, ApiKey, Category, Lead, Metro, PartnerLead, Provider
 from app.models.lead import BUDGETS, URGENCIES
@@ -38,17 +39,6 @@ TEXT_FIELDS = {
 }
 
 
-class ApiError(Exception):
-    """An answer the partner can act on: {"error", "message", "fields"} with `status`."""
-
-    def __init__(self, status: int, error: str, message: str, fields: dict | None = None):
-        super().__init__(message)
-        self.status, self.error, self.message, self.fields = status, error, message, fields or {}
-
-    def body(self) -> dict:
-        return {"error": self.error, "message": self.message, "fields": self.fields}
-
-
 def request_hash(payload) -> str:
     """The same JSON (whatever its key order or spacing) hashes the same."""
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -72,9 +62,9 @@ def _text(payload: dict, errors: dict) -> dict:
 
 
 def parse_lead(session: Session, payload) -> tuple[intake.LeadInput, str | None]:
-    """Validate the JSON body; returns (LeadInput, force_status) or raises ApiError 422."""
+    """Validate the JSON body; returns (LeadInput, force_status) or raises Refusal (code validation_failed, the fields named)."""
     if not isinstance(payload, dict):
-        raise ApiError(400, "invalid_json", "The request body must be a JSON object.")
+        raise Refusal("The request body must be a JSON object.", code="invalid_json")
     errors: dict[str, str] = {}
     for name in sorted(set(payload) - set(TEXT_FIELDS)):
         errors[name] = f"{name}: unknown field."
@@ -130,7 +120,7 @@ def parse_lead(session: Session, payload) -> tuple[intake.LeadInput, str | None]
         elif provider is not None and provider.categories and category not in provider.categories:
             errors["category"] = f"category: {provider.name} does not offer {category.name}."
     if errors:
-        raise ApiError(422, "validation_failed", "Some fields are missing or invalid; see fields.", errors)
+        raise Refusal("Some fields are missing or invalid; see fields.", errors, code="validation_failed")
     assert metro is not None and category is not None  # each path leaving one unset records an error
 
     data = intake.LeadInput(
@@ -174,31 +164,30 @@ def describe(lead: Lead) -> dict:
 
 
 @dataclass(frozen=True)
-class Result:
+class Created:
     status: int
     body: dict
     lead_id: int | None
     replayed: bool = False
 
 
-def _replay(session: Session, partner_id: int, key: str, digest: str) -> Result | None:
+def _replay(session: Session, partner_id: int, key: str, digest: str) -> Created | None:
     stored = session.scalar(
         select(ApiIdempotency).where(ApiIdempotency.partner_id == partner_id, ApiIdempotency.key == key)
     )
     if stored is None:
         return None
     if stored.request_hash != digest:
-        raise ApiError(
-            422,
-            "idempotency_key_reused",
+        raise Refusal(
             "This Idempotency-Key was already used with a different request body. "
             "Send the same body to get the first result, or use a new key for a new lead.",
             {"Idempotency-Key": "Idempotency-Key: already used with a different body."},
+            code="idempotency_key_reused",
         )
-    return Result(stored.status_code, stored.response, stored.lead_id, replayed=True)
+    return Created(stored.status_code, stored.response, stored.lead_id, replayed=True)
 
 
-def create_lead(session: Session, api_key: ApiKey, payload, idempotency_key: str | None = None) -> Result:
+def create_lead(session: Session, api_key: ApiKey, payload, idempotency_key: str | None = None) -> Created:
     """Create the lead (or replay the first answer to this Idempotency-Key); flushes only."""
     partner_id = api_key.partner_id
     digest = request_hash(payload)
@@ -216,10 +205,9 @@ def create_lead(session: Session, api_key: ApiKey, payload, idempotency_key: str
         if not insert_once(session, record):
             earlier = _replay(session, partner_id, idempotency_key, digest)
             if earlier is None:  # the other request rolled back; let the client retry
-                raise ApiError(
-                    409,
-                    "idempotency_conflict",
+                raise Refusal(
                     "A request with this Idempotency-Key is still in progress; retry shortly.",
+                    code="idempotency_conflict",
                 )
             return earlier
     lead = intake.submit_lead(session, data, source="api", force_status=force_status)
@@ -237,7 +225,7 @@ def create_lead(session: Session, api_key: ApiKey, payload, idempotency_key: str
     if record is not None:
         record.lead_id, record.response = lead.id, body
         session.flush()
-    return Result(201, body, lead.id)
+    return Created(201, body, lead.id)
 
 
 def lead_for_partner(session: Session, partner_id: int, lead_id: int) -> Lead | None:

@@ -126,6 +126,12 @@ def answer_refusal(
     return redirect(target, code=303)
 
 
+def refused_fields(form: Any, refusal: Refusal) -> None:
+    """Show a refusal's field errors on a WTForms form, next to its own validation errors."""
+    for name, why in refusal.fields.items():
+        form[name].errors.append(why)
+
+
 def on_refusal(
     *,
     back: Callable[..., str] | None = None,

@@ -13,10 +13,10 @@ from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import HTTPException
 
+from app.core.refusal import Refusal
 from app.extensions import csrf, db, limiter
 from app.partners import api as partner_api
 from app.partners import keys as partners
-from app.partners.api import ApiError
 from app.web.api.openapi import document
 
 bp = Blueprint("api", __name__)
@@ -29,9 +29,16 @@ def error(status: int, code: str, message: str | None, fields: dict | None = Non
     return jsonify(error=code, message=message, fields=fields or {}), status, headers or {}
 
 
-@bp.errorhandler(ApiError)
-def api_error(exc: ApiError):
-    return jsonify(exc.body()), exc.status
+# The partner API's JSON error shape on top of the one refusal type: the refusal's code is the
+# "error" field and picks the status (422 unless listed).
+REFUSAL_STATUS = {"invalid_json": 400, "idempotency_conflict": 409}
+
+
+@bp.errorhandler(Refusal)
+def api_refusal(refusal: Refusal):
+    db.session.rollback()
+    code = refusal.code or "refused"
+    return error(REFUSAL_STATUS.get(code, 422), code, refusal.message, refusal.fields)
 
 
 @bp.errorhandler(HTTPException)
@@ -91,11 +98,7 @@ def create_lead():
             {"Idempotency-Key": "Idempotency-Key: 1 to 255 visible ASCII characters."},
         )
     api_key_id = g.api_key.id
-    try:
-        result = partner_api.create_lead(db.session, g.api_key, payload, key)
-    except ApiError:
-        db.session.rollback()
-        raise
+    result = partner_api.create_lead(db.session, g.api_key, payload, key)
     partners.touch(db.session, api_key_id)
     db.session.commit()
     headers = {"Location": url_for("api.lead_status", lead_id=result.lead_id)} if result.lead_id else {}

@@ -8,9 +8,11 @@ from flask import Blueprint, flash, g, make_response, redirect, render_template,
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.accounts import users as accounts
+from app.core.refusal import Refusal
 from app.extensions import db, limiter, login_manager
 from app.models import User
 from app.web.auth.forms import LoginForm, ResetPasswordForm, ResetRequestForm, SignupForm
+from app.web.responses import on_refusal, refused_fields
 
 bp = Blueprint("auth", __name__)
 
@@ -89,8 +91,9 @@ def signup():
     if form.validate_on_submit():
         try:
             user = accounts.sign_up(db.session, form.email.data, form.password.data, form.name.data)
-        except accounts.EmailTaken:
-            form.email.errors.append("An account already uses this email. Sign in, or reset your password.")
+        except Refusal as refusal:  # shown on the form's own fields, like its validation errors
+            db.session.rollback()
+            refused_fields(form, refusal)
         else:
             db.session.commit()
             _start_session(user)
@@ -122,19 +125,19 @@ def _no_referrer(view):
     return wrapped
 
 
+def _bad_link(refusal: Refusal, link: tuple[str, str] | None = None):
+    return make_response(
+        render_template("auth/message.html", title="That link doesn't work", message=refusal.message, link=link)
+    )
+
+
 @bp.get("/confirm/<token>")
 @_no_referrer
+@on_refusal(again=lambda refusal, token: _bad_link(refusal), status=400)
 def confirm_email(token: str):
-    result = accounts.confirm_email(db.session, token)
+    message = accounts.confirm_email(db.session, token)
     db.session.commit()
-    if not result.ok:
-        return render_template(
-            "auth/message.html",
-            title="That link doesn't work",
-            message="The confirmation link is invalid or has expired. Sign in and "
-            "ask for a new one from your dashboard.",
-        ), 400
-    flash("Your email is confirmed." if not result.already else "Your email was already confirmed.", "success")
+    flash(message, "success")
     if current_user.is_authenticated:
         return redirect(home_for(current_user), code=303)
     return redirect(url_for("auth.login"), code=303)
@@ -165,20 +168,12 @@ def reset_request():
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 @limiter.limit("10 per 15 minutes", methods=["POST"])
 @_no_referrer
+@on_refusal(again=lambda refusal, token: _bad_link(refusal, ("auth.reset_request", "Send a new link")), status=400)
 def reset_password(token: str):
-    if accounts.user_for_reset(db.session, token) is None:
-        return render_template(
-            "auth/message.html",
-            title="That link doesn't work",
-            message="This password reset link is invalid, expired or already used. Ask for a new one.",
-            link=("auth.reset_request", "Send a new link"),
-        ), 400
+    accounts.user_for_reset(db.session, token)
     form = ResetPasswordForm()
     if form.validate_on_submit():
         user = accounts.reset_password(db.session, token, form.password.data)
-        if user is None:
-            db.session.rollback()
-            return redirect(url_for("auth.reset_password", token=token), code=303)
         db.session.commit()
         _start_session(user)
         flash("Your password is changed and you're signed in.", "success")

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from app.accounts import claims, onboarding, plans, provider_settings, verification
+from app.core.refusal import Refusal
 from app.extensions import db
 from app.models import Category, Metro, Provider
 from app.quotes import teaser
 from app.web.access import provider_required
 from app.web.provider.forms import NewListingForm, SettingsForm, VerificationForm
+from app.web.responses import on_refusal
 
 bp = Blueprint("provider", __name__)
 
@@ -39,25 +41,31 @@ def dashboard():
     )
 
 
+def _claim_refused(refusal: Refusal, slug: str):
+    """The claim page again, saying why (taken, or this account already has a listing)."""
+    provider = db.session.scalar(select(Provider).where(Provider.slug == slug)) or abort(404)
+    return make_response(
+        render_template("provider/claim.html", provider=provider, own=current_user.provider, outcome=refusal.code)
+    )
+
+
 @bp.route("/claim/<slug>", methods=["GET", "POST"])
 @provider_required
+@on_refusal(again=_claim_refused, status=409)
 def claim(slug: str):
     provider = db.session.scalar(select(Provider).where(Provider.slug == slug)) or abort(404)
     own = current_user.provider
     if request.method == "POST":
-        result = claims.claim(db.session, current_user, provider.id)
+        claims.claim(db.session, current_user, provider.id)
         db.session.commit()
-        if result.ok:
-            flash(f"You now manage {provider.name}. Next: get verified.", "success")
-            return redirect(url_for("provider.dashboard"), code=303)
-        db.session.refresh(provider)
-        own = current_user.provider
-        return render_template("provider/claim.html", provider=provider, own=own, outcome=result.outcome), 409
+        flash(f"You now manage {provider.name}. Next: get verified.", "success")
+        return redirect(url_for("provider.dashboard"), code=303)
     return render_template("provider/claim.html", provider=provider, own=own, outcome=None)
 
 
 @bp.route("/listing/new", methods=["GET", "POST"])
 @provider_required
+@on_refusal(back=lambda: url_for("provider.dashboard"))
 def new_listing():
     if current_user.provider is not None:
         flash("Your account already manages a listing.", "info")
@@ -72,7 +80,7 @@ def new_listing():
     if form.validate_on_submit():
         metro = db.session.get(Metro, form.metro_id.data)
         cats = list(db.session.scalars(select(Category).where(Category.id.in_(form.category_ids.data))))
-        result = claims.create_listing(
+        claims.create_listing(
             db.session,
             current_user,
             name=form.name.data,
@@ -82,10 +90,7 @@ def new_listing():
             city=form.city.data,
         )
         db.session.commit()
-        flash(
-            "Your listing is created. Next: get verified." if result.ok else "Your account already manages a listing.",
-            "success" if result.ok else "error",
-        )
+        flash("Your listing is created. Next: get verified.", "success")
         return redirect(url_for("provider.dashboard"), code=303)
     return render_template("provider/new_listing.html", form=form), 422 if form.errors else 200
 
@@ -98,7 +103,6 @@ def verify():
         return redirect(url_for("provider.dashboard"))
     latest = verification.latest_for(db.session, provider.id)
     form = VerificationForm(data={"service_phone": provider.phone} if request.method == "GET" else None)
-    error = None
     if form.validate_on_submit():
         try:
             verification.submit(
@@ -109,14 +113,16 @@ def verify():
                 service_phone=form.phone_e164,
                 note=form.note.data,
             )
-        except verification.NotAllowed as exc:
+        except Refusal as refusal:  # shown above the form, what was typed kept
             db.session.rollback()
-            error = str(exc)
-        else:
-            db.session.commit()
-            flash("Thanks! Your details are in our verification queue.", "success")
-            return redirect(url_for("provider.dashboard"), code=303)
-    status = 422 if (form.errors or error) else 200
+            return _verification_page(form, provider, latest, refusal.message, 422)
+        db.session.commit()
+        flash("Thanks! Your details are in our verification queue.", "success")
+        return redirect(url_for("provider.dashboard"), code=303)
+    return _verification_page(form, provider, latest, None, 422 if form.errors else 200)
+
+
+def _verification_page(form, provider, latest, error: str | None, status: int):
     return render_template(
         "provider/verification.html", form=form, provider=provider, latest=latest, error=error
     ), status
