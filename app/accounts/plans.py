@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.core import clock
 from app.core.db import affected
+from app.core.refusal import Refusal
 from app.direct import release
 from app.models import Provider, User
 from app.models.provider import TIERS
@@ -42,8 +43,11 @@ def trial_available(provider: Provider) -> bool:
     )
 
 
-def start_trial(session: Session, provider: Provider) -> bool:
-    """Start the 14-day Growth trial, once per provider ever. False if not available."""
+TRIAL_UNAVAILABLE = "The Growth trial isn't available for this listing (it can be used once)."
+
+
+def start_trial(session: Session, provider: Provider) -> str:
+    """Start the 14-day Growth trial, once per provider ever; Refusal if not available."""
     now = clock.now()
     result = session.execute(
         update(Provider)
@@ -57,10 +61,10 @@ def start_trial(session: Session, provider: Provider) -> bool:
         .execution_options(synchronize_session=False)
     )
     if affected(result) != 1:
-        return False
+        raise Refusal(TRIAL_UNAVAILABLE)
     session.refresh(provider)
     release.release_for_provider(session, provider)
-    return True
+    return f"Your {TRIAL_DAYS}-day Growth trial has started."
 
 
 def set_tier(session: Session, provider: Provider, tier: str, admin: User, ip: str | None = None) -> bool:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from app.broadcast import wave_plan
+from app.core.refusal import Refusal
 from app.models import Metro, User
 from app.models.metro import POOL_POLICIES
 from app.platform import audit
@@ -91,10 +92,10 @@ def _slot_key(key: str, slots: list[int]) -> str:
     return key if n is None else f"wave-{slots[n - 1]}-{key.split('-')[2]}"
 
 
-def update(session: Session, metro: Metro, data: PolicyInput, user: User, ip: str | None = None) -> bool:
-    """Apply valid input (returns False and changes nothing when there are errors)."""
+def update(session: Session, metro: Metro, data: PolicyInput, user: User, ip: str | None = None) -> None:
+    """Apply valid input; Refusal naming the fields (and nothing changed) when there are errors."""
     if data.errors:
-        return False
+        raise Refusal("Please fix the broadcast policy.", data.errors)
     assert data.consent_wait_hours is not None  # parse reports a missing wait as an error
     before = {
         "pool_policy": metro.pool_policy,
@@ -123,7 +124,6 @@ def update(session: Session, metro: Metro, data: PolicyInput, user: User, ip: st
         data=changed,
         ip=ip,
     )
-    return True
 
 
 def plan_summary(plan: list[dict]) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.core import clock
 from app.core.db import affected, keyset
+from app.core.refusal import Refusal
 from app.core.urls import external_url
 from app.direct import escrow_actions
 from app.leads import timeline, tracking
@@ -37,10 +38,14 @@ def due(lead: Lead, now: datetime | None = None) -> bool:
     )
 
 
-def answer(session: Session, lead: Lead, yes: bool) -> bool:
-    """Record the customer's answer once; "yes" converts the lead to broadcast. False if not asked."""
+NOT_OPEN = "This question is no longer open; the page shows where your request is now."
+
+
+def answer(session: Session, lead: Lead, yes: bool) -> str:
+    """Record the customer's answer once; "yes" converts the lead to broadcast. Refusal when
+    the question is not (or no longer) open."""
     if not due(lead):
-        return False
+        raise Refusal(NOT_OPEN)
     now = clock.now()
     result = session.execute(
         update(Lead)
@@ -49,7 +54,7 @@ def answer(session: Session, lead: Lead, yes: bool) -> bool:
         .execution_options(synchronize_session=False)
     )
     if affected(result) != 1:
-        return False
+        raise Refusal(NOT_OPEN)
     session.refresh(lead)
     if yes:
         timeline.record(
@@ -71,7 +76,7 @@ def answer(session: Session, lead: Lead, yes: bool) -> bool:
             public_text=f"You chose to keep waiting for {name}.",
             actor="customer",
         )
-    return True
+    return "Thanks, we've noted your answer."
 
 
 @sweep.step("consent_asked", order=30)

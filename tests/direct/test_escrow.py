@@ -10,7 +10,7 @@ from app.direct import consent, escrow_actions, escrow_inbox, release
 from app.leads import routing
 from app.models import Assignment, AuditLog, Lead, Notification, OutboxEmail, Provider, User
 from app.platform import sweep
-from tests.conftest import succeeds
+from tests.conftest import refusal_of, succeeds
 
 
 @pytest.fixture
@@ -143,7 +143,7 @@ def test_consent_asked_after_the_wait_yes_converts(db, factory, clock, client):
     lead_id, token = lead.id, lead.public_token
     assert not consent.due(lead)
     assert sweep.run(db.session)["consent_asked"] == 0
-    assert not consent.answer(db.session, lead, True)  # not asked yet: refused
+    assert refusal_of(consent.answer, db.session, lead, True)  # not asked yet: refused
     db.session.commit()
     page = client.get(f"/t/{token}").get_data(as_text=True)
     assert "Offer your request to other providers?" not in page
@@ -174,7 +174,7 @@ def test_consent_no_keeps_waiting_and_respects_metro_wait(db, factory, clock):
     assert consent.due(lead)
     assert consent.answer(db.session, lead, False)
     assert (lead.consent, lead.mode, lead.delivery_status) == ("no", "direct", "pending")
-    assert not consent.answer(db.session, lead, True)  # answered once
+    assert refusal_of(consent.answer, db.session, lead, True)  # answered once
     with pytest.raises(Refusal):
         escrow_actions.convert_to_broadcast(db.session, lead, None)
 

@@ -8,12 +8,13 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.broadcast import admin_actions, metro_policy, offer_cards, pool, waves
+from app.core.refusal import Refusal
 from app.extensions import db
 from app.models import Lead, Metro, Provider
 from app.models.provider import TIERS
 from app.web.access import admin_required
 from app.web.admin.views import bp
-from app.web.responses import on_refusal
+from app.web.responses import on_refusal, render
 
 
 @bp.get("/metros")
@@ -23,19 +24,28 @@ def metros():
     return render_template("admin/metros.html", metros=rows, summary=metro_policy.plan_summary)
 
 
+def _policy_refused(refusal: Refusal, metro_id: int):
+    """The editor again with what was typed and the errors beside it."""
+    metro = db.session.get(Metro, metro_id) or abort(404)
+    return render(
+        "admin/metro_edit.html",
+        metro=metro,
+        data=metro_policy.parse(request.form),
+        tiers=TIERS,
+        labels=metro_policy.POLICY_LABELS,
+    )
+
+
 @bp.route("/metros/<int:metro_id>", methods=["GET", "POST"])
 @admin_required
+@on_refusal(again=_policy_refused)
 def metro_edit(metro_id: int):
     metro = db.session.get(Metro, metro_id) or abort(404)
     if request.method == "POST":
-        data = metro_policy.parse(request.form)
-        if metro_policy.update(db.session, metro, data, current_user, request.remote_addr):
-            db.session.commit()
-            flash(f"{metro.name}: broadcast policy saved.", "success")
-            return redirect(url_for("admin.metros"), code=303)
-        return render_template(
-            "admin/metro_edit.html", metro=metro, data=data, tiers=TIERS, labels=metro_policy.POLICY_LABELS
-        ), 422
+        metro_policy.update(db.session, metro, metro_policy.parse(request.form), current_user, request.remote_addr)
+        db.session.commit()
+        flash(f"{metro.name}: broadcast policy saved.", "success")
+        return redirect(url_for("admin.metros"), code=303)
     data = metro_policy.PolicyInput(
         metro.pool_policy,
         metro.unverified_preview,

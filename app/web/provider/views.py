@@ -179,12 +179,10 @@ def plan():
 
 @bp.post("/plan/trial")
 @provider_required
+@on_refusal(back=lambda: url_for("provider.plan"))
 def start_trial():
     provider = _listing_or_redirect()
     if provider is not None:
-        if plans.start_trial(db.session, provider):
-            flash(f"Your {plans.TRIAL_DAYS}-day Growth trial has started.", "success")
-        else:
-            flash("The Growth trial isn't available for this listing (it can be used once).", "error")
+        flash(plans.start_trial(db.session, provider), "success")
         db.session.commit()
     return redirect(url_for("provider.plan"), code=303)

@@ -5,21 +5,21 @@ from __future__ import annotations
 from flask import abort, flash, redirect, request, url_for
 from sqlalchemy import select
 
+from app.core.refusal import Refusal
 from app.direct import consent
 from app.extensions import db
 from app.models import Lead
 from app.web.public.views import bp
+from app.web.responses import on_refusal
 
 
 @bp.post("/t/<token>/consent")
+@on_refusal(back=lambda token: url_for("public.tracking", token=token))
 def tracking_consent(token: str):
     lead = db.session.scalar(select(Lead).where(Lead.public_token == token)) or abort(404)
     answer = request.form.get("answer")
     if answer not in ("yes", "no"):
-        flash("Answer: choose yes or no.", "error")
-    elif consent.answer(db.session, lead, answer == "yes"):
-        db.session.commit()
-        flash("Thanks, we've noted your answer.", "success")
-    else:
-        flash("This question is no longer open; the page shows where your request is now.", "error")
+        raise Refusal("Answer: choose yes or no.")
+    flash(consent.answer(db.session, lead, answer == "yes"), "success")
+    db.session.commit()
     return redirect(url_for("public.tracking", token=token), code=303)
