@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, make_response, render_template, request
+from flask import abort, request
 from sqlalchemy import ColumnElement, or_, select
 
 from app.direct import escrow_inbox
@@ -11,6 +11,7 @@ from app.models import Lead
 from app.web.access import admin_required
 from app.web.admin.escrow import escrow_rows
 from app.web.admin.views import bp
+from app.web.responses import render
 
 
 def search(q: str, status: str | None, limit: int = 100) -> list[Lead]:
@@ -39,9 +40,7 @@ def search(q: str, status: str | None, limit: int = 100) -> list[Lead]:
 def leads():
     q = (request.args.get("q") or "").strip()
     status = request.args.get("status") or None
-    response = make_response(render_template("admin/leads.html", leads=search(q, status), q=q, status=status))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return render("admin/leads.html", private=True, leads=search(q, status), q=q, status=status)
 
 
 @bp.get("/leads/<int:lead_id>")
@@ -49,14 +48,11 @@ def leads():
 def lead(lead_id: int):
     lead = db.session.get(Lead, lead_id) or abort(404)
     waiting = escrow_inbox.is_waiting(lead)
-    response = make_response(
-        render_template(
-            "admin/lead.html",
-            lead=lead,
-            labels=escrow_inbox.REASON_LABELS,
-            waiting=waiting,
-            escrow_rows=escrow_rows([lead]) if waiting else {},
-        )
+    return render(
+        "admin/lead.html",
+        private=True,
+        lead=lead,
+        labels=escrow_inbox.REASON_LABELS,
+        waiting=waiting,
+        escrow_rows=escrow_rows([lead]) if waiting else {},
     )
-    response.headers["Cache-Control"] = "no-store"
-    return response

@@ -3,7 +3,7 @@ assign-by-hand and restart-waves actions."""
 
 from __future__ import annotations
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -75,19 +75,16 @@ def broadcast(lead_id: int, error: str | None = None, status: int = 200):
     lead = db.session.get(Lead, lead_id) or abort(404)
     if lead.mode != "broadcast":
         abort(404)
-    response = make_response(
-        render_template(
-            "admin/broadcast.html",
-            lead=lead,
-            error=error,
-            choices=pool.hand_assign_choices(db.session, lead),
-            waiting=lead.delivery_status == "pending" and lead.escrow_reason == waves.ESCROW_REASON,
-            summary=offer_cards.summary(lead),
-        ),
-        status,
+    return render(
+        "admin/broadcast.html",
+        private=True,  # admins see the full contact
+        status=status,
+        lead=lead,
+        error=error,
+        choices=pool.hand_assign_choices(db.session, lead),
+        waiting=lead.delivery_status == "pending" and lead.escrow_reason == waves.ESCROW_REASON,
+        summary=offer_cards.summary(lead),
     )
-    response.headers["Cache-Control"] = "no-store"  # admins see the full contact
-    return response
 
 
 def _act(lead_id: int, action, done: str):

@@ -12,6 +12,7 @@ from app.models import ApiKey, Partner, PartnerLead
 from app.partners import keys as partners
 from app.web.access import admin_required
 from app.web.admin.views import bp
+from app.web.responses import render
 
 
 def _index(errors: dict | None = None, name: str = "", status: int = 200):
@@ -26,10 +27,15 @@ def _index(errors: dict | None = None, name: str = "", status: int = 200):
 
 def _detail(partner: Partner, new_key: str | None = None, errors: dict | None = None, status: int = 200):
     leads = db.session.scalar(select(func.count()).select_from(PartnerLead).where(PartnerLead.partner_id == partner.id))
-    response = render_template(
-        "admin/partner_detail.html", partner=partner, new_key=new_key, lead_count=leads, errors=errors or {}
+    return render(
+        "admin/partner_detail.html",
+        private=new_key is not None,  # the new key is shown once: never cached
+        status=status,
+        partner=partner,
+        new_key=new_key,
+        lead_count=leads,
+        errors=errors or {},
     )
-    return response, status, ({"Cache-Control": "no-store"} if new_key else {})
 
 
 @bp.get("/partners", endpoint="partners")

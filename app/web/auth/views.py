@@ -12,7 +12,7 @@ from app.core.refusal import Refusal
 from app.extensions import db, limiter, login_manager
 from app.models import User
 from app.web.auth.forms import LoginForm, ResetPasswordForm, ResetRequestForm, SignupForm
-from app.web.responses import on_refusal, refused_fields
+from app.web.responses import on_refusal, refused_fields, render
 
 bp = Blueprint("auth", __name__)
 
@@ -126,9 +126,7 @@ def _no_referrer(view):
 
 
 def _bad_link(refusal: Refusal, link: tuple[str, str] | None = None):
-    return make_response(
-        render_template("auth/message.html", title="That link doesn't work", message=refusal.message, link=link)
-    )
+    return render("auth/message.html", title="That link doesn't work", message=refusal.message, link=link)
 
 
 @bp.get("/confirm/<token>")

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from flask import abort, g, has_request_context, make_response, redirect, render_template, request, url_for
+from flask import abort, g, has_request_context, redirect, request, url_for
 from flask_login import current_user
 from htmx_flask import request as hx_request
-from jinja2_fragments.flask import render_block
 
 from app.direct import inbox as inbox_service
 from app.extensions import db
@@ -13,7 +12,7 @@ from app.models import Notification
 from app.platform import notify
 from app.web.access import provider_required
 from app.web.provider.views import bp
-from app.web.responses import private
+from app.web.responses import render
 
 
 def _provider():
@@ -24,14 +23,14 @@ def _provider():
 @provider_required
 def inbox():
     items = inbox_service.items(db.session, _provider())
-    return private(make_response(render_template("provider/inbox.html", provider=_provider(), items=items)))
+    return render("provider/inbox.html", private=True, provider=_provider(), items=items)
 
 
 @bp.get("/inbox/<int:lead_id>")
 @provider_required
 def inbox_lead(lead_id: int):
     item = inbox_service.item(db.session, _provider(), lead_id) or abort(404)
-    return private(make_response(render_template("provider/inbox_lead.html", provider=_provider(), item=item)))
+    return render("provider/inbox_lead.html", private=True, provider=_provider(), item=item)
 
 
 @bp.before_app_request
@@ -54,9 +53,7 @@ def bell_context():
 @provider_required
 def bell():
     """The header bell (htmx-polled): just the link with the unread count."""
-    response = make_response(render_template("provider/_bell.html"))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return render("provider/_bell.html", private=True)
 
 
 @bp.get("/notifications")
@@ -64,7 +61,7 @@ def bell():
 def notifications():
     provider = _provider()
     rows = notify.recent(db.session, provider.id) if provider else []
-    return private(make_response(render_template("provider/notifications.html", notifications=rows)))
+    return render("provider/notifications.html", private=True, notifications=rows)
 
 
 @bp.post("/notifications/<int:notification_id>/read")
@@ -78,7 +75,7 @@ def notification_read(notification_id: int):
     db.session.commit()
     if hx_request.htmx:
         db.session.refresh(note)
-        return render_block("provider/notifications.html", "item", note=note)
+        return render("provider/notifications.html", block="item", private=True, note=note)
     next_url = request.form.get("next", "")
     return redirect(
         next_url if next_url.startswith("/provider/") else url_for("provider.notifications"),

@@ -3,7 +3,7 @@ offer (polls while open, stops with 286), accept and decline in one click, witho
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from htmx_flask import request as hx_request
 from sqlalchemy.exc import IntegrityError
@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models import Offer
 from app.web.access import provider_required
 from app.web.provider.views import bp
-from app.web.responses import on_refusal, private
+from app.web.responses import on_refusal, render
 
 
 def _my_offer(offer_id: int) -> Offer:
@@ -25,16 +25,18 @@ def _my_offer(offer_id: int) -> Offer:
     return offer
 
 
-def _card(offer: Offer, error: str | None = None, status: int | None = None):
+def _card(offer: Offer, error: str | None = None, *, polled: bool = False):
+    """One offer's card; a poll (`polled`) of a card that will not change again answers 286."""
     card = offer_cards.card(db.session, offer)
-    html = render_template(
+    return render(
         "provider/_offer_card.html",
+        private=True,
+        final=polled and card.final,
         c=card,
         error=error,
         poll=current_app.config["OFFER_POLL_SECONDS"],
         DECLINE_REASONS=offer_actions.DECLINE_REASONS,
     )
-    return private(make_response(html), status or (286 if card.final else 200))
 
 
 @bp.get("/offers")
@@ -44,17 +46,14 @@ def offers():
     cards = (
         [offer_cards.card(db.session, o) for o in offer_cards.offers_for(db.session, provider.id)] if provider else []
     )
-    return private(
-        make_response(
-            render_template(
-                "provider/offers.html",
-                provider=provider,
-                cards=cards,
-                after=max([c.offer.id for c in cards] + [0]),
-                poll=current_app.config["OFFER_POLL_SECONDS"],
-                DECLINE_REASONS=offer_actions.DECLINE_REASONS,
-            )
-        )
+    return render(
+        "provider/offers.html",
+        private=True,
+        provider=provider,
+        cards=cards,
+        after=max([c.offer.id for c in cards] + [0]),
+        poll=current_app.config["OFFER_POLL_SECONDS"],
+        DECLINE_REASONS=offer_actions.DECLINE_REASONS,
     )
 
 
@@ -66,14 +65,14 @@ def offers_new():
     after = request.args.get("after", type=int) or 0
     fresh = offer_cards.new_offers(db.session, provider.id, after)
     latest = max([o.id for o in fresh] + [after])
-    html = render_template(
+    return render(
         "provider/_offer_poller.html",
+        private=True,
         new_cards=[offer_cards.card(db.session, o) for o in fresh],
         after=latest,
         poll=current_app.config["OFFER_POLL_SECONDS"],
         DECLINE_REASONS=offer_actions.DECLINE_REASONS,
     )
-    return private(make_response(html))
 
 
 @bp.get("/offers/<int:offer_id>")
@@ -82,19 +81,19 @@ def offer_card(offer_id: int):
     offer = _my_offer(offer_id)
     if not hx_request.htmx:
         return redirect(url_for("provider.offers", _anchor=f"offer-{offer_id}"))
-    return _card(offer)
+    return _card(offer, polled=True)
 
 
 def _done(offer_id: int, message: str):
     if hx_request.htmx:  # htmx swaps 2xx only: the card itself says what happened
         db.session.expire_all()
-        return _card(db.session.get_one(Offer, offer_id), status=200)
+        return _card(db.session.get_one(Offer, offer_id))
     flash(message, "success")
     return redirect(url_for("provider.offers", _anchor=f"offer-{offer_id}"), code=303)
 
 
 def _refused_card(refusal: Refusal, offer_id: int):
-    return _card(db.session.get(Offer, offer_id), refusal.message, status=200)
+    return _card(db.session.get(Offer, offer_id), refusal.message)
 
 
 _REFUSED = on_refusal(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -13,7 +13,7 @@ from app.models import Category, Metro, Provider
 from app.quotes import teaser
 from app.web.access import provider_required
 from app.web.provider.forms import NewListingForm, SettingsForm, VerificationForm
-from app.web.responses import on_refusal
+from app.web.responses import on_refusal, render
 
 bp = Blueprint("provider", __name__)
 
@@ -44,9 +44,7 @@ def dashboard():
 def _claim_refused(refusal: Refusal, slug: str):
     """The claim page again, saying why (taken, or this account already has a listing)."""
     provider = db.session.scalar(select(Provider).where(Provider.slug == slug)) or abort(404)
-    return make_response(
-        render_template("provider/claim.html", provider=provider, own=current_user.provider, outcome=refusal.code)
-    )
+    return render("provider/claim.html", provider=provider, own=current_user.provider, outcome=refusal.code)
 
 
 @bp.route("/claim/<slug>", methods=["GET", "POST"])

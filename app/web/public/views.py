@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, make_response, redirect, render_template, request, url_for
-from htmx_flask import request as hx_request
-from jinja2_fragments.flask import render_block
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select, text
 
 from app.accounts import directory
@@ -17,6 +15,7 @@ from app.platform import outbox, sweep
 from app.platform.queue import get_queue
 from app.quotes import customer, reviews
 from app.web.public.forms import LeadForm
+from app.web.responses import render
 
 bp = Blueprint("public", __name__)
 
@@ -133,15 +132,17 @@ def tracking_panels(lead: Lead) -> dict:
 def tracking(token: str):
     lead = db.session.scalar(select(Lead).where(Lead.public_token == token)) or abort(404)
     view = tracking_service.view(lead)
-    ctx = dict(lead=lead, view=view, events=timeline.public_events(lead), **tracking_panels(lead))
-    if hx_request.htmx:
-        html = render_block("public/tracking.html", "status", **ctx)
-        response = make_response(html, 286 if view.final else 200)
-    else:
-        response = make_response(render_template("public/tracking.html", **ctx))
-    response.headers["Cache-Control"] = "no-store"
+    response = render(
+        "public/tracking.html",
+        block="status",
+        private=True,
+        final=view.final,
+        lead=lead,
+        view=view,
+        events=timeline.public_events(lead),
+        **tracking_panels(lead),
+    )
     response.headers["Referrer-Policy"] = "no-referrer"  # the token is in the URL
-    response.headers["Vary"] = "HX-Request"
     return response
 
 
