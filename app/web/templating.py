@@ -27,6 +27,11 @@ def local_time(value, tz_name: str | None = None, fmt: str = "%b %-d, %-I:%M %p 
     return clock.local(value, tz_name or default_timezone()).strftime(fmt)
 
 
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """The word for `count` things: `{{ n }} {{ n|plural("credit") }}` -> "1 credit", "2 credits"."""
+    return singular if count == 1 else (plural_form or singular + "s")
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["phone"] = format_phone
@@ -43,6 +48,12 @@ def init_app(app: Flask) -> None:
         return name in app.view_functions
 
     app.jinja_env.globals["has_endpoint"] = has_endpoint
+
+    # The form macros every template may call without importing them (an import at the top of a
+    # template is not run when only one of its blocks is rendered for htmx).
+    macros = app.jinja_env.get_template("_forms.html").module
+    app.jinja_env.globals.update(csrf_field=macros.csrf_field, plain_field=macros.plain_field)
+    app.jinja_env.filters["plural"] = plural
 
     @app.context_processor
     def inject_config():
