@@ -53,7 +53,7 @@ def claim(session: Session, user: User, provider_id: int) -> Provider:
         raise _has_listing() from None
     if affected(result) != 1:
         raise _taken()
-    provider = session.get(Provider, provider_id)
+    provider = session.get_one(Provider, provider_id)
     session.refresh(provider)
     return provider
 

@@ -52,7 +52,7 @@ def init_app(app: Flask) -> None:
     # The form macros every template may call without importing them (an import at the top of a
     # template is not run when only one of its blocks is rendered for htmx).
     macros = app.jinja_env.get_template("_forms.html").module
-    app.jinja_env.globals.update(csrf_field=macros.csrf_field, plain_field=macros.plain_field)
+    app.jinja_env.globals.update({name: getattr(macros, name) for name in ("csrf_field", "plain_field")})
     app.jinja_env.filters["plural"] = plural
 
     @app.context_processor

@@ -93,7 +93,7 @@ def _done(offer_id: int, message: str):
 
 
 def _refused_card(refusal: Refusal, offer_id: int):
-    return _card(db.session.get(Offer, offer_id), refusal.message)
+    return _card(db.session.get_one(Offer, offer_id), refusal.message)
 
 
 _REFUSED = on_refusal(
