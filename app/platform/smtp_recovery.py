@@ -6,8 +6,9 @@ Backoff alone (app/platform/backoff.py) would send each of them at its own next 
 QUIT, no email) at most every SMTP_PROBE_SECONDS, and releases every such row
 (`next_attempt_at = now`, re-enqueued at once) when:
 
-- a probe succeeds after one failed (or it is the first probe this process made): the server
-  is reachable again, so all rows waiting on it go, whichever outage they waited out;
+- a probe succeeds after one failed: the server is reachable again, so all rows waiting on
+  it go, whichever outage they waited out (a first probe that succeeds releases nothing: the
+  server was up, so what refused those rows is something a probe cannot see);
 - an email was accepted after a waiting row failed (a fault the probe cannot see, e.g. a 451
   to DATA). A row released this way, or by a probe, that fails again is released again only
   after one attempt of its own backoff: an email the server keeps refusing while it accepts
@@ -151,9 +152,9 @@ def release_after_outage(session: Session) -> int:
                 state.reachable = False
                 state.released.clear()
                 return 0
-            if state.reachable is not True:
-                state.reachable = True
+            if state.reachable is False:
                 released = _release(session, waiting, now)
+            state.reachable = True
         if not released and state.reachable is not False:
             # not released before, or tried by its own backoff since
             fresh = [w for w in waiting if w[1] > state.released.get(w[0], 0)]
