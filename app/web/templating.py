@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Flask, current_app, has_request_context
 from flask_login import current_user
 
-from app.core import clock
 from app.broadcast.offer_cards import without_old_call
+from app.core import clock
 from app.leads.intake import BUDGET_LABELS, MODE_LABELS, URGENCY_LABELS
 from app.leads.masking import mask_text
 from app.leads.validation import format_phone

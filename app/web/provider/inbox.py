@@ -7,10 +7,10 @@ from flask_login import current_user
 from htmx_flask import request as hx_request
 from jinja2_fragments.flask import render_block
 
+from app.broadcast import offer_cards
 from app.direct import inbox as inbox_service
 from app.extensions import db
 from app.models import Notification
-from app.broadcast import offer_cards
 from app.platform import changes, notify
 from app.web.access import provider_required
 from app.web.provider.views import bp
