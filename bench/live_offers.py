@@ -197,8 +197,7 @@ def unchanged_rps(provider: Provider, clients: int, seconds: float) -> float:
     def hammer(k: int):
         while time.time() < stop:
             status, _ = provider.poll()
-            assert status == 204, status
-            count[k] += 1
+            count[k] += status == 204  # a late offer arriving meanwhile answers 200 once: not counted
 
     threads = [threading.Thread(target=hammer, args=(k,)) for k in range(clients)]
     for t in threads:

@@ -227,6 +227,8 @@ def test_offer_email_shows_local_time_labels_formatted_phone_and_zip(app, db, fa
     new_broadcast(db, factory, scene, urgency="emergency", postal_code="77002", customer_phone="+17135551234")
     mail = db.session.scalar(select(OutboxEmail).where(OutboxEmail.kind == "new_offer"))
     subject, text, html = outbox.render(mail)
-    for shown in ("Emergency (today)", "(***) ***-1234", "Houston 77002", " C"):
+    for shown in ("Emergency (today)", "(***) ***-1234", "Houston 77002"):
         assert shown in text, f"{shown!r} not in:\n{text}"
+    assert re.search(r"Received: \w+ \d+, \d+:\d\d [AP]M C[SD]T", text), text
+    assert re.search(r"closes at \d+:\d\d [AP]M C[SD]T", text), text
     assert "emergency\n" not in text and "UTC" not in text
