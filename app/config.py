@@ -151,10 +151,11 @@ class Config:
     OUTBOX_RETRY_AFTER_SECONDS = _int("OUTBOX_RETRY_AFTER_SECONDS", 60)
     ROUTE_RETRY_AFTER_SECONDS = _int("ROUTE_RETRY_AFTER_SECONDS", 60)
     TRACKING_POLL_SECONDS = _int("TRACKING_POLL_SECONDS", 5)
-    BELL_POLL_SECONDS = _int("BELL_POLL_SECONDS", 15)
+    # A poll costs one Redis read while nothing changed (204), so the live windows poll every second.
+    BELL_POLL_SECONDS = _int("BELL_POLL_SECONDS", 1)
     # Admin pages and emails show times here when no metro applies (all launch metros are Central).
     DISPLAY_TIMEZONE = os.environ.get("DISPLAY_TIMEZONE", "America/Chicago")
-    OFFER_POLL_SECONDS = _int("OFFER_POLL_SECONDS", 3)
+    OFFER_POLL_SECONDS = _int("OFFER_POLL_SECONDS", 1)
 
 
 def production_problems(config) -> list[str]:

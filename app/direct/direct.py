@@ -142,6 +142,7 @@ def notify_delivered(session: Session, lead: Lead, provider: Provider) -> None:
                 )
             },
             "lead_url": external_url("provider.inbox_lead", lead_id=lead.id),
+            "received": clock.local(clock.now(), provider.home_metro.timezone).strftime("%b %-d, %-I:%M %p %Z"),
         },
         dedupe_key=f"lead:{lead.id}:direct:{provider.id}",
         push_text=PushText(

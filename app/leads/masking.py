@@ -122,7 +122,7 @@ def preview(lead: Lead) -> dict:
         "customer_phone": mask_phone(lead.customer_phone),
         "business_name": None,
         "street": None,
-        "postal_code": None,
+        "postal_code": lead.postal_code,  # an area, like the city (issue 11: shown in offer emails)
         "city": lead.city,
         "metro": lead.metro.name,
         "category": lead.category.name,
@@ -145,6 +145,7 @@ def restricted_preview(lead: Lead) -> dict:
         "customer_name": "A customer",
         "customer_email": None,
         "customer_phone": None,
+        "postal_code": None,
         "preferred_time": None,
         "description": text if len(text) <= 80 else text[:77].rstrip() + "…",
     }

@@ -2,6 +2,7 @@
 
 from app.models.assignment import Assignment
 from app.models.audit import AuditLog
+from app.models.changes import ProviderChange
 from app.models.credits import CreditEntry, CreditWallet
 from app.models.lead import Lead, LeadEvent
 from app.models.metro import Category, Metro
@@ -29,6 +30,7 @@ __all__ = [
     "OutboxPush",
     "PushPreference",
     "PushSubscription",
+    "ProviderChange",
     "User",
     "VerificationRequest",
     "CreditEntry",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core import clock
@@ -60,6 +61,8 @@ class Provider(TimestampMixin, Model):
     last_offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Email on/off per notification kind; a kind not listed is on.
     email_prefs: Mapped[dict] = mapped_column(JSON, default=dict)
+    # A short sound on the open offers page when a new offer arrives (issue 11).
+    offer_sound: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
 
     home_metro: Mapped[Metro] = relationship(lazy="joined")
     extra_metros: Mapped[list[Metro]] = relationship(secondary=provider_metros, order_by=Metro.name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, current_app, has_request_context
 from flask_login import current_user
 
+from app.broadcast.offer_cards import without_old_call
 from app.core import clock
 from app.leads.intake import BUDGET_LABELS, MODE_LABELS, URGENCY_LABELS
 from app.leads.masking import mask_text
@@ -30,6 +31,7 @@ def local_time(value, tz_name: str | None = None, fmt: str = "%b %-d, %-I:%M %p 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["phone"] = format_phone
+    app.jinja_env.filters["without_old_call"] = without_old_call
     app.jinja_env.filters["mask_text"] = mask_text  # public text (reviews) never shows contact data
     app.jinja_env.globals.update(
         URGENCY_LABELS=URGENCY_LABELS,

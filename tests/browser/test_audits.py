@@ -64,6 +64,7 @@ PAGES: list[tuple[str, str]] = [
     ("provider", "/provider/inbox"),
     ("provider", "/provider/inbox/{direct_lead}"),
     ("provider", "/provider/offers"),
+    ("provider", "/provider/offers?show=history"),
     ("provider", "/provider/quotes"),
     ("provider", "/provider/quotes/{quotes_lead}"),
     ("provider", "/provider/credits"),
@@ -166,7 +167,7 @@ def build_data(db, factory, rq) -> dict:
     db.session.commit()
     rq.run()
 
-    # Finished offers next to the live one (the offers page greys them out), a review (the rating
+    # Finished offers (the offers page's history tab greys them out), a review (the rating
     # star), a notification (the bell count), a dispute, a partner, an email that failed.
     for state in ("taken", "expired", "declined"):
         old = factory.lead(metro=houston, category=grease, mode="broadcast", customer_email=f"{state}@example.org")

@@ -97,7 +97,8 @@ def test_preview_hides_street_business_and_raw_contact(factory):
     assert shown["customer_name"] == "Maria G."
     assert shown["customer_email"] == "m***@gmail.com"
     assert shown["customer_phone"] == "(***) ***-1234"
-    assert shown["street"] is None and shown["business_name"] is None and shown["postal_code"] is None
+    assert shown["street"] is None and shown["business_name"] is None
+    assert shown["postal_code"] == "77002", "the ZIP is an area like the city: shown in previews (issue 11)"
     assert shown["city"] == "Houston"
     assert shown["description"] == "Trap overflow, call (***) ***-1234 or m***@gmail.com"
     assert shown["preferred_time"] == "after 5, (***) ***-9876"

@@ -197,7 +197,16 @@ SURFACES = {
     "provider quote cards (htmx)": lambda c, s, r: _get(
         c, *(f"/provider/quotes/{i}" for i in s.leads.values()), htmx=True
     ),
-    "provider offers page": lambda c, s, r: _get(c, "/provider/offers"),  # issue 5
+    "provider offers page": lambda c, s, r: _get(c, "/provider/offers", "/provider/offers?show=history"),  # issue 5
+    # issue 11: live poll answers, as a page that still shows every offer as open (so the status
+    # and details regions are sent) and as an empty page (every open offer as a new card)
+    "offers poll answers (htmx)": lambda c, s, r: _get(
+        c,
+        "/provider/offers/poll?v=-1&" + "&".join(f"s={i}:open:1::0" for i in _offer_ids()),
+        "/provider/offers/poll?v=-1",
+        "/provider/notifications/bell?v=-1",
+        htmx=True,
+    ),
     "provider offer cards (htmx)": lambda c, s, r: _get(c, *(f"/provider/offers/{i}" for i in _offer_ids()), htmx=True),
     "push payloads": _pushes,  # issue 11
 }
@@ -219,6 +228,7 @@ MUST_SHOW = {
     ("delivered", "provider quote cards"): "quote",
     ("delivered", "provider quote cards (htmx)"): "quote",
     ("delivered", "provider offers page"): "broadcast",
+    ("delivered", "offers poll answers (htmx)"): "broadcast",
     ("delivered", "provider offer cards (htmx)"): "broadcast",
 }
 

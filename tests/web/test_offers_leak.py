@@ -10,6 +10,7 @@ from app.broadcast import offer_actions, waves
 from app.models import Lead, Notification, Offer, OutboxEmail
 from app.platform import outbox
 from tests.conftest import login
+from tests.web.polls import poll_args
 
 PASSWORD = "correct horse battery"
 EMAIL, PHONE = "bob.broadcast@gmail.com", "+17135553333"
@@ -61,8 +62,16 @@ def texts(app, db, scene, role: str) -> dict[str, str]:
     login(client, f"{role}@example.com", PASSWORD)
     hx = {"HX-Request": "true"}
     lead_id = scene["lead_id"]
+    page = client.get("/provider/offers").get_data(as_text=True)
+    stale = [("v", "-1"), ("n", "-1")] + [a for a in poll_args(page) if a[0] == "s"]
     out = {
-        "offers page": client.get("/provider/offers").get_data(as_text=True),
+        "offers page": page + client.get("/provider/offers?show=history").get_data(as_text=True),
+        # poll answers: as a page that has every card (status regions) and as an empty page (new cards)
+        "poll answers (htmx)": client.get("/provider/offers/poll", query_string=stale, headers=hx).get_data(
+            as_text=True
+        )
+        + client.get("/provider/offers/poll?v=-1", headers=hx).get_data(as_text=True)
+        + client.get("/provider/notifications/bell?v=-1", headers=hx).get_data(as_text=True),
         "admin broadcast page": client.get(f"/admin/broadcasts/{lead_id}").get_data(as_text=True),
         "notifications page": client.get("/provider/notifications").get_data(as_text=True),
     }
@@ -90,6 +99,7 @@ def test_before_accept_no_provider_sees_contact_data(app, db, scene):
     # they do see the masked preview (so the check above is not vacuous)
     loser = texts(app, db, scene, "loser")
     assert "Bob B." in loser["offers page"] and "(***) ***-3333" in loser["offers page"]
+    assert "Bob B." in loser["poll answers (htmx)"] and "(***) ***-3333" in loser["poll answers (htmx)"]
     assert "b***@gmail.com" in loser["emails"]
     assert "Verify to accept" in texts(app, db, scene, "unverified")["offers page"]
 

@@ -76,6 +76,7 @@ class SettingsForm(FlaskForm):
     paused = BooleanField("Pause new leads (vacation)")
     weekly_cap = StringField("Weekly lead cap (optional)", validators=[Optional(), Length(max=10)])
     email_kinds = CheckboxesField("Email me about", choices=list(EMAIL_KINDS.items()))
+    offer_sound = BooleanField("Play a short sound when a new offer arrives on the open offers page")
 
     cap_value: int | None = None
 
