@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.leads import validation
 from app.leads.intake import BUDGET_LABELS, URGENCY_LABELS
 from app.models.lead import BUDGETS, URGENCIES
+from app.web.forms import Form
 
 
-class LeadForm(FlaskForm):
+class LeadForm(Form):
     category_id = SelectField(
         "Service needed",
         coerce=int,
