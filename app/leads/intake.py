@@ -158,17 +158,38 @@ def submit_lead(
             public_text="We're double-checking your request before sending it out. "
             "This usually takes less than an hour during business hours.",
         )
-    queue_confirmation(session, lead)
+    if not data.honeypot_filled:  # a bot must not make us email an address it typed
+        queue_confirmation(session, lead)
     if status == "verified":
         routing.request_routing(session, lead)
     return lead
 
 
 def queue_confirmation(session: Session, lead: Lead) -> None:
-    """The customer's confirmation with the private tracking link (email when we have one)."""
+    """The customer's confirmation with the private tracking link (email when we have one).
+
+    A held lead's address is not checked yet (it may be spam sent to a stranger): its
+    confirmation repeats nothing the sender typed (no name, no description) and promises
+    nothing; the tracking link says the rest. Sent once per lead (a lead verified later by an
+    admin after a honeypot hit gets its first one then)."""
     if not lead.customer_email:
         return
     provider = lead.requested_provider
+    held = lead.status == "pending"
+    context = {
+        "held": held,
+        "mode": lead.mode,
+        "metro_name": lead.metro.name,
+        "category_name": lead.category.name,
+        "tracking_url": external_url("public.tracking", token=lead.public_token),
+    }
+    if not held:
+        context |= {
+            "mode_label": MODE_LABELS[lead.mode],
+            "customer_name": lead.customer_name,
+            "provider_name": provider.name if provider else None,
+            "description": lead.description,
+        }
     outbox.queue_email(
         session,
         kind="lead_confirmation",
@@ -176,14 +197,5 @@ def queue_confirmation(session: Session, lead: Lead) -> None:
         template="lead_confirmation",
         lead_id=lead.id,
         dedupe_key=f"lead:{lead.id}:confirmation",
-        context={
-            "customer_name": lead.customer_name,
-            "mode": lead.mode,
-            "mode_label": MODE_LABELS[lead.mode],
-            "metro_name": lead.metro.name,
-            "category_name": lead.category.name,
-            "provider_name": provider.name if provider else None,
-            "description": lead.description,
-            "tracking_url": external_url("public.tracking", token=lead.public_token),
-        },
+        context=context,
     )

@@ -130,9 +130,57 @@ def test_honeypot_lead_is_kept_but_held_for_review(client, db, houston, rq):
     lead = db.session.scalar(select(Lead))
     assert lead.status == "pending" and lead.quality_score == 15
     assert "Spam trap field was filled in" in lead.quality_notes
-    assert [job.func_name for job in rq.jobs()] == ["app.jobs.send_email"]  # no routing
+    # issue 16: no email to the address the bot typed (nor routing)
+    assert rq.jobs() == [] and count(db, OutboxEmail) == 0
     page = html.unescape(client.get(f"/t/{lead.public_token}").get_data(as_text=True))
     assert "We're checking your request" in page
+
+
+def _confirmation_texts(db) -> str:
+    from app.platform import outbox
+
+    rows = list(db.session.scalars(select(OutboxEmail).where(OutboxEmail.kind == "lead_confirmation")))
+    assert len(rows) == 1, rows
+    return "\n".join([*outbox.render(rows[0]), repr(rows[0].context)])
+
+
+@pytest.mark.parametrize("mode", ["broadcast", "quotes"])
+def test_held_lead_confirmation_echoes_no_typed_text_and_promises_nothing(client, db, houston, mode):
+    _, cat, _ = houston
+    spam = good_data(
+        cat,
+        customer_email="victim@mailinator.com",  # disposable (-30) and a near duplicate below: held
+        customer_name="Buy Cheap Pills",
+        description="VISIT cheap-pills.example NOW for the best deals on earth",
+    )
+    post_form(client, f"/m/houston/request/{mode}", spam)
+    lead = db.session.scalar(select(Lead))
+    assert lead.status == "pending", lead.quality_notes
+    sent = _confirmation_texts(db)
+    for typed in ("Buy Cheap", "cheap-pills", "best deals", "Taqueria", "12 Main"):
+        assert typed not in sent, f"{typed!r} echoed to an unverified address:\n{sent}"
+    for promise in ("offering it to", "Matching providers can now see", "Up to 3"):
+        assert promise not in sent, sent
+    assert f"/t/{lead.public_token}" in sent and "We check it" in sent
+
+
+def test_verified_lead_confirmation_still_repeats_the_request(client, db, houston):
+    _, cat, _ = houston
+    post_form(client, "/m/houston/request/broadcast", good_data(cat))
+    sent = _confirmation_texts(db)
+    assert "Maria Garcia" in sent and "1,000 gallon trap" in sent and "offering it to" in sent
+
+
+def test_honeypot_lead_verified_by_an_admin_gets_its_confirmation_then(client, db, houston, factory):
+    from app.leads import review
+
+    _, cat, _ = houston
+    post_form(client, "/m/houston/request/broadcast", good_data(cat, website="x"))
+    lead = db.session.scalar(select(Lead))
+    assert count(db, OutboxEmail) == 0
+    review.verify(db.session, [lead.id], factory.admin())
+    db.session.commit()
+    assert "1,000 gallon trap" in _confirmation_texts(db)
 
 
 def test_near_duplicate_within_a_day_is_held(client, db, houston):
