@@ -74,6 +74,7 @@ def _lead_form_view(mode: str, metro, provider=None):
             preferred_time=form.preferred_time.data,
             budget=form.budget.data,
             honeypot_filled=bool((form.website.data or "").strip()),
+            submission_key=form.submission_key.data or None,
         )
         lead = intake.submit_lead(db.session, data, source="web", client_ip=request.remote_addr)
         tracking_url = url_for("public.tracking", token=lead.public_token)
