@@ -39,8 +39,8 @@ def init_app(app: Flask) -> None:
             abort(404)
         args = _cleaned(request.args)
         if args is not None:
-            request.args = args[0]  # type: ignore[misc]
+            request.args = args[0]
         if request.method != "GET" and request.mimetype in FORM_TYPES:
             form = _cleaned(request.form)
             if form is not None:
-                request.form, g.control_char_fields = form  # type: ignore[misc]
+                request.form, g.control_char_fields = form
