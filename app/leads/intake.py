@@ -164,7 +164,10 @@ def submit_lead(
         status=status,
         delivery_status="new",
     )
-    if not insert_once(session, lead):  # the same form, submitted at the same moment, won
+    if key is None:
+        session.add(lead)
+        session.flush()
+    elif not insert_once(session, lead):  # the same form, submitted at the same moment, won
         winner = _by_submission_key(session, key)
         if winner is None:
             raise RuntimeError("submission key conflict without a lead")  # pragma: no cover

@@ -1,7 +1,7 @@
 """Hardening (issue 16)
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0010
 Create Date: 2026-12-01
 
 users.session_version: part of every session and remember cookie, raised to end them all
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0009'
-down_revision = '0007'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
