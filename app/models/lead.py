@@ -71,6 +71,8 @@ class Lead(TimestampMixin, Model):
     quality_score: Mapped[int] = mapped_column(Integer, default=75)
     quality_notes: Mapped[list] = mapped_column(JSON, default=list)
     client_ip: Mapped[str | None] = mapped_column(String(45))
+    # the public form's one-time key (a double submit finds the lead it created)
+    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     delivery_status: Mapped[str] = mapped_column(String(24), default="new", index=True)

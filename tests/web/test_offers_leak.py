@@ -11,6 +11,7 @@ from app.models import Lead, Notification, Offer, OutboxEmail
 from app.platform import outbox
 from tests.conftest import login
 from tests.web.polls import poll_args
+from tests.web.test_leak import spelled_forms, spelled_tails
 
 PASSWORD = "correct horse battery"
 EMAIL, PHONE = "bob.broadcast@gmail.com", "+17135553333"
@@ -23,7 +24,11 @@ RAW = [
     f"{DIGITS[:3]}-{DIGITS[3:6]}-{DIGITS[6:]}",
     "Bob Broadcaster",
     "77 Secret Lane",
+    # issue 16: spelled out in words
+    *spelled_tails(PHONE),
 ]
+# the restricted preview keeps 80 characters: the spelled number comes first so it is tested
+SPELLED = "; ".join(spelled_forms(PHONE))
 ROLES = ("winner", "loser", "unverified", "bystander")
 
 
@@ -49,7 +54,7 @@ def scene(db, factory):
         customer_email=EMAIL,
         customer_phone=PHONE,
         street="77 Secret Lane",
-        description=f"Trap overflowing. Call {PHONE} or write {EMAIL}.",
+        description=f"Cell {SPELLED}. Trap overflowing. Call {PHONE} or write {EMAIL}.",
     )
     waves.start(db.session, lead)
     db.session.commit()

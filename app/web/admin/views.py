@@ -17,6 +17,14 @@ from app.web.admin.charts import dashboard_charts
 bp = Blueprint("admin", __name__)
 
 
+@bp.after_request
+def no_store(response):
+    """Admin pages list customers' names, addresses and phones (the outbox, leads, escrow,
+    audit...): none of them may be kept by a browser or proxy cache."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("/")
 @admin_required
 def dashboard():

@@ -53,6 +53,8 @@ def _lead_form_view(mode: str, metro, provider=None):
     form = LeadForm()
     cats = provider.categories if provider and provider.categories else directory.categories(db.session)
     form.category_id.choices = [(0, "Choose a service…")] + [(c.id, c.name) for c in cats]
+    if request.method == "GET":  # a new one-time key each time the form is shown
+        form.submission_key.data = intake.new_submission_key()
     if request.method == "GET" and request.args.get("category"):
         form.category_id.data = next((c.id for c in cats if c.slug == request.args["category"]), 0)
     if form.validate_on_submit():
@@ -74,6 +76,7 @@ def _lead_form_view(mode: str, metro, provider=None):
             preferred_time=form.preferred_time.data,
             budget=form.budget.data,
             honeypot_filled=bool((form.website.data or "").strip()),
+            submission_key=form.submission_key.data or None,
         )
         lead = intake.submit_lead(db.session, data, source="web", client_ip=request.remote_addr)
         tracking_url = url_for("public.tracking", token=lead.public_token)

@@ -1,7 +1,7 @@
 """Live polls: per-provider change counters and the offer sound setting
 
-Revision ID: 0012
-Revises: 0010
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-11-28
 
 `provider_changes` holds each provider's change version (bumped in the transaction that
@@ -11,8 +11,8 @@ switches the new-offer sound on the open offers page (default on).
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0012'
-down_revision = '0010'  # re-chained after main's 0011 -> 0010
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
