@@ -27,8 +27,23 @@ def local_time(value, tz_name: str | None = None, fmt: str = "%b %-d, %-I:%M %p 
     return clock.local(value, tz_name or default_timezone()).strftime(fmt)
 
 
+def in_metro(city: str | None, metro: str | None) -> str:
+    """ "Katy (Houston)", but "Houston" once when the city is the metro."""
+    city, metro = (city or "").strip(), (metro or "").strip()
+    if not metro or city.casefold() == metro.casefold():
+        return city or metro
+    return f"{city} ({metro})" if city else metro
+
+
+def tz_abbrev(tz_name: str | None = None) -> str:
+    """The zone times on a page are shown in, as its abbreviation now ("CST", "CDT")."""
+    return clock.local(clock.now(), tz_name or default_timezone()).strftime("%Z")
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["in_metro"] = in_metro
+    app.jinja_env.globals["tz_abbrev"] = tz_abbrev
     app.jinja_env.filters["phone"] = format_phone
     app.jinja_env.filters["mask_text"] = mask_text  # public text (reviews) never shows contact data
     app.jinja_env.globals.update(
