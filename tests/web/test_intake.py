@@ -188,6 +188,19 @@ def test_public_form_is_rate_limited_per_client_address(client, db, houston, app
     assert other.status_code == 400  # another address is not limited (fails CSRF instead)
 
 
+def test_failed_submissions_do_not_use_up_the_rate_limit(client, db, houston, app):
+    _, cat, _ = houston
+    limit = int(app.config["LEAD_RATE_LIMIT"].split()[0])
+    bad = [
+        post_form(client, "/m/houston/request/broadcast", good_data(cat, customer_email="not-an-email")).status_code
+        for _ in range(limit + 2)
+    ]
+    assert bad == [422] * (limit + 2), bad
+    fixed = post_form(client, "/m/houston/request/broadcast", good_data(cat))
+    assert fixed.status_code == 303, f"the corrected form was answered {fixed.status_code} after {len(bad)} 422s"
+    assert count(db, Lead) == 1
+
+
 def test_inline_check_reports_one_field(client, db, houston, csrf):
     token = csrf("/m/houston/request/broadcast")
     bad = client.post(

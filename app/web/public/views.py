@@ -89,8 +89,13 @@ def _lead_rate_limit():
     return current_app.config["LEAD_RATE_LIMIT"]
 
 
+def _counts_against_limit(response) -> bool:
+    """A form sent back to fix (422) is not held against the customer; every other answer is."""
+    return response.status_code != 422
+
+
 @bp.route("/m/<slug>/request/<mode>", methods=["GET", "POST"])
-@limiter.limit(_lead_rate_limit, methods=["POST"])
+@limiter.limit(_lead_rate_limit, methods=["POST"], deduct_when=_counts_against_limit)
 def request_metro(slug: str, mode: str):
     if mode not in ("broadcast", "quotes"):
         abort(404)
@@ -99,7 +104,7 @@ def request_metro(slug: str, mode: str):
 
 
 @bp.route("/p/<slug>/request", methods=["GET", "POST"])
-@limiter.limit(_lead_rate_limit, methods=["POST"])
+@limiter.limit(_lead_rate_limit, methods=["POST"], deduct_when=_counts_against_limit)
 def request_provider(slug: str):
     provider = directory.provider_by_slug(db.session, slug) or abort(404)
     return _lead_form_view("direct", provider.home_metro, provider)
