@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
 from htmx_flask import request as hx_request
 from jinja2_fragments.flask import render_block
 from sqlalchemy import select, text
@@ -36,6 +37,7 @@ def metro(slug: str):
         metro=metro,
         providers=providers,
         reputations=reviews.reputations(db.session, [p.id for p in providers], recent=0),
+        show_tier=_sees_tier(),
         categories=directory.categories(db.session),
         category=category,
     )
@@ -45,7 +47,17 @@ def metro(slug: str):
 def provider(slug: str):
     provider = directory.provider_by_slug(db.session, slug) or abort(404)
     reputation = reviews.reputation(db.session, provider.id)
-    return render_template("public/provider.html", provider=provider, reputation=reputation)
+    return render_template(
+        "public/provider.html", provider=provider, reputation=reputation, show_tier=_sees_tier(provider)
+    )
+
+
+def _sees_tier(provider=None) -> bool:
+    """A plan tier is what a provider pays FogForge: shown to admins and to the provider itself,
+    never to customers."""
+    if not current_user.is_authenticated:
+        return False
+    return current_user.is_admin or (provider is not None and provider.owner_id == current_user.id)
 
 
 def _lead_form_view(mode: str, metro, provider=None):
