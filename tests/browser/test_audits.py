@@ -41,6 +41,8 @@ PROVIDER_EMAIL = "houston-pro-pumping@demo.fogforge.local"
 # (Houston Pro Pumping, verified, pro), admin. Tracking pages are the customer's (anon).
 PAGES: list[tuple[str, str]] = [
     ("anon", "/"),
+    ("anon", "/how-it-works"),
+    ("anon", "/how-it-works/providers"),
     ("anon", "/m/houston"),
     ("anon", "/m/houston?category=grease-trap-pumping"),
     ("anon", "/p/houston-pro-pumping"),

@@ -27,6 +27,16 @@ def home():
     return render_template("public/home.html", metros=directory.metros_with_counts(db.session))
 
 
+@bp.get("/how-it-works")
+def how_it_works():
+    return render_template("public/how_it_works.html")
+
+
+@bp.get("/how-it-works/providers")
+def how_it_works_providers():
+    return render_template("public/how_it_works_providers.html")
+
+
 @bp.get("/m/<slug>")
 def metro(slug: str):
     metro = directory.metro_by_slug(db.session, slug) or abort(404)
