@@ -173,7 +173,7 @@ def build_data(db, factory, rq) -> dict:
     for state in ("taken", "expired", "declined"):
         old = factory.lead(metro=houston, category=grease, mode="broadcast", customer_email=f"{state}@example.org")
         factory.offer(old, pro, state=state, offered_at=clock.now() - timedelta(hours=2))
-    done = factory.lead(metro=houston, category=grease, mode="quotes", status="completed")
+    done = factory.lead(metro=houston, category=grease, mode="quotes", status="completed", assigned_provider_id=pro.id)
     factory.review(done, pro, rating=4, text="Came the same day, clean job.")
     factory.notification(pro, title="New lead: grease trap pumping", lead=direct)
     bought = factory.assignment(done, pro, kind="quote")
