@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from app.models import Lead, LeadEvent, OutboxEmail
 from tests.conftest import csrf_from
+from tests.dom import attr_of, has, texts_of
 
 
 @pytest.fixture
@@ -232,3 +233,17 @@ def test_tracking_page_polls_until_final_and_404s_for_unknown_token(client, db, 
     assert "hx-trigger" not in final.get_data(as_text=True)
     assert client.get("/t/not-a-real-token").status_code == 404
     assert len(lead.public_token) >= 43  # 256 bits, URL-safe
+
+
+def test_the_form_is_in_three_steps_with_progress_on_one_page(client, db, houston):
+    page = client.get("/m/houston/request/broadcast").get_data(as_text=True)
+    assert texts_of(page, "#lead-form > fieldset > legend") == [
+        "Step 1 of 3 What and where",
+        "Step 2 of 3 How soon",
+        "Step 3 of 3 How to reach you",
+    ]
+    assert texts_of(page, "ol.form-progress li") == ["1 What and where", "2 How soon", "3 How to reach you"]
+    assert attr_of(page, "ol.form-progress li a", "href") == "#step-1"
+    assert has(page, "#step-1 select#category_id") and has(page, "#step-1 input[name=website]")  # trap in step 1
+    assert has(page, "#step-2 select#urgency") and has(page, "#step-3 input#customer_email")
+    assert has(page, "#lead-form button[type=submit]")  # one page, one submit: works without JavaScript
