@@ -28,8 +28,20 @@ REASON_LABELS = {
     "consented": "Customer consented to broadcast",
     "eligible_now": "Provider eligible now: release",
     "free_plan": "Free plan (teaser possible)",
+    "free_plan_teaser_used": "Free plan (teaser used this week)",
     "direct": "Direct pending (all reasons)",
     "teaser": "Teaser requests (weekly teaser unused)",
+}
+
+
+# What a lead that no longer waits shows instead of a reason (after a release, teaser, verify,
+# close...): never the stale reason it was escrowed for.
+OUTCOME_LABELS = {
+    "delivered": "Delivered",
+    "closed_spam": "Closed as spam",
+    "closed_cancelled": "Cancelled",
+    "completed": "Job done",
+    "with_providers": "With providers",
 }
 
 
@@ -59,7 +71,10 @@ class Inbox:
 
 
 def reason_of(lead: Lead) -> str:
-    """The inbox filter a lead belongs to."""
+    """The inbox filter a lead belongs to; for a lead no longer waiting, what happened to it
+    (a key of OUTCOME_LABELS), so no page keeps showing the reason it was once held for."""
+    if not is_waiting(lead):
+        return outcome_of(lead)
     if lead.status == "pending":
         return "low_quality"
     if lead.consent == "yes" and lead.delivery_status in ("new", "ready"):
@@ -74,6 +89,23 @@ def reason_of(lead: Lead) -> str:
             return live.reason
         return "weekly_cap" if lead.escrow_reason == "weekly_cap" else "eligible_now"
     return lead.escrow_reason or "unclaimed"
+
+
+def outcome_of(lead: Lead) -> str:
+    if lead.status in ("spam", "cancelled"):
+        return f"closed_{lead.status}"
+    if lead.status == "completed":
+        return "completed"
+    if lead.delivery_status == "delivered":
+        return "delivered"
+    return "with_providers"
+
+
+def label_of(reason: str, teaser_available: bool) -> str:
+    """The words for a reason; a free-plan provider's teaser is only "possible" if unused."""
+    if reason == "free_plan" and not teaser_available:
+        reason = "free_plan_teaser_used"
+    return REASON_LABELS.get(reason) or OUTCOME_LABELS.get(reason) or reason
 
 
 def in_inbox_clause():

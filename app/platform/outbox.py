@@ -77,11 +77,22 @@ def queue_email(
     return row
 
 
+DEFAULT_FOOTER = "You're getting this because of a request on FogForge."
+
+
 def render(row: OutboxEmail) -> tuple[str, str, str]:
-    """(subject, text, html) for a row, from templates/email/<template>.txt and .html."""
+    """(subject, text, html) for a row: templates/email/<template>.txt (blocks subject, body and
+    optionally footer) inside the one text layout email/_layout.txt, and <template>.html, which
+    extends email/_layout.html. A context `timezone` makes both say which zone times are in."""
     ctx = dict(row.context or {})
-    subject = clean_header(render_block(f"email/{row.template}.txt", "subject", **ctx))
-    text = render_block(f"email/{row.template}.txt", "body", **ctx).strip() + "\n"
+    ctx.setdefault("timezone", None)
+    name = f"email/{row.template}.txt"
+    subject = clean_header(render_block(name, "subject", **ctx))
+    body = render_block(name, "body", **ctx).strip()
+    body = body.removesuffix("— FogForge").rstrip()  # a template still signing itself: the layout signs
+    has_footer = "footer" in current_app.jinja_env.get_template(name).blocks
+    footer = render_block(name, "footer", **ctx).strip() if has_footer else DEFAULT_FOOTER
+    text = render_template("email/_layout.txt", **ctx, email_body=body, email_footer=footer).strip() + "\n"
     html = render_template(f"email/{row.template}.html", subject=subject, **ctx)
     return subject, text, html
 

@@ -41,6 +41,8 @@ PROVIDER_EMAIL = "houston-pro-pumping@demo.fogforge.local"
 # (Houston Pro Pumping, verified, pro), admin. Tracking pages are the customer's (anon).
 PAGES: list[tuple[str, str]] = [
     ("anon", "/"),
+    ("anon", "/how-it-works"),
+    ("anon", "/how-it-works/providers"),
     ("anon", "/m/houston"),
     ("anon", "/m/houston?category=grease-trap-pumping"),
     ("anon", "/p/houston-pro-pumping"),
@@ -172,7 +174,7 @@ def build_data(db, factory, rq) -> dict:
     for state in ("taken", "expired", "declined"):
         old = factory.lead(metro=houston, category=grease, mode="broadcast", customer_email=f"{state}@example.org")
         factory.offer(old, pro, state=state, offered_at=clock.now() - timedelta(hours=2))
-    done = factory.lead(metro=houston, category=grease, mode="quotes", status="completed")
+    done = factory.lead(metro=houston, category=grease, mode="quotes", status="completed", assigned_provider_id=pro.id)
     factory.review(done, pro, rating=4, text="Came the same day, clean job.")
     factory.notification(pro, title="New lead: grease trap pumping", lead=direct)
     bought = factory.assignment(done, pro, kind="quote")

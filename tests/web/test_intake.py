@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from app.models import Lead, LeadEvent, OutboxEmail
 from tests.conftest import csrf_from
+from tests.dom import attr_of, has, texts_of
 
 
 @pytest.fixture
@@ -237,6 +238,19 @@ def test_public_form_is_rate_limited_per_client_address(client, db, houston, app
     assert other.status_code == 400  # another address is not limited (fails CSRF instead)
 
 
+def test_failed_submissions_do_not_use_up_the_rate_limit(client, db, houston, app):
+    _, cat, _ = houston
+    limit = int(app.config["LEAD_RATE_LIMIT"].split()[0])
+    bad = [
+        post_form(client, "/m/houston/request/broadcast", good_data(cat, customer_email="not-an-email")).status_code
+        for _ in range(limit + 2)
+    ]
+    assert bad == [422] * (limit + 2), bad
+    fixed = post_form(client, "/m/houston/request/broadcast", good_data(cat))
+    assert fixed.status_code == 303, f"the corrected form was answered {fixed.status_code} after {len(bad)} 422s"
+    assert count(db, Lead) == 1
+
+
 def test_inline_check_reports_one_field(client, db, houston, csrf):
     token = csrf("/m/houston/request/broadcast")
     bad = client.post(
@@ -328,3 +342,17 @@ def test_two_identical_posts_at_once_make_one_lead_and_one_email(app, db, housto
     db.session.expire_all()
     assert count(db, Lead) == 1, "two leads from one form"
     assert count(db, OutboxEmail) == 1 and count(db, LeadEvent) == 1
+
+
+def test_the_form_is_in_three_steps_with_progress_on_one_page(client, db, houston):
+    page = client.get("/m/houston/request/broadcast").get_data(as_text=True)
+    assert texts_of(page, "#lead-form > fieldset > legend") == [
+        "Step 1 of 3 What and where",
+        "Step 2 of 3 How soon",
+        "Step 3 of 3 How to reach you",
+    ]
+    assert texts_of(page, "ol.form-progress li") == ["1 What and where", "2 How soon", "3 How to reach you"]
+    assert attr_of(page, "ol.form-progress li a", "href") == "#step-1"
+    assert has(page, "#step-1 select#category_id") and has(page, "#step-1 input[name=website]")  # trap in step 1
+    assert has(page, "#step-2 select#urgency") and has(page, "#step-3 input#customer_email")
+    assert has(page, "#lead-form button[type=submit]")  # one page, one submit: works without JavaScript

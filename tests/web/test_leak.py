@@ -311,5 +311,9 @@ def test_unverified_claimant_sees_a_masked_preview_only_when_the_metro_allows(ap
         assert "(***) ***-2222" in html and "e***@gmail.com" in html and "Verify your business to unlock" in html
         assert lead_page.status_code == 200 and "(***) ***-2222" in lead_page.get_data(as_text=True)
     else:
-        assert "(***) ***-2222" not in html and "No requests yet" in html
+        assert (
+            "(***) ***-2222" not in html
+            and "No requests yet" not in html
+            and "held until your listing is verified" in html
+        )
         assert lead_page.status_code == 404

@@ -30,19 +30,10 @@ def _back() -> str:
     return back if back.startswith("/admin/") else url_for("admin.escrow")
 
 
-def escrow_rows(leads: list[Lead]) -> dict[int, dict]:
-    """What each inbox row shows besides the lead (reason, age, the actions that apply), for all
-    rows at once: a fixed number of statements, not one per row."""
-    now = clock.now()
-    actions = escrow_actions.available_for(db.session, leads, now)
-    return {
-        lead.id: {
-            "reason": escrow_inbox.reason_of(lead),
-            "age": escrow_inbox.age(lead, now),
-            "actions": actions[lead.id],
-        }
-        for lead in leads
-    }
+def escrow_rows(leads: list[Lead]) -> dict[int, escrow_actions.Row]:
+    """What each inbox row shows besides the lead (reason and its words, age, the actions that
+    apply), for all rows at once: a fixed number of statements, not one per row."""
+    return escrow_actions.rows(db.session, leads, clock.now())
 
 
 def _page_response(html: str):

@@ -55,7 +55,7 @@ def lead(lead_id: int):
             lead=lead,
             labels=escrow_inbox.REASON_LABELS,
             waiting=waiting,
-            escrow_rows=escrow_rows([lead]) if waiting else {},
+            escrow_rows=escrow_rows([lead]),
         )
     )
     response.headers["Cache-Control"] = "no-store"

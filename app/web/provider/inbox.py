@@ -25,7 +25,8 @@ def _provider():
 @provider_required
 def inbox():
     items = inbox_service.items(db.session, _provider())
-    return private(make_response(render_template("provider/inbox.html", provider=_provider(), items=items)))
+    held = inbox_service.held(db.session, _provider(), items)
+    return private(make_response(render_template("provider/inbox.html", provider=_provider(), items=items, held=held)))
 
 
 @bp.get("/inbox/<int:lead_id>")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
 from htmx_flask import request as hx_request
 from jinja2_fragments.flask import render_block
 from sqlalchemy import select, text
@@ -26,6 +27,16 @@ def home():
     return render_template("public/home.html", metros=directory.metros_with_counts(db.session))
 
 
+@bp.get("/how-it-works")
+def how_it_works():
+    return render_template("public/how_it_works.html")
+
+
+@bp.get("/how-it-works/providers")
+def how_it_works_providers():
+    return render_template("public/how_it_works_providers.html")
+
+
 @bp.get("/m/<slug>")
 def metro(slug: str):
     metro = directory.metro_by_slug(db.session, slug) or abort(404)
@@ -36,6 +47,7 @@ def metro(slug: str):
         metro=metro,
         providers=providers,
         reputations=reviews.reputations(db.session, [p.id for p in providers], recent=0),
+        show_tier=_sees_tier(),
         categories=directory.categories(db.session),
         category=category,
     )
@@ -45,7 +57,17 @@ def metro(slug: str):
 def provider(slug: str):
     provider = directory.provider_by_slug(db.session, slug) or abort(404)
     reputation = reviews.reputation(db.session, provider.id)
-    return render_template("public/provider.html", provider=provider, reputation=reputation)
+    return render_template(
+        "public/provider.html", provider=provider, reputation=reputation, show_tier=_sees_tier(provider)
+    )
+
+
+def _sees_tier(provider=None) -> bool:
+    """A plan tier is what a provider pays FogForge: shown to admins and to the provider itself,
+    never to customers."""
+    if not current_user.is_authenticated:
+        return False
+    return current_user.is_admin or (provider is not None and provider.owner_id == current_user.id)
 
 
 def _lead_form_view(mode: str, metro, provider=None):
@@ -92,8 +114,13 @@ def _lead_rate_limit():
     return current_app.config["LEAD_RATE_LIMIT"]
 
 
+def _counts_against_limit(response) -> bool:
+    """A form sent back to fix (422) is not held against the customer; every other answer is."""
+    return response.status_code != 422
+
+
 @bp.route("/m/<slug>/request/<mode>", methods=["GET", "POST"])
-@limiter.limit(_lead_rate_limit, methods=["POST"])
+@limiter.limit(_lead_rate_limit, methods=["POST"], deduct_when=_counts_against_limit)
 def request_metro(slug: str, mode: str):
     if mode not in ("broadcast", "quotes"):
         abort(404)
@@ -102,7 +129,7 @@ def request_metro(slug: str, mode: str):
 
 
 @bp.route("/p/<slug>/request", methods=["GET", "POST"])
-@limiter.limit(_lead_rate_limit, methods=["POST"])
+@limiter.limit(_lead_rate_limit, methods=["POST"], deduct_when=_counts_against_limit)
 def request_provider(slug: str):
     provider = directory.provider_by_slug(db.session, slug) or abort(404)
     return _lead_form_view("direct", provider.home_metro, provider)
