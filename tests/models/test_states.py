@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
+from app.broadcast.offer_cards import CardState
 from app.direct.escrow_inbox import InboxFilter
 from app.models.assignment import AssignmentStatus
 from app.models.base import TONES, State
@@ -43,7 +44,7 @@ COLUMNS = [
 ]
 
 
-@pytest.mark.parametrize("states", [*STATES, InboxFilter], ids=lambda s: s.__name__)
+@pytest.mark.parametrize("states", [*STATES, InboxFilter, CardState], ids=lambda s: s.__name__)
 def test_every_member_has_a_title_and_a_known_tone(states: type[State]):
     untitled = [m.value for m in states if not m.title.strip()]
     assert not untitled, f"{states.__name__} members without a title: {untitled}"
