@@ -73,7 +73,7 @@ DIRECT_REASONS = (
 DIRECT_GROUP = {*DIRECT_REASONS, InboxFilter.eligible_now}
 
 
-FILTER_ORDER = tuple(InboxFilter)
+FILTER_ORDER: tuple[str, ...] = tuple(InboxFilter)
 
 
 @dataclass

@@ -21,11 +21,13 @@ from app.models.provider import ProviderStatus
 @dataclass(frozen=True)
 class Eligibility:
     ok: bool
-    reason: EscrowReason | None = None  # why not, when not ok (what an escrowed lead stores)
+    # why not, when not ok: an EscrowReason (what an escrowed lead stores); quote matching adds
+    # "no_match", which callers word themselves
+    reason: str | None = None
 
     @property
     def label(self) -> str:
-        return "Eligible" if self.reason is None else self.reason.title
+        return "Eligible" if self.reason is None else EscrowReason(self.reason).title
 
 
 def under_cap(provider: Provider, deliveries_this_week: int) -> bool:

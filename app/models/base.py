@@ -57,7 +57,11 @@ class State(StrEnum):
     _tone: str
     _description: str
 
-    def __new__(cls, value: str, title: str, tone: str = "muted", description: str = ""):
+    # `title` has a default only so that a lookup, `LeadStatus("pending")`, type-checks: every
+    # member gives one (a member without it is refused here).
+    def __new__(cls, value: str, title: str = "", tone: str = "muted", description: str = ""):
+        if not title:
+            raise ValueError(f"{cls.__name__}.{value}: a state needs its title")
         if tone not in TONES:
             raise ValueError(f"{cls.__name__}.{value}: tone {tone!r} is not one of {TONES}")
         member = str.__new__(cls, value)
