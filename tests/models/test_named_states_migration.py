@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
@@ -18,7 +19,7 @@ from tests.factories import Factory
 
 @pytest.fixture
 def scratch(app, tmp_path):
-    """An app on an empty scratch database migrated to 0007, in its app context."""
+    """An app on an empty scratch database migrated to the revision before 0008, in its app context."""
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     if url.startswith("postgresql"):
         parsed = make_url(url)
@@ -29,7 +30,8 @@ def scratch(app, tmp_path):
     scratch_app = create_app({**app.config, "SQLALCHEMY_DATABASE_URI": url})
     with scratch_app.app_context():
         config = scratch_app.extensions["migrate"].migrate.get_config()
-        command.upgrade(config, "0007")
+        config.attributes["before"] = ScriptDirectory.from_config(config).get_revision("0008").down_revision
+        command.upgrade(config, config.attributes["before"])
         yield config
         _db.session.remove()
         _db.engine.dispose()
@@ -71,7 +73,7 @@ def test_migration_refuses_unmappable_rows_naming_them_then_runs_once_they_are_f
     assert "leads.delivery_status: 'escrowed' (1 row)" in message, message
     assert "leads.escrow_reason: 'legacy_hold' (1 row)" in message, message
     assert "''" not in message, f"the empty reason is mapped (to no reason), not refused: {message}"
-    assert revision() == "0007", "a refused migration must leave the database where it was"
+    assert revision() == scratch.attributes["before"], "a refused migration must leave the database where it was"
     assert not {"ck_leads_delivery_status", "ck_leads_escrow_reason"} & checks_on_leads()
     _db.session.remove()
 
@@ -99,7 +101,7 @@ def test_migration_refuses_unmappable_rows_naming_them_then_runs_once_they_are_f
 
     # and back down and up again
     _db.session.remove()
-    command.downgrade(scratch, "0007")
+    command.downgrade(scratch, scratch.attributes["before"])
     assert not {"ck_leads_delivery_status", "ck_leads_escrow_reason"} & checks_on_leads()
     command.upgrade(scratch, "0008")
     assert {"ck_leads_delivery_status", "ck_leads_escrow_reason"} <= checks_on_leads()
