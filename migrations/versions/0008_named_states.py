@@ -1,7 +1,7 @@
 """Named states: CHECK constraints on leads.delivery_status and leads.escrow_reason
 
 Revision ID: 0008
-Revises: 0011
+Revises: 0010
 Create Date: 2026-12-02
 
 The other state columns (lead mode and status, provider status and tier, offer state,
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0011"  # written on 0007; follows Web Push (0011), merged first
+down_revision = "0010"  # written on 0007; follows the branches merged first (0011 Web Push, 0010 outbox backoff)
 branch_labels = None
 depends_on = None
 
