@@ -1,4 +1,4 @@
-"""Migration 0008 on a scratch database (SQLite file, or a sibling of TEST_DATABASE_URL):
+"""The named-states migration on a scratch database (SQLite file, or a sibling of TEST_DATABASE_URL):
 it refuses to run while rows hold states it cannot map, naming them, changes nothing when it
 refuses, and once the rows are correct adds the CHECKs without losing a row."""
 
@@ -15,11 +15,14 @@ from app import create_app
 from app.extensions import db as _db
 from tests.conftest import _reset_postgres
 from tests.factories import Factory
+from tests.models.test_states import load_migration
+
+REVISION = load_migration().revision
 
 
 @pytest.fixture
 def scratch(app, tmp_path):
-    """An app on an empty scratch database migrated to the revision before 0008, in its app context."""
+    """An app on an empty scratch database migrated to the revision before the named-states migration, in its app context."""
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     if url.startswith("postgresql"):
         parsed = make_url(url)
@@ -30,7 +33,7 @@ def scratch(app, tmp_path):
     scratch_app = create_app({**app.config, "SQLALCHEMY_DATABASE_URI": url})
     with scratch_app.app_context():
         config = scratch_app.extensions["migrate"].migrate.get_config()
-        config.attributes["before"] = ScriptDirectory.from_config(config).get_revision("0008").down_revision
+        config.attributes["before"] = ScriptDirectory.from_config(config).get_revision(REVISION).down_revision
         command.upgrade(config, config.attributes["before"])
         yield config
         _db.session.remove()
@@ -59,7 +62,7 @@ def test_migration_refuses_unmappable_rows_naming_them_then_runs_once_they_are_f
     blank = f.lead()
     _db.session.commit()
     escrowed_id, other_id, blank_id = escrowed.id, other.id, blank.id
-    # what an older build could have left behind: no CHECK held these columns before 0008
+    # what an older build could have left behind: no CHECK held these columns before the migration
     set_column(escrowed_id, "escrow_reason", "legacy_hold")
     set_column(other_id, "delivery_status", "escrowed")
     set_column(blank_id, "escrow_reason", "")
@@ -67,7 +70,7 @@ def test_migration_refuses_unmappable_rows_naming_them_then_runs_once_they_are_f
     _db.session.remove()
 
     with pytest.raises(RuntimeError) as refused:
-        command.upgrade(scratch, "0008")
+        command.upgrade(scratch, REVISION)
     assert type(refused.value).__name__ == "UnmappableRows", repr(refused.value)
     message = str(refused.value)
     assert "leads.delivery_status: 'escrowed' (1 row)" in message, message
@@ -81,9 +84,9 @@ def test_migration_refuses_unmappable_rows_naming_them_then_runs_once_they_are_f
     set_column(other_id, "delivery_status", "pending")
     _db.session.commit()
     _db.session.remove()
-    command.upgrade(scratch, "0008")
+    command.upgrade(scratch, REVISION)
 
-    assert revision() == "0008"
+    assert revision() == REVISION
     assert {"ck_leads_delivery_status", "ck_leads_escrow_reason"} <= checks_on_leads(), checks_on_leads()
     rows = {
         table: _db.session.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
@@ -92,7 +95,7 @@ def test_migration_refuses_unmappable_rows_naming_them_then_runs_once_they_are_f
     if _db.engine.dialect.name == "sqlite":
         foreign_keys = _db.session.execute(text("PRAGMA foreign_keys")).scalar_one()
         assert foreign_keys == 1, "the migration left foreign keys off on a pooled connection"
-    assert rows["leads"] == 3 and rows["assignments"] == 1 and rows["offers"] == 1, f"rows after 0008: {rows}"
+    assert rows["leads"] == 3 and rows["assignments"] == 1 and rows["offers"] == 1, f"rows after the migration: {rows}"
     reason = _db.session.execute(text("SELECT escrow_reason FROM leads WHERE id = :id"), {"id": blank_id}).scalar()
     assert reason is None, f"the empty escrow reason became {reason!r}"
     with pytest.raises(IntegrityError):
@@ -103,6 +106,8 @@ def test_migration_refuses_unmappable_rows_naming_them_then_runs_once_they_are_f
     _db.session.remove()
     command.downgrade(scratch, scratch.attributes["before"])
     assert not {"ck_leads_delivery_status", "ck_leads_escrow_reason"} & checks_on_leads()
-    command.upgrade(scratch, "0008")
+    command.upgrade(scratch, REVISION)
     assert {"ck_leads_delivery_status", "ck_leads_escrow_reason"} <= checks_on_leads()
-    assert _db.session.execute(text("SELECT count(*) FROM assignments")).scalar_one() == 1, "0008 lost a delivery"
+    assert _db.session.execute(text("SELECT count(*) FROM assignments")).scalar_one() == 1, (
+        "the migration lost a delivery"
+    )

@@ -18,7 +18,8 @@ from app.models.lead import DeliveryStatus, EscrowReason, LeadMode, LeadStatus
 from app.models.offer import OfferState
 from app.models.provider import ProviderStatus, Tier
 
-MIGRATION = Path(__file__).resolve().parents[2] / "migrations/versions/0008_named_states.py"
+# the named-states migration, whatever number it ends up with
+(MIGRATION,) = (Path(__file__).resolve().parents[2] / "migrations/versions").glob("*_named_states.py")
 
 
 def load_migration():

@@ -1,7 +1,7 @@
 """Named states: CHECK constraints on leads.delivery_status and leads.escrow_reason
 
-Revision ID: 0008
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-02
 
 The other state columns (lead mode and status, provider status and tier, offer state,
@@ -16,8 +16,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0010"  # written on 0007; follows the branches merged first (0011 Web Push, 0010 outbox backoff)
+revision = "0012"
+down_revision = "0011"  # written on 0007; follows the branches merged first
 branch_labels = None
 depends_on = None
 
@@ -78,7 +78,7 @@ def refuse_unmappable(conn: sa.Connection, checks=CHECKS) -> None:
             problems.append(f"{table}.{column}: {values}")
     if problems:
         raise UnmappableRows(
-            "Migration 0008 (named states) did not run: these rows hold values that are no named state, "
+            "Migration 0012 (named states) did not run: these rows hold values that are no named state, "
             "so their CHECK constraint cannot be added. Correct them (or add them to the state and to "
             "this migration), then run it again.\n  " + "\n  ".join(problems)
         )
