@@ -14,7 +14,19 @@ from app.broadcast.waves import ESCROW_REASON
 from app.core import clock
 from app.leads import masking, tracking
 from app.leads.tracking import TrackingView
-from app.models import Assignment, Lead, Offer
+from app.models import Assignment, Lead, Offer, OfferState
+from app.models.base import State
+
+
+class CardState(State):
+    """What an offer is to the provider looking at its card (an OfferState, seen from one side)."""
+
+    open = "open", "Open", "info"  # the card adds the wave
+    restricted = "restricted", "Verify to accept", "warn"
+    mine = "mine", "Yours", "good"
+    taken = "taken", "Taken", "muted"
+    expired = "expired", "Closed", "muted"
+    declined = "declined", "Declined", "muted"
 
 
 # ---------------------------------------------------------------------------- views' helpers
@@ -76,7 +88,7 @@ class Card:
 
     offer: Offer
     lead: dict
-    state: str  # open / restricted / mine / taken / expired / declined
+    state: CardState
     seconds_left: int
     more_waves: bool
     final: bool
@@ -99,7 +111,11 @@ def card(session: Session, offer: Offer) -> Card:
         shown = masking.restricted_preview(lead)
     else:
         shown = masking.preview(lead)
-    state = {"accepted": "mine", "offered": "restricted" if restricted else "open"}.get(offer.state, offer.state)
+    seen = {
+        OfferState.accepted: CardState.mine,
+        OfferState.offered: CardState.restricted if restricted else CardState.open,
+    }
+    state = CardState(seen.get(OfferState(offer.state), offer.state))
     left = 0
     deadline = lead.wave_deadline if offer.state == "offered" else None
     if deadline is not None:

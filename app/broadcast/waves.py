@@ -22,13 +22,13 @@ from app.core.db import affected
 from app.core.urls import app_path, external_url
 from app.leads import masking, routing, timeline
 from app.leads.intake import URGENCY_LABELS
-from app.models import Lead, Offer, Provider, User
+from app.models import EscrowReason, Lead, Offer, Provider, User
 from app.models.metro import default_wave_plan
 from app.models.provider import TIER_RANK
 from app.platform import changes, notify, outbox, sweep
 from app.platform.push import PushText
 
-ESCROW_REASON = "unaccepted_broadcast"
+ESCROW_REASON = EscrowReason.unaccepted_broadcast
 
 
 EARLY_TOLERANCE = timedelta(seconds=1)

@@ -274,7 +274,7 @@ def available_for(session: Session, leads: list[Lead], now: datetime | None = No
 class Row:
     """What an inbox row says about a lead, decided by the same rules as the next click."""
 
-    reason: str  # a REASON_LABELS key while waiting, an OUTCOME_LABELS key once not
+    reason: str  # an InboxFilter while waiting, a RowOutcome once not
     label: str
     age: str
     actions: set[str]

@@ -19,7 +19,7 @@ from app.core import clock
 from app.core.db import insert_once
 from app.core.urls import external_url
 from app.leads import quality, routing, timeline, validation
-from app.models import Lead
+from app.models import Lead, LeadMode
 from app.platform import outbox
 
 DUPLICATE_WINDOW = timedelta(hours=24)
@@ -35,11 +35,6 @@ BUDGET_LABELS = {
     "600_1200": "$600 – $1,200",
     "over_1200": "Over $1,200",
     "unsure": "Not sure yet",
-}
-MODE_LABELS = {
-    "direct": "Request to one provider",
-    "broadcast": "Anyone in the metro, fastest response",
-    "quotes": "Up to 3 quotes",
 }
 
 
@@ -217,7 +212,7 @@ def queue_confirmation(session: Session, lead: Lead) -> None:
     }
     if not held:
         context |= {
-            "mode_label": MODE_LABELS[lead.mode],
+            "mode_label": LeadMode(lead.mode).description,
             "customer_name": lead.customer_name,
             "provider_name": provider.name if provider else None,
             "description": lead.description,

@@ -10,9 +10,20 @@ from flask_login import current_user
 
 from app.broadcast.offer_cards import without_old_call
 from app.core import clock
-from app.leads.intake import BUDGET_LABELS, MODE_LABELS, URGENCY_LABELS
+from app.direct.escrow_inbox import InboxFilter
+from app.leads.intake import BUDGET_LABELS, URGENCY_LABELS
 from app.leads.masking import mask_text
 from app.leads.validation import format_phone
+from app.models import (
+    AssignmentStatus,
+    DeliveryStatus,
+    EscrowReason,
+    LeadMode,
+    LeadStatus,
+    OfferState,
+    ProviderStatus,
+    Tier,
+)
 
 
 def default_timezone() -> str:
@@ -71,8 +82,23 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         URGENCY_LABELS=URGENCY_LABELS,
         BUDGET_LABELS=BUDGET_LABELS,
-        MODE_LABELS=MODE_LABELS,
-        TIER_LABELS={"pro": "Pro", "growth": "Growth", "starter": "Starter", "free": "Free"},
+    )
+    # The named states, for their titles and badges: `{{ Tier(p.effective_tier).title }}`.
+    app.jinja_env.globals.update(
+        {
+            state.__name__: state
+            for state in (
+                AssignmentStatus,
+                DeliveryStatus,
+                EscrowReason,
+                InboxFilter,
+                LeadMode,
+                LeadStatus,
+                OfferState,
+                ProviderStatus,
+                Tier,
+            )
+        }
     )
 
     def has_endpoint(name: str) -> bool:

@@ -48,7 +48,7 @@ def _page_response(html: str):
 def escrow_page():
     reason = request.args.get("reason") or None
     metro_id = request.args.get("metro", type=int)
-    box = escrow_inbox.inbox(db.session, reason if reason in escrow_inbox.REASON_LABELS else None, metro_id)
+    box = escrow_inbox.inbox(db.session, reason if reason in escrow_inbox.FILTER_ORDER else None, metro_id)
     metros = list(db.session.scalars(select(Metro).order_by(Metro.name)))
     return _page_response(
         render_template(
@@ -58,7 +58,6 @@ def escrow_page():
             metro_id=metro_id,
             metros=metros,
             escrow_rows=escrow_rows(box.rows),
-            labels=escrow_inbox.REASON_LABELS,
             order=escrow_inbox.FILTER_ORDER,
         )
     )
@@ -94,7 +93,6 @@ def escrow_action(lead_id: int, action: str):
                 "admin/_escrow_row.html",
                 lead=lead,
                 result=result,
-                labels=escrow_inbox.REASON_LABELS,
                 back=_back(),
                 escrow_rows=escrow_rows([lead]),
             )

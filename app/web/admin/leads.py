@@ -53,7 +53,6 @@ def lead(lead_id: int):
         render_template(
             "admin/lead.html",
             lead=lead,
-            labels=escrow_inbox.REASON_LABELS,
             waiting=waiting,
             escrow_rows=escrow_rows([lead]),
         )

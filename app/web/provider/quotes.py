@@ -39,7 +39,6 @@ def quotes_list():
                 provider=provider,
                 cards=cards,
                 balance=credits.balance(db.session, provider.id),
-                STATUS_LABELS=pipeline.STATUS_LABELS,
             )
         )
     )
@@ -60,7 +59,6 @@ def _card_response(lead_id: int, result: result.Result | None = None, status: in
         result=result,
         dispute=disputes.dispute_of(db.session, card.assignment.id) if card.assignment else None,
         reasons=disputes.REASON_LABELS,
-        STATUS_LABELS=pipeline.STATUS_LABELS,
     )
     if hx_request.htmx:
         response = make_response(render_block("provider/quote_lead.html", "card", **ctx), status)
