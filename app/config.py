@@ -115,6 +115,9 @@ class Config:
     # Failed sends are retried with exponential backoff + jitter (30 s doubling to 10 min) for
     # this long after the email was queued; only then is it `failed` (admins can retry it).
     EMAIL_RETRY_HOURS = _int("EMAIL_RETRY_HOURS", 24)
+    # While emails wait on an SMTP outage the sweep probes the server (connect, EHLO, NOOP, QUIT)
+    # at most this often, and sends them all as soon as it answers.
+    SMTP_PROBE_SECONDS = _int("SMTP_PROBE_SECONDS", 5)
     # A worker's claim on an email while it sends, renewed by a heartbeat: after a crash the
     # email is sent again this many seconds later.
     OUTBOX_CLAIM_SECONDS = _int("OUTBOX_CLAIM_SECONDS", 15)
@@ -148,10 +151,11 @@ class Config:
     OUTBOX_RETRY_AFTER_SECONDS = _int("OUTBOX_RETRY_AFTER_SECONDS", 60)
     ROUTE_RETRY_AFTER_SECONDS = _int("ROUTE_RETRY_AFTER_SECONDS", 60)
     TRACKING_POLL_SECONDS = _int("TRACKING_POLL_SECONDS", 5)
-    BELL_POLL_SECONDS = _int("BELL_POLL_SECONDS", 15)
+    # A poll costs one Redis read while nothing changed (204), so the live windows poll every second.
+    BELL_POLL_SECONDS = _int("BELL_POLL_SECONDS", 1)
     # Admin pages and emails show times here when no metro applies (all launch metros are Central).
     DISPLAY_TIMEZONE = os.environ.get("DISPLAY_TIMEZONE", "America/Chicago")
-    OFFER_POLL_SECONDS = _int("OFFER_POLL_SECONDS", 3)
+    OFFER_POLL_SECONDS = _int("OFFER_POLL_SECONDS", 1)
 
 
 def production_problems(config) -> list[str]:

@@ -17,7 +17,7 @@ from app.core import clock
 from app.extensions import db, mail, remove_session
 from app.leads import routing
 from app.models import OutboxEmail, OutboxPush
-from app.platform import outbox, push
+from app.platform import outbox, push, smtp_recovery  # noqa: F401 - smtp_recovery: a sweep step
 from app.platform import sweep as sweep_steps
 
 log = logging.getLogger(__name__)

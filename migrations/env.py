@@ -98,10 +98,28 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+        # SQLite: a batch migration rebuilds a table (copy, drop, rename), and with foreign keys
+        # on, dropping the old table deletes every row that references it (ON DELETE CASCADE).
+        # SQLite only switches them outside a transaction: off for the run, checked before the
+        # commit, on again afterwards (the connection goes back to the pool).
+        sqlite = connection.dialect.name == "sqlite"
+        raw = connection.connection.driver_connection if sqlite else None
+        if raw is not None:
+            raw.execute("PRAGMA foreign_keys = OFF")
+        try:
+            context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if raw is not None:
+                if connection.in_transaction():
+                    connection.rollback()
+                raw.execute("PRAGMA foreign_keys = ON")
+        if raw is not None:
+            broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"after the migration, rows point to rows that do not exist: {broken[:20]}")
 
 
 if context.is_offline_mode():

@@ -37,6 +37,7 @@ from app.core import clock as _clock
 from app.core.refusal import Refusal
 from app.extensions import db as _db  # noqa: E402
 from app.models import Provider, User  # noqa: E402
+from app.platform import smtp_recovery  # noqa: E402
 from tests.factories import Factory  # noqa: E402
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -49,9 +50,28 @@ class SMTPCapture:
     def __init__(self):
         self.messages: list[EmailMessage] = []
         self.refuse = 0
+        self.refuse_rcpt: set[str] = set()  # these addresses get "550 no such user" at RCPT
+        self.controller: Controller | None = None
         self.stall = False  # True: take each message, then keep its sender waiting for the reply
         self.lock = threading.Lock()
         self.arrived = threading.Condition(self.lock)
+
+    async def handle_RCPT(self, server, session, envelope: Envelope, address: str, rcpt_options):
+        if address.lower() in self.refuse_rcpt:
+            return "550 5.1.1 No such user here (test refusal)"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    def go_down(self):
+        """Stop listening: connections are refused until `go_up()` (an outage)."""
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def go_up(self):
+        if self.controller is None:
+            self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+            self.controller.start()
 
     async def handle_DATA(self, server, session, envelope: Envelope):
         with self.lock:
@@ -70,6 +90,8 @@ class SMTPCapture:
             self.messages.clear()
             self.refuse = 0
             self.stall = False
+            self.refuse_rcpt = set()
+        self.go_up()
 
     def to(self, address: str) -> list[EmailMessage]:
         with self.lock:
@@ -108,18 +130,19 @@ def smtp_server():
     with socket.socket() as probe:  # aiosmtpd needs a concrete port: take a free one
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
     handler.port = port
+    handler.go_up()
     yield handler
-    controller.stop()
+    handler.go_down()
 
 
 @pytest.fixture
 def smtp(smtp_server, db):
     smtp_server.clear()
+    smtp_recovery.state.reset()
     yield smtp_server
     smtp_server.clear()
+    smtp_recovery.state.reset()
 
 
 # ---------------------------------------------------------------- Redis

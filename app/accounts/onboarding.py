@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.models import Provider, User, VerificationRequest
+from app.models import Provider, Tier, User, VerificationRequest
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def status(user: User, provider: Provider | None, latest: VerificationRequest | 
     if provider.in_trial:
         plan = Step("plan", "Growth trial", True, f"Counts as Growth until {provider.trial_ends_at:%b %-d, %Y}.")
     elif provider.is_paid:
-        plan = Step("plan", f"{provider.tier.title()} plan", True)
+        plan = Step("plan", f"{Tier(provider.tier).title} plan", True)
     else:
         plan = Step("plan", "Free plan", False, "Direct requests wait for you until you're on a paid plan or trial.")
 
@@ -81,7 +81,7 @@ def status(user: User, provider: Provider | None, latest: VerificationRequest | 
         steps.append(Step("paused", "Paused", False, "You're on pause: no new leads until you resume in settings."))
     missing = [s for s in steps if not s.done]
     if provider.status == "verified" and not missing:
-        return Status(f"Verified · {provider.effective_tier.title()} · receiving leads", "good", steps)
+        return Status(f"Verified · {provider.effective_tier.title} · receiving leads", "good", steps)
     if provider.status == "verified":
         return Status(f"Verified · {len(missing)} thing{'s' if len(missing) != 1 else ''} to finish", "todo", steps)
     return Status(f"{len(missing)} step{'s' if len(missing) != 1 else ''} to receive leads", "todo", steps)

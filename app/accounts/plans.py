@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from app.accounts import users
 from app.core import clock
 from app.core.db import affected
 from app.core.refusal import Refusal
@@ -99,6 +100,8 @@ def suspend(session: Session, provider: Provider, admin: User, reason: str, ip: 
     if affected(result) != 1:
         return False
     session.refresh(provider)
+    if provider.owner_id is not None:  # its owner is signed out everywhere
+        users.end_sessions(session, provider.owner_id)
     audit.log(
         session,
         admin,

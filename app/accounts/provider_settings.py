@@ -37,6 +37,7 @@ def update_settings(
     paused: bool,
     weekly_cap: int | None,
     email_on: set[str],
+    offer_sound: bool = True,
 ) -> None:
     """Apply validated settings (the form checks the ids against choices())."""
     provider.categories = list(session.scalars(select(Category).where(Category.id.in_(category_ids))))
@@ -46,5 +47,6 @@ def update_settings(
     provider.paused = paused
     provider.weekly_cap = weekly_cap
     provider.email_prefs = {kind: kind in email_on for kind in EMAIL_KINDS}
+    provider.offer_sound = offer_sound
     session.flush()
     release.release_for_provider(session, provider)  # un-pausing (or a higher cap) can make it eligible

@@ -43,6 +43,21 @@ def password_problem(password: str) -> str | None:
 
 def set_password(user: User, password: str) -> None:
     user.password_hash = generate_password_hash(password, method="scrypt")
+    user.session_version = (user.session_version or 0) + 1
+
+
+def end_sessions(session: Session, user_id: int) -> None:
+    """Sign the user out everywhere: every session and remember cookie issued so far (also one
+    copied to another browser) stops working. Atomic, so concurrent calls all count."""
+    session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(session_version=User.session_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    user = session.get(User, user_id)
+    if user is not None:
+        session.refresh(user)
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:
@@ -153,7 +168,7 @@ def reset_password(session: Session, token: str, new_password: str) -> User:
     user = user_for_reset(session, token)
     old_hash = user.password_hash
     new_hash = generate_password_hash(new_password, method="scrypt")
-    values: dict[str, object] = {"password_hash": new_hash}
+    values: dict[str, object] = {"password_hash": new_hash, "session_version": User.session_version + 1}
     if user.email_confirmed_at is None:  # the reset link proved the address
         values["email_confirmed_at"] = clock.now()
     result = session.execute(

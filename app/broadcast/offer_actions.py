@@ -15,7 +15,7 @@ from app.core.refusal import Refusal
 from app.core.urls import app_path, external_url
 from app.leads import eligibility, masking, timeline
 from app.models import Assignment, Lead, Offer, Provider, User
-from app.platform import audit, notify, outbox
+from app.platform import audit, changes, notify, outbox
 
 DECLINE_REASONS = {
     "too_far": "Too far away",
@@ -103,6 +103,7 @@ def accept(session: Session, offer_id: int, provider_id: int, *, user: User | No
     lead = offer.lead
     session.refresh(lead)
     session.expire(lead, ["offers"])
+    changes.touch(session, provider_id, *(o.provider_id for o in lead.offers if o.id in taken_ids))
     provider = offer.provider
     teaser = not provider.is_paid
     assignment = Assignment(
@@ -200,6 +201,7 @@ def decline(session: Session, offer_id: int, provider_id: int, reason: str | Non
     session.refresh(offer)
     if affected(done) != 1:
         raise Refusal(STATE_REASONS.get(offer.state, "This offer is no longer open."))
+    changes.touch(session, provider_id)
     lead = offer.lead
     timeline.record(
         session,

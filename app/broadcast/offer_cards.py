@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.broadcast.wave_plan import plan_of
@@ -12,7 +14,19 @@ from app.broadcast.waves import ESCROW_REASON
 from app.core import clock
 from app.leads import masking, tracking
 from app.leads.tracking import TrackingView
-from app.models import Assignment, Lead, Offer
+from app.models import Assignment, Lead, Offer, OfferState
+from app.models.base import State
+
+
+class CardState(State):
+    """What an offer is to the provider looking at its card (an OfferState, seen from one side)."""
+
+    open = "open", "Open", "info"  # the card adds the wave
+    restricted = "restricted", "Verify to accept", "warn"
+    mine = "mine", "Yours", "good"
+    taken = "taken", "Taken", "muted"
+    expired = "expired", "Closed", "muted"
+    declined = "declined", "Declined", "muted"
 
 
 # ---------------------------------------------------------------------------- views' helpers
@@ -25,16 +39,20 @@ def is_entitled(session: Session, lead_id: int, provider_id: int) -> bool:
     )
 
 
-def offers_for(session: Session, provider_id: int, limit: int = 30) -> list[Offer]:
-    """The provider's open offers first (soonest deadline), then the latest closed ones."""
-    open_ = list(
+def open_offers(session: Session, provider_id: int) -> list[Offer]:
+    """The provider's open offers, soonest deadline first (the live offers page)."""
+    return list(
         session.scalars(
             select(Offer)
             .where(Offer.provider_id == provider_id, Offer.state == "offered")
             .order_by(Offer.expires_at, Offer.id)
         )
     )
-    closed = list(
+
+
+def history(session: Session, provider_id: int, limit: int = 30) -> list[Offer]:
+    """The latest offers that are no longer open (the page's History filter)."""
+    return list(
         session.scalars(
             select(Offer)
             .where(Offer.provider_id == provider_id, Offer.state != "offered")
@@ -42,18 +60,26 @@ def offers_for(session: Session, provider_id: int, limit: int = 30) -> list[Offe
             .limit(limit)
         )
     )
-    return open_ + closed
 
 
-def new_offers(session: Session, provider_id: int, after_id: int) -> list[Offer]:
-    """Open offers newer than `after_id` (the live page's poller), newest first."""
+def offers_for(session: Session, provider_id: int, limit: int = 30) -> list[Offer]:
+    """Open offers first (soonest deadline), then the latest closed ones."""
+    return open_offers(session, provider_id) + history(session, provider_id, limit)
+
+
+def live_offers(session: Session, provider_id: int, shown_ids: Iterable[int]) -> list[Offer]:
+    """What a poll compares: the offers the page shows (`shown_ids`) and every open one."""
+    ids = [i for i in shown_ids][:MAX_SHOWN]
     return list(
         session.scalars(
             select(Offer)
-            .where(Offer.provider_id == provider_id, Offer.id > after_id, Offer.state == "offered")
+            .where(Offer.provider_id == provider_id, or_(Offer.state == "offered", Offer.id.in_(ids)))
             .order_by(Offer.id.desc())
         )
     )
+
+
+MAX_SHOWN = 200
 
 
 @dataclass(frozen=True)
@@ -62,10 +88,17 @@ class Card:
 
     offer: Offer
     lead: dict
-    state: str  # open / restricted / mine / taken / expired / declined
+    state: CardState
     seconds_left: int
     more_waves: bool
     final: bool
+    deadline: datetime | None = None
+
+    @property
+    def key(self) -> str:
+        """What the status region shows, as the page reports it back on each poll."""
+        stamp = int(self.deadline.timestamp()) if self.deadline and not self.final else ""
+        return f"{self.state}:{self.offer.wave}:{stamp}:{int(self.more_waves)}"
 
 
 def card(session: Session, offer: Offer) -> Card:
@@ -78,13 +111,24 @@ def card(session: Session, offer: Offer) -> Card:
         shown = masking.restricted_preview(lead)
     else:
         shown = masking.preview(lead)
-    state = {"accepted": "mine", "offered": "restricted" if restricted else "open"}.get(offer.state, offer.state)
+    seen = {
+        OfferState.accepted: CardState.mine,
+        OfferState.offered: CardState.restricted if restricted else CardState.open,
+    }
+    state = CardState(seen.get(OfferState(offer.state), offer.state))
     left = 0
-    if offer.state == "offered" and lead.wave_deadline is not None:
-        left = max(0, int((lead.wave_deadline - clock.now()).total_seconds()))
+    deadline = lead.wave_deadline if offer.state == "offered" else None
+    if deadline is not None:
+        left = max(0, int((deadline - clock.now()).total_seconds()))
     more = lead.delivery_status == "offering" and lead.current_wave < len(plan_of(lead))
     return Card(
-        offer=offer, lead=shown, state=state, seconds_left=left, more_waves=more, final=offer.state != "offered"
+        offer=offer,
+        lead=shown,
+        state=state,
+        seconds_left=left,
+        more_waves=more,
+        final=offer.state != "offered",
+        deadline=deadline,
     )
 
 
@@ -126,3 +170,37 @@ def tracking_view(lead: Lead) -> TrackingView | None:
             False,
         )
     return None
+
+
+OUTCOMES = {
+    "offered": "First to accept gets it.",
+    "accepted": "You accepted this lead.",
+    "taken": "Taken by another provider.",
+    "expired": "Closed without an accept.",
+    "declined": "You declined this offer.",
+}
+OLD_CALLS = ("First to accept gets it.", "Verify your listing to accept.")  # once part of the stored text
+
+
+def outcomes(session: Session, provider_id: int, lead_ids: list[int]) -> dict[int, str]:
+    """{lead id: what became of this provider's offer}, for "new offer" notifications: a
+    notification of an offer that was taken or closed says so, not "First to accept gets it"."""
+    if not lead_ids:
+        return {}
+    rows = session.execute(
+        select(Offer.lead_id, Offer.state, Offer.restricted).where(
+            Offer.provider_id == provider_id, Offer.lead_id.in_(set(lead_ids))
+        )
+    )
+    return {
+        lead_id: "Verify your listing to accept." if state == "offered" and restricted else OUTCOMES.get(state, "")
+        for lead_id, state, restricted in rows
+    }
+
+
+def without_old_call(body: str | None) -> str:
+    """A stored notification text without the call to action it was written with."""
+    text = body or ""
+    for call in OLD_CALLS:
+        text = text.replace(call, "")
+    return text.strip()

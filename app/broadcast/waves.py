@@ -21,13 +21,14 @@ from app.core import clock
 from app.core.db import affected
 from app.core.urls import app_path, external_url
 from app.leads import masking, routing, timeline
-from app.models import Lead, Offer, Provider, User
+from app.leads.intake import URGENCY_LABELS
+from app.models import EscrowReason, Lead, Offer, Provider, User
 from app.models.metro import default_wave_plan
 from app.models.provider import TIER_RANK
-from app.platform import notify, outbox, sweep
+from app.platform import changes, notify, outbox, sweep
 from app.platform.push import PushText
 
-ESCROW_REASON = "unaccepted_broadcast"
+ESCROW_REASON = EscrowReason.unaccepted_broadcast
 
 
 EARLY_TOLERANCE = timedelta(seconds=1)
@@ -121,12 +122,14 @@ def expand(session: Session, lead_id: int, expected_wave: int, *, now_ok: bool =
     for n in skipped:
         timeline.record(session, lead, "wave_skipped", f"Wave {n} skipped: nobody eligible", data={"wave": n})
     # Earlier offers stay open (waves are cumulative): their window now ends with this wave.
-    session.execute(
+    extended = session.scalars(
         update(Offer)
         .where(Offer.lead_id == lead_id, Offer.state == "offered")
         .values(expires_at=deadline, updated_at=now)
+        .returning(Offer.provider_id)
         .execution_options(synchronize_session=False)
-    )
+    ).all()
+    changes.touch(session, *extended)  # their countdowns move
     _offer_to(session, lead, chosen, wave_no, now, deadline)
     total = sum(o.state in ("offered", "declined") for o in lead.offers)
     first = expected_wave == 0
@@ -171,6 +174,7 @@ def _offer_to(session: Session, lead: Lead, chosen: list[Candidate], wave_no: in
     for c in chosen:  # fair rotation: they go to the back of their tier's queue
         session.get_one(Provider, c.provider_id).last_offered_at = now
     session.flush()
+    changes.touch(session, *(o.provider_id for o in made))
     for offer in made:
         _notify_new_offer(session, lead, offer)
     session.expire(lead, ["offers"])
@@ -179,13 +183,14 @@ def _offer_to(session: Session, lead: Lead, chosen: list[Candidate], wave_no: in
 def _notify_new_offer(session: Session, lead: Lead, offer: Offer) -> None:
     shown = masking.restricted_preview(lead) if offer.restricted else masking.preview(lead)
     title = f"New lead: {shown['category']} in {shown['city']}"
-    cta = "Verify your listing to accept." if offer.restricted else "First to accept gets it."
+    tz = offer.provider.home_metro.timezone
     notify.notify(
         session,
         offer.provider,
         "new_offer",
         title,
-        body=f"{shown['customer_name']} · {lead.urgency.replace('_', ' ')}. {cta}",
+        # what became of the offer is added when the notification is shown (open, taken, closed)
+        body=f"{shown['customer_name']} · {URGENCY_LABELS.get(lead.urgency, lead.urgency)}.",
         url=app_path("provider.offers"),
         lead_id=lead.id,
         email_template="offer_new",
@@ -193,7 +198,8 @@ def _notify_new_offer(session: Session, lead: Lead, offer: Offer) -> None:
             "lead": email_lead(shown),
             "restricted": offer.restricted,
             "offers_url": external_url("provider.offers"),
-            "closes": offer.expires_at.strftime("%H:%M UTC") if offer.expires_at else "",
+            "closes": _local(offer.expires_at, tz, "%-I:%M %p %Z") if offer.expires_at else "",
+            "received": _local(clock.now(), tz, "%b %-d, %-I:%M %p %Z"),
         },
         dedupe_key=f"offer:{offer.id}:{offer.offered_at.isoformat()}:new",
         push_text=_offer_push(lead, offer),
@@ -212,12 +218,18 @@ def _offer_push(lead: Lead, offer: Offer) -> PushText:
     )
 
 
+def _local(value: datetime, tz: str, fmt: str) -> str:
+    return clock.local(value, tz).strftime(fmt)
+
+
 def email_lead(shown: dict) -> dict:
+    """The part of the preview an offer email shows (labels and formats: the templates)."""
     keys = (
         "customer_name",
         "customer_email",
         "customer_phone",
         "city",
+        "postal_code",
         "metro",
         "category",
         "description",
@@ -243,12 +255,14 @@ def fallback(session: Session, lead: Lead, expected_wave: int, skipped: list[int
     )
     if affected(result) != 1:
         return False
-    session.execute(
+    expired = session.scalars(
         update(Offer)
         .where(Offer.lead_id == lead.id, Offer.state == "offered")
         .values(state="expired", updated_at=now)
+        .returning(Offer.provider_id)
         .execution_options(synchronize_session=False)
-    )
+    ).all()
+    changes.touch(session, *expired)
     session.refresh(lead)
     session.expire(lead, ["offers"])
     offered = len(lead.offers)

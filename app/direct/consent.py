@@ -128,6 +128,8 @@ def ask_due(session: Session, limit: int = 200) -> int:
                     "provider_name": name,
                     "category_name": lead.category.name,
                     "tracking_url": external_url("public.tracking", token=lead.public_token),
+                    "sent_at": lead.created_at.isoformat(),
+                    "timezone": lead.metro.timezone,  # the email's times are the lead's metro's
                 },
             )
         asked += 1

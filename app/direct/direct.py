@@ -15,6 +15,7 @@ from app.core.db import affected
 from app.core.urls import app_path, external_url
 from app.leads import eligibility, masking, routing, timeline
 from app.models import Assignment, Lead, Provider, User
+from app.models.lead import EscrowReason
 from app.platform import notify
 from app.platform.push import PushText
 
@@ -51,7 +52,7 @@ def escrow(session: Session, lead: Lead, reason: str) -> bool:
         session,
         lead,
         "escrowed",
-        f"Held in escrow for {name}: {eligibility.REASON_LABELS.get(reason, reason)}",
+        f"Held in escrow for {name}: {EscrowReason(reason).title}",
         public_text=f"Waiting for {name} to confirm. We won't send your request to anyone else "
         "without asking you first.",
         data={"reason": reason},
@@ -142,6 +143,7 @@ def notify_delivered(session: Session, lead: Lead, provider: Provider) -> None:
                 )
             },
             "lead_url": external_url("provider.inbox_lead", lead_id=lead.id),
+            "received": clock.local(clock.now(), provider.home_metro.timezone).strftime("%b %-d, %-I:%M %p %Z"),
         },
         dedupe_key=f"lead:{lead.id}:direct:{provider.id}",
         push_text=PushText(

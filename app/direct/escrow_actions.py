@@ -5,6 +5,7 @@ the thing once. Each returns what it did (a message for the admin) or raises Ref
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, update
@@ -15,7 +16,15 @@ from app.core.db import affected
 from app.core.refusal import Refusal
 from app.core.urls import app_path, external_url
 from app.direct import direct
-from app.direct.escrow_inbox import OUTREACH_COOLDOWN, in_inbox_clause, requested_providers
+from app.direct.escrow_inbox import (
+    OUTREACH_COOLDOWN,
+    age,
+    in_inbox_clause,
+    is_waiting,
+    label_of,
+    reason_of,
+    requested_providers,
+)
 from app.leads import eligibility, masking, routing, timeline
 from app.models import Lead, Offer, User
 from app.platform import audit, notify
@@ -249,9 +258,37 @@ def available(lead: Lead, *, teaser_available: bool = False, now: datetime | Non
 
 def available_for(session: Session, leads: list[Lead], now: datetime | None = None) -> dict[int, set[str]]:
     """`available` for every row of the inbox: one statement for the teaser counts, whatever the rows."""
+    return {lead_id: row.actions for lead_id, row in rows(session, leads, now).items()}
+
+
+@dataclass(frozen=True)
+class Row:
+    """What an inbox row says about a lead, decided by the same rules as the next click."""
+
+    reason: str  # an InboxFilter while waiting, a RowOutcome once not
+    label: str
+    age: str
+    actions: set[str]
+    outreach_sent_at: datetime | None  # shown instead of "Send outreach" while it cools down
+
+
+def rows(session: Session, leads: list[Lead], now: datetime | None = None) -> dict[int, Row]:
+    """Each lead's row (reason, its words, age, the actions that apply): one statement for the
+    teaser counts whatever the number of rows."""
     teasers = eligibility.teasers_available(session, requested_providers(leads))
     now = now or clock.now()
-    return {
-        lead.id: available(lead, teaser_available=teasers.get(lead.requested_provider_id or 0, False), now=now)
-        for lead in leads
-    }
+    result = {}
+    for lead in leads:
+        teaser = teasers.get(lead.requested_provider_id or 0, False)
+        reason = reason_of(lead)
+        actions = available(lead, teaser_available=teaser, now=now)
+        sent = lead.outreach_sent_at
+        cooling = sent is not None and now - clock.as_utc(sent) < OUTREACH_COOLDOWN
+        result[lead.id] = Row(
+            reason=reason,
+            label=label_of(reason, teaser),
+            age=age(lead, now),
+            actions=actions,
+            outreach_sent_at=sent if cooling and is_waiting(lead) else None,
+        )
+    return result

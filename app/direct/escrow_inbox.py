@@ -16,39 +16,64 @@ from sqlalchemy.orm import Session, selectinload
 from app.core import clock
 from app.leads import eligibility
 from app.models import Lead
+from app.models.base import State
+from app.models.lead import EscrowReason
 
 OUTREACH_COOLDOWN = timedelta(hours=24)
 
 
-REASON_LABELS = {
-    **eligibility.REASON_LABELS,
-    "unaccepted_broadcast": "Unaccepted broadcast",
-    "no_matching_provider": "No matching provider",
-    "low_quality": "Low quality (held for review)",
-    "consented": "Customer consented to broadcast",
-    "eligible_now": "Provider eligible now: release",
-    "free_plan": "Free plan (teaser possible)",
-    "direct": "Direct pending (all reasons)",
-    "teaser": "Teaser requests (weekly teaser unused)",
-}
+def _stored(reason: EscrowReason, title: str | None = None) -> tuple[str, str, str]:
+    return reason.value, title or reason.title, reason.tone
 
 
-DIRECT_REASONS = ("unclaimed", "unverified", "free_plan", "paused", "suspended", "weekly_cap")
+class InboxFilter(State):
+    """The inbox's filters, in the order the page lists them: the stored escrow reasons plus
+    the groups staff work by (all direct, eligible now, held for review, teasers, consented)."""
+
+    direct = "direct", "Direct pending (all reasons)", "muted"
+    eligible_now = "eligible_now", "Provider eligible now: release", "good"
+    low_quality = "low_quality", "Low quality (held for review)", "warn"
+    teaser = "teaser", "Teaser requests (weekly teaser unused)", "info"
+    unclaimed = _stored(EscrowReason.unclaimed)
+    unverified = _stored(EscrowReason.unverified)
+    free_plan = _stored(EscrowReason.free_plan, "Free plan (teaser possible)")
+    paused = _stored(EscrowReason.paused)
+    suspended = _stored(EscrowReason.suspended)
+    weekly_cap = _stored(EscrowReason.weekly_cap)
+    consented = "consented", "Customer consented to broadcast", "info"
+    unaccepted_broadcast = _stored(EscrowReason.unaccepted_broadcast)
+    no_matching_provider = _stored(EscrowReason.no_matching_provider)
 
 
-DIRECT_GROUP = {*DIRECT_REASONS, "eligible_now"}
+class RowOutcome(State):
+    """What a lead that no longer waits shows instead of a reason (after a release, teaser,
+    verify, close...): never the stale reason it was escrowed for."""
+
+    delivered = "delivered", "Delivered", "good"
+    closed_spam = "closed_spam", "Closed as spam", "bad"
+    closed_cancelled = "closed_cancelled", "Cancelled", "muted"
+    completed = "completed", "Job done", "good"
+    with_providers = "with_providers", "With providers", "info"
 
 
-FILTER_ORDER = (
-    "direct",
-    "eligible_now",
-    "low_quality",
-    "teaser",
-    *DIRECT_REASONS,
-    "consented",
-    "unaccepted_broadcast",
-    "no_matching_provider",
+# a free-plan provider's teaser is only "possible" while this week's is unused
+FREE_PLAN_TEASER_USED = "Free plan (teaser used this week)"
+
+
+DIRECT_REASONS = (
+    InboxFilter.unclaimed,
+    InboxFilter.unverified,
+    InboxFilter.free_plan,
+    InboxFilter.paused,
+    InboxFilter.suspended,
+    InboxFilter.weekly_cap,
 )
+
+
+DIRECT_GROUP = {*DIRECT_REASONS, InboxFilter.eligible_now}
+
+
+FILTER_ORDER: tuple[str, ...] = tuple(InboxFilter)
 
 
 @dataclass
@@ -59,7 +84,10 @@ class Inbox:
 
 
 def reason_of(lead: Lead) -> str:
-    """The inbox filter a lead belongs to."""
+    """The inbox filter a lead belongs to; for a lead no longer waiting, what happened to it
+    (a RowOutcome), so no page keeps showing the reason it was once held for."""
+    if not is_waiting(lead):
+        return outcome_of(lead)
     if lead.status == "pending":
         return "low_quality"
     if lead.consent == "yes" and lead.delivery_status in ("new", "ready"):
@@ -74,6 +102,26 @@ def reason_of(lead: Lead) -> str:
             return live.reason
         return "weekly_cap" if lead.escrow_reason == "weekly_cap" else "eligible_now"
     return lead.escrow_reason or "unclaimed"
+
+
+def outcome_of(lead: Lead) -> str:
+    if lead.status in ("spam", "cancelled"):
+        return f"closed_{lead.status}"
+    if lead.status == "completed":
+        return "completed"
+    if lead.delivery_status == "delivered":
+        return "delivered"
+    return "with_providers"
+
+
+def label_of(reason: str, teaser_available: bool) -> str:
+    """The words for a reason; a free-plan provider's teaser is only "possible" if unused."""
+    if reason == InboxFilter.free_plan and not teaser_available:
+        return FREE_PLAN_TEASER_USED
+    for states in (InboxFilter, RowOutcome):
+        if reason in states.values():
+            return states(reason).title
+    return reason
 
 
 def in_inbox_clause():

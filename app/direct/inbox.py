@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.leads import masking
+from app.leads import eligibility, masking
 from app.models import Assignment, Lead, Provider
 
 
@@ -72,6 +72,32 @@ def items(session: Session, provider: Provider | None) -> list[InboxItem]:
             if may_preview(lead, provider)
         ]
     return result
+
+
+@dataclass(frozen=True)
+class Held:
+    """Direct requests for this provider that wait in escrow and are not shown in its inbox."""
+
+    count: int
+    reason: str | None  # eligibility reason key: what releases them ("unverified", "free_plan", ...)
+
+
+def held(session: Session, provider: Provider | None, shown: list[InboxItem]) -> Held:
+    """So an inbox never says "No requests yet" while a request waits for this provider."""
+    if provider is None:
+        return Held(0, None)
+    previewed = {i.lead_id for i in shown if i.locked}
+    ids = session.scalars(
+        select(Lead.id).where(
+            Lead.mode == "direct",
+            Lead.status == "verified",
+            Lead.delivery_status == "pending",
+            Lead.requested_provider_id == provider.id,
+        )
+    ).all()
+    count = len([i for i in ids if i not in previewed])
+    reason = eligibility.direct(provider, 0).reason
+    return Held(count, reason or "weekly_cap")
 
 
 def item(session: Session, provider: Provider | None, lead_id: int) -> InboxItem | None:

@@ -14,28 +14,20 @@ from sqlalchemy.orm import Session
 
 from app.core import clock
 from app.models import Assignment, Provider
-
-REASON_LABELS = {
-    "suspended": "Suspended",
-    "unclaimed": "Listing not claimed",
-    "unverified": "Claimed but not verified",
-    "free_plan": "Free plan",
-    "paused": "Paused",
-    "weekly_cap": "Weekly lead cap reached",
-}
+from app.models.lead import EscrowReason
+from app.models.provider import ProviderStatus
 
 
 @dataclass(frozen=True)
 class Eligibility:
     ok: bool
-    reason: str | None = None  # a key of REASON_LABELS when not ok
+    # why not, when not ok: an EscrowReason (what an escrowed lead stores); quote matching adds
+    # "no_match", which callers word themselves
+    reason: str | None = None
 
     @property
     def label(self) -> str:
-        if self.ok:
-            return "Eligible"
-        assert self.reason is not None  # a refusal always names its reason
-        return REASON_LABELS[self.reason]
+        return "Eligible" if self.reason is None else EscrowReason(self.reason).title
 
 
 def under_cap(provider: Provider, deliveries_this_week: int) -> bool:
@@ -44,18 +36,18 @@ def under_cap(provider: Provider, deliveries_this_week: int) -> bool:
 
 def direct(provider: Provider, deliveries_this_week: int) -> Eligibility:
     """Direct delivery: verified + paid (or in trial) + not paused + under the weekly cap."""
-    if provider.status == "suspended":
-        return Eligibility(False, "suspended")
-    if provider.status == "unclaimed":
-        return Eligibility(False, "unclaimed")
-    if provider.status != "verified":
-        return Eligibility(False, "unverified")
+    if provider.status == ProviderStatus.suspended:
+        return Eligibility(False, EscrowReason.suspended)
+    if provider.status == ProviderStatus.unclaimed:
+        return Eligibility(False, EscrowReason.unclaimed)
+    if provider.status != ProviderStatus.verified:
+        return Eligibility(False, EscrowReason.unverified)
     if not provider.is_paid:
-        return Eligibility(False, "free_plan")
+        return Eligibility(False, EscrowReason.free_plan)
     if provider.paused:
-        return Eligibility(False, "paused")
+        return Eligibility(False, EscrowReason.paused)
     if not under_cap(provider, deliveries_this_week):
-        return Eligibility(False, "weekly_cap")
+        return Eligibility(False, EscrowReason.weekly_cap)
     return Eligibility(True)
 
 

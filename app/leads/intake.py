@@ -6,6 +6,8 @@ transaction; routing is enqueued after commit when the lead is verified.
 
 from __future__ import annotations
 
+import re
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -14,9 +16,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.core import clock
+from app.core.db import insert_once
 from app.core.urls import external_url
 from app.leads import quality, routing, timeline, validation
-from app.models import Lead
+from app.models import Lead, LeadMode
 from app.platform import outbox
 
 DUPLICATE_WINDOW = timedelta(hours=24)
@@ -32,11 +35,6 @@ BUDGET_LABELS = {
     "600_1200": "$600 – $1,200",
     "over_1200": "Over $1,200",
     "unsure": "Not sure yet",
-}
-MODE_LABELS = {
-    "direct": "Request to one provider",
-    "broadcast": "Anyone in the metro, fastest response",
-    "quotes": "Up to 3 quotes",
 }
 
 
@@ -61,6 +59,21 @@ class LeadInput:
     budget: str | None = None
     requested_provider_id: int | None = None
     honeypot_filled: bool = False
+    submission_key: str | None = None  # the web form's one-time key (see new_submission_key)
+
+
+SUBMISSION_KEY_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def new_submission_key() -> str:
+    """A fresh key for each rendering of the request form (kept across re-renders with errors)."""
+    return secrets.token_urlsafe(24)
+
+
+def _by_submission_key(session: Session, key: str | None) -> Lead | None:
+    if not key:
+        return None
+    return session.scalar(select(Lead).where(Lead.submission_key == key))
 
 
 def is_near_duplicate(session: Session, data: LeadInput) -> bool:
@@ -101,7 +114,14 @@ def submit_lead(
     client_ip: str | None = None,
     force_status: str | None = None,
 ) -> Lead:
-    """Create a lead with its score, first event and confirmation email (flushes only)."""
+    """Create a lead with its score, first event and confirmation email (flushes only).
+
+    A `submission_key` already used returns that lead instead: a double-clicked or re-sent
+    form makes one lead and one email (the unique column decides when both arrive together)."""
+    key = data.submission_key if data.submission_key and SUBMISSION_KEY_RE.fullmatch(data.submission_key) else None
+    earlier = _by_submission_key(session, key)
+    if earlier is not None:
+        return earlier
     signals = quality.QualitySignals(
         source=source,
         honeypot_filled=data.honeypot_filled,
@@ -135,11 +155,18 @@ def submit_lead(
         quality_score=score,
         quality_notes=notes,
         client_ip=client_ip,
+        submission_key=key,
         status=status,
         delivery_status="new",
     )
-    session.add(lead)
-    session.flush()
+    if key is None:
+        session.add(lead)
+        session.flush()
+    elif not insert_once(session, lead):  # the same form, submitted at the same moment, won
+        winner = _by_submission_key(session, key)
+        if winner is None:
+            raise RuntimeError("submission key conflict without a lead")  # pragma: no cover
+        return winner
     timeline.record(
         session,
         lead,
@@ -158,17 +185,38 @@ def submit_lead(
             public_text="We're double-checking your request before sending it out. "
             "This usually takes less than an hour during business hours.",
         )
-    queue_confirmation(session, lead)
+    if not data.honeypot_filled:  # a bot must not make us email an address it typed
+        queue_confirmation(session, lead)
     if status == "verified":
         routing.request_routing(session, lead)
     return lead
 
 
 def queue_confirmation(session: Session, lead: Lead) -> None:
-    """The customer's confirmation with the private tracking link (email when we have one)."""
+    """The customer's confirmation with the private tracking link (email when we have one).
+
+    A held lead's address is not checked yet (it may be spam sent to a stranger): its
+    confirmation repeats nothing the sender typed (no name, no description) and promises
+    nothing; the tracking link says the rest. Sent once per lead (a lead verified later by an
+    admin after a honeypot hit gets its first one then)."""
     if not lead.customer_email:
         return
     provider = lead.requested_provider
+    held = lead.status == "pending"
+    context = {
+        "held": held,
+        "mode": lead.mode,
+        "metro_name": lead.metro.name,
+        "category_name": lead.category.name,
+        "tracking_url": external_url("public.tracking", token=lead.public_token),
+    }
+    if not held:
+        context |= {
+            "mode_label": LeadMode(lead.mode).description,
+            "customer_name": lead.customer_name,
+            "provider_name": provider.name if provider else None,
+            "description": lead.description,
+        }
     outbox.queue_email(
         session,
         kind="lead_confirmation",
@@ -176,14 +224,5 @@ def queue_confirmation(session: Session, lead: Lead) -> None:
         template="lead_confirmation",
         lead_id=lead.id,
         dedupe_key=f"lead:{lead.id}:confirmation",
-        context={
-            "customer_name": lead.customer_name,
-            "mode": lead.mode,
-            "mode_label": MODE_LABELS[lead.mode],
-            "metro_name": lead.metro.name,
-            "category_name": lead.category.name,
-            "provider_name": provider.name if provider else None,
-            "description": lead.description,
-            "tracking_url": external_url("public.tracking", token=lead.public_token),
-        },
+        context=context,
     )

@@ -1,8 +1,9 @@
 """Masking: the one place that decides what a provider may see of a lead's contact data.
 
 Before a provider has legitimately got a lead it sees only a masked preview: "Maria G.",
-"m***@gmail.com", "(***) ***-1234", no street, and the description with any e-mail address,
-phone number or URL inside it masked the same way. Templates, emails, notifications and JSON
+"m***@gmail.com" (a business domain as "m***@l***.com"), "(***) ***-1234", no street, and the
+description with any e-mail address, phone number (also spelled out in words: "seven one three
+...", "siete uno tres ...") or URL inside it masked the same way. Templates, emails, notifications and JSON
 receive the dict these functions return, never the Lead's contact fields directly.
 """
 
@@ -40,6 +41,54 @@ _CONTACT_RE = re.compile(
 )
 
 
+# Phone numbers spelled out in words, English or Spanish, alone or mixed with digits: "seven one
+# three ...", "7 one 3 ...", "siete uno tres ...", "oh" for zero, "double 5" / "triple 5".
+_DIGIT_WORDS = {
+    **dict.fromkeys(("zero", "oh", "cero"), "0"),
+    **dict.fromkeys(("one", "uno", "una"), "1"),
+    **dict.fromkeys(("two", "dos"), "2"),
+    **dict.fromkeys(("three", "tres"), "3"),
+    **dict.fromkeys(("four", "cuatro"), "4"),
+    **dict.fromkeys(("five", "cinco"), "5"),
+    **dict.fromkeys(("six", "seis"), "6"),
+    **dict.fromkeys(("seven", "siete"), "7"),
+    **dict.fromkeys(("eight", "ocho"), "8"),
+    **dict.fromkeys(("nine", "nueve"), "9"),
+}
+_REPEATS = {"double": 2, "doble": 2, "triple": 3}
+_WORD_ALT = "|".join(sorted(_DIGIT_WORDS, key=len, reverse=True))
+_REPEAT_ALT = "|".join(_REPEATS)
+_DIGIT_TOKEN = rf"(?:(?:{_REPEAT_ALT})[\s-]+)?(?:\d+|(?:{_WORD_ALT})(?![^\W\d_]))"
+_SPELLED_RUN_RE = re.compile(
+    rf"(?<![^\W\d_])(?<!\*-)\+?{_DIGIT_TOKEN}(?:[\s,.;:/()+-]*{_DIGIT_TOKEN})+",
+    re.IGNORECASE | re.UNICODE,
+)
+_TOKEN_RE = re.compile(rf"(?:({_REPEAT_ALT})[\s-]+)?(\d+|{_WORD_ALT})", re.IGNORECASE)
+
+
+def _spelled_digits(run: str) -> tuple[str, bool]:
+    """The digits a run of digit tokens stands for, and whether any token was a word."""
+    digits, worded = [], False
+    for repeat, token in _TOKEN_RE.findall(run):
+        value = token if token.isdigit() else _DIGIT_WORDS[token.lower()]
+        worded = worded or not token.isdigit()
+        digits.append(value * _REPEATS.get(repeat.lower(), 1) if repeat else value)
+    return "".join(digits), worded
+
+
+def _mask_spelled_phones(text: str) -> str:
+    """A run of 7+ digits with at least one of them written as a word is a phone number.
+    (Runs of plain digits are left to PHONE_RE, which knows dates and ranges.)"""
+
+    def replace(match: re.Match) -> str:
+        digits, worded = _spelled_digits(match.group(0))
+        if not worded or len(digits) < 7 or _DATE_RE.search(match.group(0)):
+            return match.group(0)
+        return mask_phone(digits) or ""
+
+    return _SPELLED_RUN_RE.sub(replace, text)
+
+
 def _not_a_phone(value: str) -> bool:
     if _DATE_RE.fullmatch(value):
         return True
@@ -75,7 +124,22 @@ def mask_email(email: str | None) -> str | None:
     local, _, domain = re.sub(r"\s+", "", email).rpartition("@")
     if not local:
         return "***"
-    return f"{local[0]}***@{domain}"
+    return f"{local[0]}***@{_mask_domain(domain)}"
+
+
+# Well-known webmail providers name nobody, so their domain stays visible ("m***@gmail.com");
+# any other domain names the business ("m***@lucianostrattoria.com") and is masked to "l***.com".
+_WEBMAIL_RE = re.compile(
+    r"(?:gmail|googlemail|yahoo|ymail|outlook|hotmail|live|msn|icloud|me|mac|aol|protonmail|proton|gmx"
+    r"|zoho|yandex|mail|fastmail)\.[a-z]{2,3}(?:\.[a-z]{2})?",
+    re.IGNORECASE,
+)
+
+
+def _mask_domain(domain: str) -> str:
+    if _WEBMAIL_RE.fullmatch(domain) or "." not in domain:
+        return domain if "." in domain else "***"
+    return f"{domain[0]}***.{domain.rsplit('.', 1)[1]}"
 
 
 def mask_phone(phone: str | None) -> str | None:
@@ -109,7 +173,7 @@ def mask_text(text: str | None) -> str:
         assert phone is not None  # a matched number is never empty
         return phone
 
-    return _CONTACT_RE.sub(replace, text)
+    return _mask_spelled_phones(_CONTACT_RE.sub(replace, text))
 
 
 def preview(lead: Lead) -> dict:
@@ -122,7 +186,7 @@ def preview(lead: Lead) -> dict:
         "customer_phone": mask_phone(lead.customer_phone),
         "business_name": None,
         "street": None,
-        "postal_code": None,
+        "postal_code": lead.postal_code,  # an area, like the city (issue 11: shown in offer emails)
         "city": lead.city,
         "metro": lead.metro.name,
         "category": lead.category.name,
@@ -145,6 +209,7 @@ def restricted_preview(lead: Lead) -> dict:
         "customer_name": "A customer",
         "customer_email": None,
         "customer_phone": None,
+        "postal_code": None,
         "preferred_time": None,
         "description": text if len(text) <= 80 else text[:77].rstrip() + "…",
     }

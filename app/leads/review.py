@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from app.core import clock
 from app.core.db import affected
-from app.leads import routing, timeline
+from app.leads import intake, routing, timeline
 from app.models import Lead, User
 from app.platform import audit
 
@@ -37,6 +37,7 @@ def verify(session: Session, lead_ids: list[int], user: User | None, ip: str | N
             user=user,
         )
         audit.log(session, user, "lead.verify", lead, f"Verified held lead #{lead.id}", ip=ip)
+        intake.queue_confirmation(session, lead)  # none yet after a honeypot hit; else a no-op
         routing.request_routing(session, lead)
         verified.append(lead_id)
     return verified

@@ -5,12 +5,27 @@ Pure functions: they return normalised values and a reason a person can read.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 DEFAULT_REGION = "US"
+
+# C0 control characters and DEL, except tab, newline and carriage return: nobody types them,
+# PostgreSQL cannot store NUL in text (SQLite would), and they hide text from people reading it.
+CONTROL_CHARS_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARS_ERROR = "Remove the invisible control characters (such as a NUL byte) from this field."
+
+
+def has_control_chars(value: str | None) -> bool:
+    return bool(value) and CONTROL_CHARS_RE.search(value or "") is not None
+
+
+def strip_control_chars(value: str) -> str:
+    return CONTROL_CHARS_RE.sub("", value)
+
 
 # A short list of well-known throwaway-inbox domains (lowers the quality score).
 DISPOSABLE_DOMAINS = frozenset(

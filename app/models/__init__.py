@@ -1,15 +1,16 @@
 """Models, one module per aggregate. Importing this package registers every table."""
 
-from app.models.assignment import Assignment
+from app.models.assignment import Assignment, AssignmentStatus
 from app.models.audit import AuditLog
+from app.models.changes import ProviderChange
 from app.models.credits import CreditEntry, CreditWallet
-from app.models.lead import Lead, LeadEvent
+from app.models.lead import DeliveryStatus, EscrowReason, Lead, LeadEvent, LeadMode, LeadStatus
 from app.models.metro import Category, Metro
 from app.models.notification import Notification
-from app.models.offer import Offer
+from app.models.offer import Offer, OfferState
 from app.models.outbox import OutboxEmail
 from app.models.partner import ApiIdempotency, ApiKey, Partner, PartnerLead
-from app.models.provider import Provider
+from app.models.provider import Provider, ProviderStatus, Tier
 from app.models.push import OutboxPush, PushPreference, PushSubscription
 from app.models.quotes import Dispute, QuoteView, Review
 from app.models.user import User
@@ -29,6 +30,7 @@ __all__ = [
     "OutboxPush",
     "PushPreference",
     "PushSubscription",
+    "ProviderChange",
     "User",
     "VerificationRequest",
     "CreditEntry",
@@ -40,4 +42,13 @@ __all__ = [
     "ApiKey",
     "Partner",
     "PartnerLead",
+    # named states
+    "AssignmentStatus",
+    "DeliveryStatus",
+    "EscrowReason",
+    "LeadMode",
+    "LeadStatus",
+    "OfferState",
+    "ProviderStatus",
+    "Tier",
 ]

@@ -8,12 +8,24 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Model, TimestampMixin, UTCDateTime, check_in
+from app.models.base import Model, State, TimestampMixin, UTCDateTime, check_in, check_state
 
 ASSIGNMENT_KINDS = ("direct", "broadcast", "quote")
-# direct/broadcast deliveries start "delivered"; quote unlocks start "purchased" and move
-# purchased -> contacted -> quoted -> won / lost.
-ASSIGNMENT_STATUSES = ("delivered", "purchased", "contacted", "quoted", "won", "lost")
+
+
+class AssignmentStatus(State):
+    """Direct and broadcast deliveries start `delivered`; quote unlocks start `purchased` and
+    move purchased -> contacted -> quoted -> won / lost."""
+
+    delivered = "delivered", "Delivered", "good"
+    purchased = "purchased", "Unlocked", "info"
+    contacted = "contacted", "Contacted", "info"
+    quoted = "quoted", "Quoted", "warn"
+    won = "won", "Won", "good"
+    lost = "lost", "Lost", "muted"
+
+
+ASSIGNMENT_STATUSES = AssignmentStatus.values()
 
 
 class Assignment(TimestampMixin, Model):
@@ -21,7 +33,7 @@ class Assignment(TimestampMixin, Model):
     __table_args__ = (
         UniqueConstraint("lead_id", "provider_id", name="uq_assignments_lead_provider"),
         CheckConstraint(check_in("kind", ASSIGNMENT_KINDS), name="kind"),
-        CheckConstraint(check_in("status", ASSIGNMENT_STATUSES), name="status"),
+        check_state("status", AssignmentStatus),
         CheckConstraint("credits_spent >= 0", name="credits_spent"),
     )
 
@@ -29,7 +41,7 @@ class Assignment(TimestampMixin, Model):
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16), default="delivered")
+    status: Mapped[str] = mapped_column(String(16), default=AssignmentStatus.delivered)
     teaser: Mapped[bool] = mapped_column(default=False)
     credits_spent: Mapped[int] = mapped_column(Integer, default=0)
     notes: Mapped[str | None] = mapped_column(Text)

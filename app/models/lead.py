@@ -10,7 +10,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core import clock
-from app.models.base import Model, TimestampMixin, UTCDateTime, check_in
+from app.models.base import Model, State, TimestampMixin, UTCDateTime, check_in, check_state
 from app.models.metro import Category, Metro
 from app.models.provider import Provider
 
@@ -18,14 +18,60 @@ if TYPE_CHECKING:
     from app.models.assignment import Assignment
     from app.models.offer import Offer
 
-LEAD_MODES = ("direct", "broadcast", "quotes")
+
+class LeadMode(State):
+    """How the customer asked: one provider, anyone in the metro, or up to 3 quotes."""
+
+    direct = "direct", "Direct", "info", "Request to one provider"
+    broadcast = "broadcast", "Broadcast", "info", "Anyone in the metro, fastest response"
+    quotes = "quotes", "Quotes", "info", "Up to 3 quotes"
+
+
+class LeadStatus(State):
+    """Where the lead is in review and life. Routed once `verified`."""
+
+    pending = "pending", "Held for review", "warn"
+    verified = "verified", "Verified", "good"
+    spam = "spam", "Spam", "bad"
+    cancelled = "cancelled", "Cancelled", "muted"
+    completed = "completed", "Completed", "good"
+
+
+class DeliveryStatus(State):
+    """How far delivery got: `new` (not routed yet), `ready` (routing recorded), then each
+    mode's own: direct `delivered` or `pending` (escrow, with an EscrowReason); broadcast
+    `offering` then `accepted` (or `pending` when no one accepted); quotes `quoting` then
+    `chosen` (or `pending` when no provider matched)."""
+
+    new = "new", "Not routed yet", "muted"
+    ready = "ready", "Ready to deliver", "muted"
+    pending = "pending", "In escrow", "warn"
+    delivered = "delivered", "Delivered", "good"
+    offering = "offering", "Being offered", "info"
+    accepted = "accepted", "Accepted", "good"
+    quoting = "quoting", "Open for quotes", "info"
+    chosen = "chosen", "Provider chosen", "good"
+
+
+class EscrowReason(State):
+    """Why a lead waits in escrow (delivery_status `pending`). The first six are the direct
+    eligibility rules (app/leads/eligibility.py); the last two are the other modes' fallbacks."""
+
+    unclaimed = "unclaimed", "Listing not claimed", "warn"
+    unverified = "unverified", "Claimed but not verified", "warn"
+    free_plan = "free_plan", "Free plan", "warn"
+    paused = "paused", "Paused", "muted"
+    suspended = "suspended", "Suspended", "bad"
+    weekly_cap = "weekly_cap", "Weekly lead cap reached", "muted"
+    unaccepted_broadcast = "unaccepted_broadcast", "Unaccepted broadcast", "warn"
+    no_matching_provider = "no_matching_provider", "No matching provider", "warn"
+
+
+LEAD_MODES = LeadMode.values()
 LEAD_SOURCES = ("web", "admin", "api")
-# status: where the lead is in review and life. Routed once `verified`.
-LEAD_STATUSES = ("pending", "verified", "spam", "cancelled", "completed")
+LEAD_STATUSES = LeadStatus.values()
 URGENCIES = ("emergency", "this_week", "flexible")
 BUDGETS = ("under_300", "300_600", "600_1200", "over_1200", "unsure")
-# delivery_status values: "new" (not routed yet), "ready" (routing recorded), then each
-# mode's own (direct: "delivered" / "pending" = escrow; broadcast and quotes add theirs).
 
 
 def new_token() -> str:
@@ -36,9 +82,11 @@ def new_token() -> str:
 class Lead(TimestampMixin, Model):
     __tablename__ = "leads"
     __table_args__ = (
-        CheckConstraint(check_in("mode", LEAD_MODES), name="mode"),
+        check_state("mode", LeadMode),
         CheckConstraint(check_in("source", LEAD_SOURCES), name="source"),
-        CheckConstraint(check_in("status", LEAD_STATUSES), name="status"),
+        check_state("status", LeadStatus),
+        check_state("delivery_status", DeliveryStatus),
+        check_state("escrow_reason", EscrowReason, nullable=True),
         CheckConstraint("quality_score BETWEEN 0 AND 100", name="quality_score"),
         CheckConstraint("customer_email IS NOT NULL OR customer_phone IS NOT NULL", name="contact"),
         # quote leads (issue 6): at most max_providers unlocks, enforced by the database
@@ -48,7 +96,7 @@ class Lead(TimestampMixin, Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
-    mode: Mapped[str] = mapped_column(String(16))
+    mode: Mapped[str] = mapped_column(String(16))  # a LeadMode
     source: Mapped[str] = mapped_column(String(16), default="web")
     metro_id: Mapped[int] = mapped_column(ForeignKey("metros.id"), index=True)
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
@@ -71,10 +119,12 @@ class Lead(TimestampMixin, Model):
     quality_score: Mapped[int] = mapped_column(Integer, default=75)
     quality_notes: Mapped[list] = mapped_column(JSON, default=list)
     client_ip: Mapped[str | None] = mapped_column(String(45))
+    # the public form's one-time key (a double submit finds the lead it created)
+    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
-    delivery_status: Mapped[str] = mapped_column(String(24), default="new", index=True)
-    escrow_reason: Mapped[str | None] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(16), default=LeadStatus.pending, index=True)
+    delivery_status: Mapped[str] = mapped_column(String(24), default=DeliveryStatus.new, index=True)
+    escrow_reason: Mapped[str | None] = mapped_column(String(40))  # an EscrowReason while pending
     routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Broadcast waves (issue 5): the plan snapshot taken when the waves started, the wave now
     # open (0 = not started) and when it closes; the expansion job and the sweep advance

@@ -12,17 +12,26 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Model, TimestampMixin, UTCDateTime, check_in
+from app.models.base import Model, State, TimestampMixin, UTCDateTime, check_state
 
-OFFER_STATES = ("offered", "accepted", "taken", "declined", "expired")
-OPEN_STATES = ("offered",)
+
+class OfferState(State):
+    offered = "offered", "Open", "info"
+    accepted = "accepted", "Accepted", "good"
+    taken = "taken", "Taken", "muted"
+    declined = "declined", "Declined", "muted"
+    expired = "expired", "Closed", "muted"
+
+
+OFFER_STATES = OfferState.values()
+OPEN_STATES = (OfferState.offered,)
 
 
 class Offer(TimestampMixin, Model):
     __tablename__ = "offers"
     __table_args__ = (
         UniqueConstraint("lead_id", "provider_id", name="uq_offers_lead_provider"),
-        CheckConstraint(check_in("state", OFFER_STATES), name="state"),
+        check_state("state", OfferState),
         CheckConstraint("wave >= 1", name="wave"),
         Index(
             "uq_offers_one_accepted_per_lead",
@@ -41,7 +50,7 @@ class Offer(TimestampMixin, Model):
     # End of the window the offer is open in (moved on when the lead expands to a next wave;
     # the last wave's deadline is when an unaccepted offer expires).
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    state: Mapped[str] = mapped_column(String(16), default="offered", index=True)
+    state: Mapped[str] = mapped_column(String(16), default=OfferState.offered, index=True)
     # Aggressive pool policy: claimed-unverified providers see a restricted preview and
     # cannot accept until verified.
     restricted: Mapped[bool] = mapped_column(default=False)

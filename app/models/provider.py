@@ -5,16 +5,43 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core import clock
 from app.extensions import db
-from app.models.base import Model, TimestampMixin, UTCDateTime, check_in
+from app.models.base import Model, State, TimestampMixin, UTCDateTime, check_state
 from app.models.metro import Category, Metro
 
-PROVIDER_STATUSES = ("unclaimed", "claimed", "verified", "suspended")
-TIERS = ("pro", "growth", "starter", "free")  # highest first
-PAID_TIERS = ("pro", "growth", "starter")
+
+class ProviderStatus(State):
+    unclaimed = "unclaimed", "Unclaimed listing", "muted"
+    claimed = "claimed", "Claimed", "warn"
+    verified = "verified", "Verified", "good"
+    suspended = "suspended", "Suspended", "bad"
+
+
+class Tier(State):
+    """The provider's plan, highest first."""
+
+    pro = "pro", "Pro", "strong"
+    growth = "growth", "Growth", "info"
+    starter = "starter", "Starter", "warn"
+    free = "free", "Free", "muted"
+
+    @property
+    def rank(self) -> int:
+        """0 for the highest plan."""
+        return TIER_RANK[self]
+
+    @property
+    def is_paid(self) -> bool:
+        return self is not Tier.free
+
+
+PROVIDER_STATUSES = ProviderStatus.values()
+TIERS = Tier.values()  # highest first
+PAID_TIERS = tuple(t.value for t in Tier if t.is_paid)
 TIER_RANK = {tier: rank for rank, tier in enumerate(TIERS)}
 
 provider_metros = Table(
@@ -35,8 +62,8 @@ provider_categories = Table(
 class Provider(TimestampMixin, Model):
     __tablename__ = "providers"
     __table_args__ = (
-        CheckConstraint(check_in("status", PROVIDER_STATUSES), name="status"),
-        CheckConstraint(check_in("tier", TIERS), name="tier"),
+        check_state("status", ProviderStatus),
+        check_state("tier", Tier),
         CheckConstraint("weekly_cap IS NULL OR weekly_cap >= 0", name="weekly_cap"),
     )
 
@@ -49,8 +76,8 @@ class Provider(TimestampMixin, Model):
     website: Mapped[str | None] = mapped_column(String(254))
     about: Mapped[str | None] = mapped_column(Text)
     city: Mapped[str | None] = mapped_column(String(80))
-    status: Mapped[str] = mapped_column(String(16), default="unclaimed", index=True)
-    tier: Mapped[str] = mapped_column(String(16), default="free")
+    status: Mapped[str] = mapped_column(String(16), default=ProviderStatus.unclaimed, index=True)
+    tier: Mapped[str] = mapped_column(String(16), default=Tier.free)
     trial_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     trial_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the one trial was used
     paused: Mapped[bool] = mapped_column(default=False)
@@ -60,6 +87,8 @@ class Provider(TimestampMixin, Model):
     last_offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Email on/off per notification kind; a kind not listed is on.
     email_prefs: Mapped[dict] = mapped_column(JSON, default=dict)
+    # A short sound on the open offers page when a new offer arrives (issue 11).
+    offer_sound: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
 
     home_metro: Mapped[Metro] = relationship(lazy="joined")
     extra_metros: Mapped[list[Metro]] = relationship(secondary=provider_metros, order_by=Metro.name)
@@ -71,19 +100,20 @@ class Provider(TimestampMixin, Model):
         return self.trial_ends_at is not None and clock.now() < self.trial_ends_at
 
     @property
-    def effective_tier(self) -> str:
+    def effective_tier(self) -> Tier:
         """The tier that counts now: an active Growth trial counts as growth (never lowers)."""
-        if self.in_trial and TIER_RANK[self.tier] > TIER_RANK["growth"]:
-            return "growth"
-        return self.tier
+        tier = Tier(self.tier)
+        if self.in_trial and tier.rank > Tier.growth.rank:
+            return Tier.growth
+        return tier
 
     @property
     def is_paid(self) -> bool:
-        return self.effective_tier in PAID_TIERS
+        return self.effective_tier.is_paid
 
     @property
     def is_verified(self) -> bool:
-        return self.status == "verified"
+        return self.status == ProviderStatus.verified
 
     def wants_email(self, kind: str) -> bool:
         return bool((self.email_prefs or {}).get(kind, True))

@@ -29,6 +29,9 @@ class User(UserMixin, TimestampMixin, Model):
     role: Mapped[str] = mapped_column(String(16), default="provider")
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_active_account: Mapped[bool] = mapped_column(default=True)
+    # Part of every session and remember cookie (get_id): raising it ends them all, wherever
+    # they were copied to (sign-out, password change or reset, suspension; see accounts.users).
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     provider = relationship("Provider", back_populates="owner", uselist=False, foreign_keys="Provider.owner_id")
 
@@ -41,9 +44,10 @@ class User(UserMixin, TimestampMixin, Model):
         return self.is_active_account
 
     def get_id(self) -> str:
-        """Flask-Login's session/remember-cookie id: the user id plus a fingerprint of the
-        password hash, so changing or resetting the password signs out every other session."""
-        return f"{self.id}.{password_fingerprint(self.password_hash)}"
+        """Flask-Login's session/remember-cookie id: the user id, a fingerprint of the password
+        hash and the session version, so a new password or `end_sessions` (sign-out,
+        suspension...) makes every earlier cookie, copied or not, sign in nobody."""
+        return f"{self.id}.{password_fingerprint(self.password_hash)}.{self.session_version or 0}"
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"

@@ -53,7 +53,9 @@ def _text(payload: dict, errors: dict) -> dict:
             errors[name] = f"{name}: must be a string."
             continue
         value = (raw or "").strip()
-        if required and not value:
+        if validation.has_control_chars(value):
+            errors[name] = f"{name}: must not contain control characters (such as a NUL byte)."
+        elif required and not value:
             errors[name] = f"{name}: is required."
         elif len(value) > max_len:
             errors[name] = f"{name}: must be at most {max_len:,} characters."

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.core import clock
 from app.core.db import affected
 from app.models import Notification, Provider
-from app.platform import outbox, push
+from app.platform import changes, outbox, push
 from app.platform.push import PushText
 
 
@@ -40,6 +40,7 @@ def notify(
     )
     session.add(note)
     session.flush()
+    changes.touch(session, provider.id)  # the bell (and the offers page) show it
     to = provider.contact_email
     if email_template and to and provider.wants_email(kind):
         outbox.queue_email(
@@ -91,4 +92,7 @@ def mark_read(session: Session, provider_id: int, notification_id: int | None = 
     query = update(Notification).where(Notification.provider_id == provider_id, Notification.read_at.is_(None))
     if notification_id is not None:
         query = query.where(Notification.id == notification_id)
-    return affected(session.execute(query.values(read_at=clock.now())))
+    count = affected(session.execute(query.values(read_at=clock.now())))
+    if count:
+        changes.touch(session, provider_id)  # the bell's count went down
+    return count

@@ -10,10 +10,14 @@ An SMTP failure puts the row back to `pending` with `next_attempt_at` set by exp
 backoff with jitter (app/platform/backoff.py); the sweep sends it again then. Retries are
 budgeted by time (EMAIL_RETRY_HOURS from the row's creation), not by a count: only a row still
 failing after that is `failed` (visible to admins, who can retry it). Nothing is dropped.
+A failure of the server itself (refused, timed out, 421/45x outside RCPT) is marked as such
+in `last_error` (`SERVER_LEVEL`): app/platform/smtp_recovery.py sends those rows again within
+seconds of the server answering, without waiting out their backoff.
 """
 
 from __future__ import annotations
 
+import smtplib
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -73,11 +77,22 @@ def queue_email(
     return row
 
 
+DEFAULT_FOOTER = "You're getting this because of a request on FogForge."
+
+
 def render(row: OutboxEmail) -> tuple[str, str, str]:
-    """(subject, text, html) for a row, from templates/email/<template>.txt and .html."""
+    """(subject, text, html) for a row: templates/email/<template>.txt (blocks subject, body and
+    optionally footer) inside the one text layout email/_layout.txt, and <template>.html, which
+    extends email/_layout.html. A context `timezone` makes both say which zone times are in."""
     ctx = dict(row.context or {})
-    subject = clean_header(render_block(f"email/{row.template}.txt", "subject", **ctx))
-    text = render_block(f"email/{row.template}.txt", "body", **ctx).strip() + "\n"
+    ctx.setdefault("timezone", None)
+    name = f"email/{row.template}.txt"
+    subject = clean_header(render_block(name, "subject", **ctx))
+    body = render_block(name, "body", **ctx).strip()
+    body = body.removesuffix("— FogForge").rstrip()  # a template still signing itself: the layout signs
+    has_footer = "footer" in current_app.jinja_env.get_template(name).blocks
+    footer = render_block(name, "footer", **ctx).strip() if has_footer else DEFAULT_FOOTER
+    text = render_template("email/_layout.txt", **ctx, email_body=body, email_footer=footer).strip() + "\n"
     html = render_template(f"email/{row.template}.html", subject=subject, **ctx)
     return subject, text, html
 
@@ -162,6 +177,27 @@ def mark_done(row: OutboxEmail, status: str) -> None:
     row.next_attempt_at = None
 
 
+# `last_error` of a row that failed because the server did (not this email or recipient).
+SERVER_LEVEL = "SMTP server unavailable: "
+
+
+def server_level(error: BaseException) -> bool:
+    """Did sending fail because of the SMTP server as a whole (so any email would have), rather
+    than this email or its recipient? Refused / timed-out / dropped connections, a failed greeting
+    or HELO are the server's; so is a temporary (4xx: 421, 451, 452...) answer to MAIL FROM,
+    DATA or login. A refusal at RCPT (550 no such user, but also a 450/451 greylisting of one
+    address) is the recipient's, and a 5xx is this message's: those keep their own backoff."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return False
+    if isinstance(error, (smtplib.SMTPConnectError, smtplib.SMTPHeloError, smtplib.SMTPServerDisconnected)):
+        return True  # the greeting or HELO failed, or the connection dropped: no email gets through
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 400 <= error.smtp_code < 500  # 421 closing, 451 local error, 452 no space, 454 ...
+    if isinstance(error, smtplib.SMTPException):  # (an OSError too) e.g. STARTTLS unsupported
+        return False
+    return isinstance(error, OSError)  # refused, unreachable, timed out, DNS
+
+
 def mark_failed(row: OutboxEmail, error: BaseException) -> datetime | None:
     """Back to `pending` until its next attempt (backoff with jitter), or `failed` once the time
     budget is spent. Returns the next attempt's time (None: failed)."""
@@ -169,7 +205,8 @@ def mark_failed(row: OutboxEmail, error: BaseException) -> datetime | None:
     budget = timedelta(hours=current_app.config["EMAIL_RETRY_HOURS"])
     if row.give_up_at is None:
         row.give_up_at = clock.as_utc(row.created_at) + budget
-    row.last_error = f"{type(error).__name__}: {error}"[:2000]
+    prefix = SERVER_LEVEL if server_level(error) else ""
+    row.last_error = f"{prefix}{type(error).__name__}: {error}"[:2000]
     row.locked_at = None
     row.updated_at = now
     row.next_attempt_at = backoff.next_attempt(row.attempts, now=now, give_up_at=clock.as_utc(row.give_up_at))

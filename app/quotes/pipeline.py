@@ -12,7 +12,7 @@ from app.core.db import affected
 from app.core.refusal import Refusal
 from app.core.urls import external_url
 from app.leads import timeline
-from app.models import Assignment, Lead, Provider
+from app.models import Assignment, AssignmentStatus, Lead, Provider
 from app.platform import outbox
 from app.quotes.preview import assignment_of
 from app.quotes.result import Done
@@ -26,9 +26,6 @@ TRANSITIONS = {
     "quoted": ("purchased", "contacted"),
     "lost": ("purchased", "contacted", "quoted"),
 }
-
-
-STATUS_LABELS = {"purchased": "Unlocked", "contacted": "Contacted", "quoted": "Quoted", "won": "Won", "lost": "Lost"}
 
 
 # ---------------------------------------------------------------- provider transitions
@@ -61,8 +58,8 @@ def transition(
     allowed = TRANSITIONS[action]
     if assignment.status not in allowed:
         raise Refusal(
-            f"This lead is already {STATUS_LABELS[assignment.status].lower()}; "
-            f"it can't be marked {STATUS_LABELS[action].lower()}."
+            f"This lead is already {AssignmentStatus(assignment.status).title.lower()}; "
+            f"it can't be marked {AssignmentStatus(action).title.lower()}."
         )
     values: dict = {"status": action, "updated_at": clock.now()}
     notes = (notes or "").strip() or None
@@ -93,7 +90,7 @@ def transition(
     )
     if affected(moved) != 1:
         session.refresh(assignment)
-        raise Refusal(f"This lead is already {STATUS_LABELS[assignment.status].lower()}.")
+        raise Refusal(f"This lead is already {AssignmentStatus(assignment.status).title.lower()}.")
     session.refresh(assignment)
     lead = assignment.lead
     if action == "quoted":

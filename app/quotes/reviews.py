@@ -90,6 +90,7 @@ class Reputation:
     count: int
     recent: list
     median_response: timedelta | None
+    jobs_done: int = 0  # leads it was given that the customer marked done on FogForge
 
     @property
     def responds_fast(self) -> bool:
@@ -114,8 +115,9 @@ def reputation(session: Session, provider_id: int, recent: int = 5) -> Reputatio
 
 
 def reputations(session: Session, provider_ids, recent: int = 5) -> dict[int, Reputation]:
-    """Every listed provider's reputation in three statements, whatever the number of providers:
-    average and count, the `recent` latest reviews each, and the median time to respond."""
+    """Every listed provider's reputation in four statements, whatever the number of providers:
+    average and count, the `recent` latest reviews each, the median time to respond and the
+    jobs done on FogForge."""
     ids = sorted(set(provider_ids))
     if not ids:
         return {}
@@ -153,6 +155,14 @@ def reputations(session: Session, provider_ids, recent: int = 5) -> dict[int, Re
         assert told is not None  # the query keeps only notified rows
         if got >= told:
             waits[pid].append(clock.as_utc(got) - clock.as_utc(told))
+    jobs: dict[int | None, int] = {
+        pid: n
+        for pid, n in session.execute(
+            select(Lead.assigned_provider_id, func.count(Lead.id))
+            .where(Lead.assigned_provider_id.in_(ids), Lead.status == "completed")
+            .group_by(Lead.assigned_provider_id)
+        )
+    }
     result = {}
     for pid in ids:
         avg, count = totals.get(pid, (None, 0))
@@ -161,6 +171,7 @@ def reputations(session: Session, provider_ids, recent: int = 5) -> dict[int, Re
             count=count or 0,
             recent=latest[pid],
             median_response=_median(waits[pid]) if waits[pid] else None,
+            jobs_done=jobs.get(pid, 0),
         )
     return result
 

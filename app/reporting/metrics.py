@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.core import clock
 from app.direct import escrow_inbox
-from app.models import Assignment, Lead, LeadEvent, Metro, Offer
+from app.models import Assignment, Lead, LeadEvent, LeadMode, Metro, Offer
 
 PERIODS = (7, 30, 90)
 DEFAULT_DAYS = 30
 # Lead modes in display order, with the words the dashboard uses.
-MODES = ("direct", "broadcast", "quotes")
+MODES = LeadMode.values()
 # Timeline events that put a lead in front of staff (direct escrow, unaccepted broadcast,
 # quotes without a match, held for review).
 ESCROW_EVENT_KINDS = ("escrowed", "broadcast_unaccepted", "escrow", "held_for_review")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.web import errors, responses, security, templating
+from app.web import errors, input_guard, responses, security, templating
 from app.web.admin import audit, credits, disputes, escrow, leads, metros, partners, providers, verification  # noqa: F401
 from app.web.admin.views import bp as admin_bp
 from app.web.api.views import bp as api_bp
@@ -28,6 +28,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 
     security.init_app(app)
+    input_guard.init_app(app)
     errors.init_app(app)
     responses.init_app(app)
     templating.init_app(app)

@@ -7,6 +7,16 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 
+def error_headers(error: HTTPException) -> dict[str, str]:
+    """The headers an error answer must keep: `Allow` on 405 (the methods the URL accepts),
+    `Retry-After` on 429 (the rate limit's window, in seconds: by then the allowance is back)."""
+    headers = {k: v for k, v in error.get_headers() if k == "Allow"}
+    if error.code == 429:
+        window = getattr(getattr(getattr(error, "limit", None), "limit", None), "get_expiry", None)
+        headers["Retry-After"] = str(window() if window else 60)
+    return headers
+
+
 def wants_json() -> bool:
     return (
         request.path.startswith("/api/")
@@ -39,9 +49,10 @@ def init_app(app: Flask) -> None:
             403: "Your account doesn't have access to this page.",
             429: "You've sent a lot of requests in a short time. Please wait a minute and try again.",
         }.get(code, error.description)
+        headers = error_headers(error)
         if wants_json():
-            return jsonify(error=error.name.lower().replace(" ", "_"), message=message), code
-        return render_template("errors/error.html", code=code, title=title, message=message), code
+            return jsonify(error=error.name.lower().replace(" ", "_"), message=message, fields={}), code, headers
+        return render_template("errors/error.html", code=code, title=title, message=message), code, headers
 
     @app.errorhandler(500)
     def server_error(error):

@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
+
 from flask import Flask, current_app, has_request_context
 from flask_login import current_user
 
+from app.broadcast.offer_cards import without_old_call
 from app.core import clock
-from app.leads.intake import BUDGET_LABELS, MODE_LABELS, URGENCY_LABELS
+from app.direct.escrow_inbox import InboxFilter
+from app.leads.intake import BUDGET_LABELS, URGENCY_LABELS
 from app.leads.masking import mask_text
 from app.leads.validation import format_phone
+from app.models import (
+    AssignmentStatus,
+    DeliveryStatus,
+    EscrowReason,
+    LeadMode,
+    LeadStatus,
+    OfferState,
+    ProviderStatus,
+    Tier,
+)
 
 
 def default_timezone() -> str:
@@ -22,8 +37,10 @@ def default_timezone() -> str:
 
 def local_time(value, tz_name: str | None = None, fmt: str = "%b %-d, %-I:%M %p %Z") -> str:
     """A stored UTC time in a metro's local time (the one clock stores UTC)."""
-    if value is None:
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):  # an email's context is JSON: times are stored as ISO strings
+        value = datetime.fromisoformat(value)
     return clock.local(value, tz_name or default_timezone()).strftime(fmt)
 
 
@@ -32,15 +49,61 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     return singular if count == 1 else (plural_form or singular + "s")
 
 
+def in_metro(city: str | None, metro: str | None) -> str:
+    """ "Katy (Houston)", but "Houston" once when the city is the metro."""
+    city, metro = (city or "").strip(), (metro or "").strip()
+    if not metro or city.casefold() == metro.casefold():
+        return city or metro
+    return f"{city} ({metro})" if city else metro
+
+
+def money(value) -> str:
+    """ "$1,250" or "$450.50": a price as people write it."""
+    if value is None or value == "":
+        return ""
+    amount = Decimal(str(value))
+    return f"${amount:,.0f}" if amount == amount.to_integral_value() else f"${amount:,.2f}"
+
+
+def label(value, labels: dict) -> str:
+    """A stored key in words (urgency, budget...), the key itself if unknown."""
+    return labels.get(value, value or "")
+
+
+def tz_abbrev(tz_name: str | None = None) -> str:
+    """The zone times on a page are shown in, as its abbreviation now ("CST", "CDT")."""
+    return clock.local(clock.now(), tz_name or default_timezone()).strftime("%Z")
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["in_metro"] = in_metro
+    app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["label"] = label
+    app.jinja_env.globals["tz_abbrev"] = tz_abbrev
     app.jinja_env.filters["phone"] = format_phone
+    app.jinja_env.filters["without_old_call"] = without_old_call
     app.jinja_env.filters["mask_text"] = mask_text  # public text (reviews) never shows contact data
     app.jinja_env.globals.update(
         URGENCY_LABELS=URGENCY_LABELS,
         BUDGET_LABELS=BUDGET_LABELS,
-        MODE_LABELS=MODE_LABELS,
-        TIER_LABELS={"pro": "Pro", "growth": "Growth", "starter": "Starter", "free": "Free"},
+    )
+    # The named states, for their titles and badges: `{{ Tier(p.effective_tier).title }}`.
+    app.jinja_env.globals.update(
+        {
+            state.__name__: state
+            for state in (
+                AssignmentStatus,
+                DeliveryStatus,
+                EscrowReason,
+                InboxFilter,
+                LeadMode,
+                LeadStatus,
+                OfferState,
+                ProviderStatus,
+                Tier,
+            )
+        }
     )
 
     def has_endpoint(name: str) -> bool:

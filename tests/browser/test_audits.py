@@ -41,6 +41,8 @@ PROVIDER_EMAIL = "houston-pro-pumping@demo.fogforge.local"
 # (Houston Pro Pumping, verified, pro), admin. Tracking pages are the customer's (anon).
 PAGES: list[tuple[str, str]] = [
     ("anon", "/"),
+    ("anon", "/how-it-works"),
+    ("anon", "/how-it-works/providers"),
     ("anon", "/m/houston"),
     ("anon", "/m/houston?category=grease-trap-pumping"),
     ("anon", "/p/houston-pro-pumping"),
@@ -64,6 +66,7 @@ PAGES: list[tuple[str, str]] = [
     ("provider", "/provider/inbox"),
     ("provider", "/provider/inbox/{direct_lead}"),
     ("provider", "/provider/offers"),
+    ("provider", "/provider/offers?show=history"),
     ("provider", "/provider/quotes"),
     ("provider", "/provider/quotes/{quotes_lead}"),
     ("provider", "/provider/credits"),
@@ -166,12 +169,12 @@ def build_data(db, factory, rq) -> dict:
     db.session.commit()
     rq.run()
 
-    # Finished offers next to the live one (the offers page greys them out), a review (the rating
+    # Finished offers (the offers page's history tab greys them out), a review (the rating
     # star), a notification (the bell count), a dispute, a partner, an email that failed.
     for state in ("taken", "expired", "declined"):
         old = factory.lead(metro=houston, category=grease, mode="broadcast", customer_email=f"{state}@example.org")
         factory.offer(old, pro, state=state, offered_at=clock.now() - timedelta(hours=2))
-    done = factory.lead(metro=houston, category=grease, mode="quotes", status="completed")
+    done = factory.lead(metro=houston, category=grease, mode="quotes", status="completed", assigned_provider_id=pro.id)
     factory.review(done, pro, rating=4, text="Came the same day, clean job.")
     factory.notification(pro, title="New lead: grease trap pumping", lead=direct)
     bought = factory.assignment(done, pro, kind="quote")

@@ -35,7 +35,7 @@ def test_two_providers_race_for_a_broadcast_live_and_the_customer_sees_the_winne
         pro, growth = pro_ctx.new_page(), growth_ctx.new_page()
         sign_in(pro, base, "houston-pro-pumping@demo.fogforge.local")
         sign_in(growth, base, "houston-growth-grease-services@demo.fogforge.local")
-        expect(pro.get_by_text("No offers yet")).to_be_visible()
+        expect(pro.get_by_text("No open offers right now")).to_be_visible()
 
         # The customer asks "anyone in Houston".
         page.goto(base + "/m/houston/request/broadcast")

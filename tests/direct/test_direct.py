@@ -34,7 +34,8 @@ def test_eligible_provider_gets_the_lead_with_notification_and_email(db, factory
     [message] = smtp.to("office@pro.example")
     assert "New direct request" in message["Subject"]
     body = smtp.text_of(message)
-    assert "maria.garcia@gmail.com" in body and "+17135551234" in body and "12 Main St" in body
+    assert "maria.garcia@gmail.com" in body and "(713) 555-1234" in body and "12 Main St" in body
+    assert "Emergency (today)" in body or "This week" in body or "Flexible" in body, body
     assert [e.kind for e in lead.events][-1] == "delivered"
     assert "Sent to" in lead.events[-1].public_text
 

@@ -44,7 +44,7 @@ def test_the_quote_flow_emails_everyone_over_smtp(db, factory, rq, smtp):
     received = [m for m in smtp.to("maria.garcia@gmail.com") if "New quote" in m["Subject"]]
     assert sorted(m["Subject"] for m in received) == [
         "New quote for your grease trap pumping request: $399.99",
-        "New quote for your grease trap pumping request: $480.00",
+        "New quote for your grease trap pumping request: $480",
     ]
     assert f"/t/{lead.public_token}" in smtp.text_of(received[0])
 

@@ -8,6 +8,7 @@ import pytest
 from app.core import clock
 from app.leads import eligibility
 from app.models import Provider
+from app.models.lead import EscrowReason
 from app.models.provider import PROVIDER_STATUSES, TIERS
 
 
@@ -43,7 +44,7 @@ def test_direct_eligibility_table(status, tier, trial, paused, capped):
     reason = expected(status, tier, trial, paused, capped)
     assert decision.ok is (reason is None)
     assert decision.reason == reason
-    assert decision.label == ("Eligible" if reason is None else eligibility.REASON_LABELS[reason])
+    assert decision.label == ("Eligible" if reason is None else EscrowReason(reason).title)
 
 
 def test_no_cap_means_no_limit_and_an_expired_trial_is_free():

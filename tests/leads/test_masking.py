@@ -30,15 +30,23 @@ def test_names_show_first_name_and_last_initial(raw, shown):
     "raw, shown",
     [
         ("maria.garcia@gmail.com", "m***@gmail.com"),
-        ("M@x.io", "M***@x.io"),
+        ("M@x.io", "M***@x***.io"),
+        ("mario@lucianostrattoria.com", "m***@l***.com"),  # a business domain names the business
+        ("ana@mail.luciano.co.uk", "a***@m***.uk"),
+        ("ana@gmail.luciano.com", "a***@g***.com"),
+        ("ana@yahoo.com", "a***@yahoo.com"),
+        ("ana@hotmail.co.uk", "a***@hotmail.co.uk"),
+        ("ana@outlook.com", "a***@outlook.com"),
+        ("ana@icloud.com", "a***@icloud.com"),
+        ("ana@aol.com", "a***@aol.com"),
         ("  maria@gmail.com ", "m***@gmail.com"),
-        ("josé@correo.es", "j***@correo.es"),
+        ("josé@correo.es", "j***@c***.es"),
         ("not-an-email", "***"),
         ("", None),
         (None, None),
     ],
 )
-def test_emails_keep_first_letter_and_domain(raw, shown):
+def test_emails_keep_first_letter_and_only_a_webmail_domain(raw, shown):
     assert mask_email(raw) == shown
 
 
@@ -85,6 +93,31 @@ def test_contact_data_inside_text_is_masked(raw, shown):
     assert mask_text(raw) == shown
 
 
+# Issue 16: a phone number spelled out in words (English, Spanish, mixed with digits, "oh",
+# "double") is masked like digits are: the whole run becomes "(***) ***-<last four>".
+SPELLED = [
+    ("Owner cell: seven one three four two two nine zero three three", "Owner cell: (***) ***-9033"),
+    ("Owner cell: Seven One Three Four Two Two Nine Zero Three Three.", "Owner cell: (***) ***-9033."),
+    ("call 7 one 3 four 2 2 nine 0 3 3 now", "call (***) ***-9033 now"),
+    ("call 713 four two two nine zero three three", "call (***) ***-9033"),
+    ("llame al siete uno tres cuatro dos dos nueve cero tres tres", "llame al (***) ***-9033"),
+    ("seven-one-three, four-two-two, nine-oh-three-three", "(***) ***-9033"),
+    ("seven one three double two nine oh triple three", "(***) ***-0333"),
+    ("s e v e n: seven  one  three  four  two  two  nine", "s e v e n: (***) ***-4229"),
+    ("(seven one three) four two two - nine zero three three", "((***) ***-9033"),
+    # Not phone numbers: left alone.
+    ("one or two traps, three days a week", "one or two traps, three days a week"),
+    ("one 1000 gallon trap and two 500 gallon ones", "one 1000 gallon trap and two 500 gallon ones"),
+    ("Last pumped 2024-03-01, two traps", "Last pumped 2024-03-01, two traps"),
+    ("someone said six", "someone said six"),
+]
+
+
+@pytest.mark.parametrize("raw, shown", SPELLED)
+def test_phone_numbers_spelled_in_words_are_masked(raw, shown):
+    assert mask_text(raw) == shown
+
+
 def test_preview_hides_street_business_and_raw_contact(factory):
     lead = factory.lead(
         description="Trap overflow, call 713-555-1234 or maria@gmail.com",
@@ -97,7 +130,8 @@ def test_preview_hides_street_business_and_raw_contact(factory):
     assert shown["customer_name"] == "Maria G."
     assert shown["customer_email"] == "m***@gmail.com"
     assert shown["customer_phone"] == "(***) ***-1234"
-    assert shown["street"] is None and shown["business_name"] is None and shown["postal_code"] is None
+    assert shown["street"] is None and shown["business_name"] is None
+    assert shown["postal_code"] == "77002", "the ZIP is an area like the city: shown in previews (issue 11)"
     assert shown["city"] == "Houston"
     assert shown["description"] == "Trap overflow, call (***) ***-1234 or m***@gmail.com"
     assert shown["preferred_time"] == "after 5, (***) ***-9876"

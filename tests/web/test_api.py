@@ -362,3 +362,80 @@ def test_admin_creates_partner_and_key_shown_once_then_revokes_it(client, db, fa
     actions = set(db.session.scalars(select(AuditLog.action)))
     assert {"partner.create", "partner.key_create", "partner.key_revoke"} <= actions
     assert db.session.scalar(select(func.count()).select_from(LeadEvent).where(LeadEvent.kind == "partner")) == 1
+
+
+# ---------------------------------------------------------------- issue 16: answers match the schema
+def _validate_error(client, response):
+    from jsonschema import Draft202012Validator
+
+    schema = client.get("/api/v1/openapi.json").json["components"]["schemas"]["Error"]
+    errors = [e.message for e in Draft202012Validator(schema).iter_errors(response.get_json())]
+    assert errors == [], f"{response.status_code} {response.get_data(as_text=True)}: {errors}"
+
+
+def test_every_error_answer_matches_the_error_schema(client, key):
+    for url in ("/api/v1/leads/false", "/api/v1/leads/-1", "/api/v1/nope", "/api/v1/leads/1/x"):
+        response = client.get(url, headers={"Authorization": f"Bearer {key}"})
+        assert response.status_code == 404, url
+        _validate_error(client, response)
+    for method in ("TRACE", "PUT", "DELETE", "PATCH"):
+        response = client.open("/api/v1/leads", method=method, headers={"Authorization": f"Bearer {key}"})
+        assert response.status_code == 405, method
+        assert set(response.headers.get("Allow", "").replace(" ", "").split(",")) >= {"POST"}, response.headers
+        _validate_error(client, response)
+
+
+def test_trace_on_pages_answers_405_with_allow(client, db):
+    for url in ("/", "/auth/login"):
+        response = client.open(url, method="TRACE")
+        assert response.status_code == 405 and "GET" in response.headers.get("Allow", ""), (url, response.headers)
+
+
+def test_429_carries_retry_after_as_documented(app, client, key):
+    app.config["API_RATE_LIMIT"] = "2 per hour"  # (per minute could straddle a minute boundary)
+    try:
+        answers = [get(client, key, 999) for _ in range(3)]
+    finally:
+        app.config.pop("API_RATE_LIMIT")
+    assert answers[2].status_code == 429 and answers[2].headers.get("Retry-After") == "3600", answers[2].headers
+    _validate_error(client, answers[2])
+    doc = client.get("/api/v1/openapi.json").json
+    assert "Retry-After" in doc["paths"]["/leads/{lead_id}"]["get"]["responses"]["429"]["headers"]
+
+
+def test_schema_refuses_the_empty_strings_the_api_refuses(client, key):
+    from jsonschema import Draft202012Validator
+
+    schema = client.get("/api/v1/openapi.json").json["components"]["schemas"]["LeadCreate"]
+    for field in schema["required"]:
+        for blank in ("", "   "):
+            body = lead_body(**{field: blank})
+            assert list(Draft202012Validator(schema).iter_errors(body)), f"schema accepts {field}={blank!r}"
+            assert post(client, key, body).status_code == 422, f"API accepts {field}={blank!r}"
+
+
+@pytest.mark.parametrize(
+    "idem, accepted",
+    [
+        ("order-4711", True),
+        ("x" * 255, True),
+        ("~!a/b:c", True),
+        ("x" * 256, False),
+        ("has space", False),
+        ("tab\there", False),
+        ("ünï", False),
+        ("nul\x00", False),
+    ],
+)
+def test_documented_idempotency_key_pattern_is_what_the_api_accepts(client, key, idem, accepted):
+    param = client.get("/api/v1/openapi.json").json["paths"]["/leads"]["post"]["parameters"][0]
+    schema = param["schema"]
+    import re
+
+    documented = schema["minLength"] <= len(idem) <= schema["maxLength"] and re.search(schema["pattern"], idem)
+    assert bool(documented) == accepted, (idem, schema)
+    try:
+        answer = post(client, key, lead_body(), idem=idem).status_code
+    except ValueError:  # the test client itself refuses some header values (never reaches the app)
+        answer = 400
+    assert (answer == 201) == accepted, (idem, answer)

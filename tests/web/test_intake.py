@@ -1,12 +1,14 @@
 """The request form: three modes, validation per field, nothing half-saved, tracking."""
 
 import html
+import re
 
 import pytest
 from sqlalchemy import func, select
 
 from app.models import Lead, LeadEvent, OutboxEmail
 from tests.conftest import csrf_from
+from tests.dom import attr_of, has, texts_of
 
 
 @pytest.fixture
@@ -130,9 +132,57 @@ def test_honeypot_lead_is_kept_but_held_for_review(client, db, houston, rq):
     lead = db.session.scalar(select(Lead))
     assert lead.status == "pending" and lead.quality_score == 15
     assert "Spam trap field was filled in" in lead.quality_notes
-    assert [job.func_name for job in rq.jobs()] == ["app.jobs.send_email"]  # no routing
+    # issue 16: no email to the address the bot typed (nor routing)
+    assert rq.jobs() == [] and count(db, OutboxEmail) == 0
     page = html.unescape(client.get(f"/t/{lead.public_token}").get_data(as_text=True))
     assert "We're checking your request" in page
+
+
+def _confirmation_texts(db) -> str:
+    from app.platform import outbox
+
+    rows = list(db.session.scalars(select(OutboxEmail).where(OutboxEmail.kind == "lead_confirmation")))
+    assert len(rows) == 1, rows
+    return "\n".join([*outbox.render(rows[0]), repr(rows[0].context)])
+
+
+@pytest.mark.parametrize("mode", ["broadcast", "quotes"])
+def test_held_lead_confirmation_echoes_no_typed_text_and_promises_nothing(client, db, houston, mode):
+    _, cat, _ = houston
+    spam = good_data(
+        cat,
+        customer_email="victim@mailinator.com",  # disposable (-30) and a near duplicate below: held
+        customer_name="Buy Cheap Pills",
+        description="VISIT cheap-pills.example NOW for the best deals on earth",
+    )
+    post_form(client, f"/m/houston/request/{mode}", spam)
+    lead = db.session.scalar(select(Lead))
+    assert lead.status == "pending", lead.quality_notes
+    sent = _confirmation_texts(db)
+    for typed in ("Buy Cheap", "cheap-pills", "best deals", "Taqueria", "12 Main"):
+        assert typed not in sent, f"{typed!r} echoed to an unverified address:\n{sent}"
+    for promise in ("offering it to", "Matching providers can now see", "Up to 3"):
+        assert promise not in sent, sent
+    assert f"/t/{lead.public_token}" in sent and "We check it" in sent
+
+
+def test_verified_lead_confirmation_still_repeats_the_request(client, db, houston):
+    _, cat, _ = houston
+    post_form(client, "/m/houston/request/broadcast", good_data(cat))
+    sent = _confirmation_texts(db)
+    assert "Maria Garcia" in sent and "1,000 gallon trap" in sent and "offering it to" in sent
+
+
+def test_honeypot_lead_verified_by_an_admin_gets_its_confirmation_then(client, db, houston, factory):
+    from app.leads import review
+
+    _, cat, _ = houston
+    post_form(client, "/m/houston/request/broadcast", good_data(cat, website="x"))
+    lead = db.session.scalar(select(Lead))
+    assert count(db, OutboxEmail) == 0
+    review.verify(db.session, [lead.id], factory.admin())
+    db.session.commit()
+    assert "1,000 gallon trap" in _confirmation_texts(db)
 
 
 def test_near_duplicate_within_a_day_is_held(client, db, houston):
@@ -188,6 +238,19 @@ def test_public_form_is_rate_limited_per_client_address(client, db, houston, app
     assert other.status_code == 400  # another address is not limited (fails CSRF instead)
 
 
+def test_failed_submissions_do_not_use_up_the_rate_limit(client, db, houston, app):
+    _, cat, _ = houston
+    limit = int(app.config["LEAD_RATE_LIMIT"].split()[0])
+    bad = [
+        post_form(client, "/m/houston/request/broadcast", good_data(cat, customer_email="not-an-email")).status_code
+        for _ in range(limit + 2)
+    ]
+    assert bad == [422] * (limit + 2), bad
+    fixed = post_form(client, "/m/houston/request/broadcast", good_data(cat))
+    assert fixed.status_code == 303, f"the corrected form was answered {fixed.status_code} after {len(bad)} 422s"
+    assert count(db, Lead) == 1
+
+
 def test_inline_check_reports_one_field(client, db, houston, csrf):
     token = csrf("/m/houston/request/broadcast")
     bad = client.post(
@@ -219,3 +282,77 @@ def test_tracking_page_polls_until_final_and_404s_for_unknown_token(client, db, 
     assert "hx-trigger" not in final.get_data(as_text=True)
     assert client.get("/t/not-a-real-token").status_code == 404
     assert len(lead.public_token) >= 43  # 256 bits, URL-safe
+
+
+# ---------------------------------------------------------------- issue 16: one-time submission key
+def _form_with_key(client, url, data):
+    page = client.get(url).get_data(as_text=True)
+    key = re.search(r'<input[^>]*name="submission_key"[^>]*>', page)
+    assert key, "the request form carries a one-time submission key"
+    value = re.search(r'value="([^"]+)"', key.group(0))
+    assert value, key.group(0)
+    return {**data, "csrf_token": csrf_from(page), "submission_key": html.unescape(value.group(1))}
+
+
+def test_each_rendering_of_the_form_has_its_own_key(client, db, houston):
+    _, cat, _ = houston
+    first = _form_with_key(client, "/m/houston/request/broadcast", good_data(cat))
+    second = _form_with_key(client, "/m/houston/request/broadcast", good_data(cat))
+    assert first["submission_key"] != second["submission_key"] and len(first["submission_key"]) >= 16
+
+
+def test_a_resent_form_gives_the_same_tracking_page_and_one_lead(client, db, houston):
+    _, cat, _ = houston
+    data = _form_with_key(client, "/m/houston/request/broadcast", good_data(cat))
+    first = client.post("/m/houston/request/broadcast", data=data)
+    again = client.post("/m/houston/request/broadcast", data=data)
+    assert first.status_code == again.status_code == 303
+    assert first.headers["Location"] == again.headers["Location"]
+    assert count(db, Lead) == 1 and count(db, OutboxEmail) == 1
+
+
+def test_a_form_with_errors_keeps_its_key(client, db, houston):
+    _, cat, _ = houston
+    data = _form_with_key(client, "/m/houston/request/broadcast", good_data(cat, city=""))
+    page = client.post("/m/houston/request/broadcast", data=data).get_data(as_text=True)
+    assert data["submission_key"] in page
+
+
+@pytest.mark.parametrize("trial", range(3))
+def test_two_identical_posts_at_once_make_one_lead_and_one_email(app, db, houston, race, trial):
+    from tests.conftest import new_client
+
+    _, cat, _ = houston
+    browser = new_client(app)
+    data = _form_with_key(browser, "/m/houston/request/broadcast", good_data(cat))
+    db.session.commit()  # the threads see only committed rows (and SQLite's write lock is free)
+    cookies = [(c.key, c.value, c.domain, c.path) for c in browser._cookies.values()]
+
+    def submit(i):
+        tab = new_client(app)  # the same browser (its cookies), two requests in flight
+        for key, value, domain, path in cookies:
+            tab.set_cookie(key, value, domain=domain, path=path)
+        response = tab.post("/m/houston/request/broadcast", data=data)
+        return response.status_code, response.headers.get("Location")
+
+    results = race(2, submit)
+    assert results.errors == [], results
+    assert [code for code, _ in results] == [303, 303], results
+    assert len({location for _, location in results}) == 1, results
+    db.session.expire_all()
+    assert count(db, Lead) == 1, "two leads from one form"
+    assert count(db, OutboxEmail) == 1 and count(db, LeadEvent) == 1
+
+
+def test_the_form_is_in_three_steps_with_progress_on_one_page(client, db, houston):
+    page = client.get("/m/houston/request/broadcast").get_data(as_text=True)
+    assert texts_of(page, "#lead-form > fieldset > legend") == [
+        "Step 1 of 3 What and where",
+        "Step 2 of 3 How soon",
+        "Step 3 of 3 How to reach you",
+    ]
+    assert texts_of(page, "ol.form-progress li") == ["1 What and where", "2 How soon", "3 How to reach you"]
+    assert attr_of(page, "ol.form-progress li a", "href") == "#step-1"
+    assert has(page, "#step-1 select#category_id") and has(page, "#step-1 input[name=website]")  # trap in step 1
+    assert has(page, "#step-2 select#urgency") and has(page, "#step-3 input#customer_email")
+    assert has(page, "#lead-form button[type=submit]")  # one page, one submit: works without JavaScript

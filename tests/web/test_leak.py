@@ -30,11 +30,33 @@ CONTACT = {
     "delivered": ("dora.delivered@gmail.com", "+17135551111"),
     "escrowed": ("erin.escrowed@gmail.com", "+17135552222"),
     "quote": ("quinn.quote@gmail.com", "+17135553333"),  # issue 6: unlocked by "delivered" only
-    "broadcast": (
-        "bea.broadcast@gmail.com",
-        "+17135554444",
-    ),  # issue 5: offered to delivered + other, delivered accepts
+    # issue 5: offered to delivered + other, delivered accepts; issue 16: a business domain
+    "broadcast": ("bea.broadcast@beasbistro.com", "+17135554444"),
 }
+EN = "zero one two three four five six seven eight nine".split()
+ES = "cero uno dos tres cuatro cinco seis siete ocho nueve".split()
+
+
+def spelled_forms(phone: str) -> list[str]:
+    """Issue 16: the phone as the customer may spell it out (each also goes in the description)."""
+    digits = phone[2:]
+    return [
+        " ".join(EN[int(d)] for d in digits),  # "seven one three five five five ..."
+        " ".join(d if i % 2 == 0 else EN[int(d)] for i, d in enumerate(digits)),  # "7 one 3 five ..."
+        " ".join(ES[int(d)] for d in digits),  # "siete uno tres cinco ..."
+        "-".join("oh" if d == "0" else EN[int(d)].capitalize() for d in digits),  # "Seven-One-Three-..."
+    ]
+
+
+def spelled_tails(phone: str) -> list[str]:
+    """A spelled form leaks if its last six words show (the test leads differ there; masking
+    shows only the last four digits, as digits)."""
+    return [sep.join(form.split(sep)[4:]) for form, sep in zip(spelled_forms(phone), "   -", strict=True)]
+
+
+def described(key: str, opening: str) -> str:
+    email, phone = CONTACT[key]
+    return f"{opening} Reach me at {phone} or {email}. Cell: " + "; or ".join(spelled_forms(phone)) + "."
 
 
 def raw_forms(key: str) -> list[str]:
@@ -42,10 +64,12 @@ def raw_forms(key: str) -> list[str]:
     digits = phone[2:]
     return [
         email,
+        *([] if email.endswith("@gmail.com") else [email.split("@")[1]]),  # a business domain names it
         phone,
         digits,
         f"({digits[:3]}) {digits[3:6]}-{digits[6:]}",
         f"{digits[:3]}-{digits[3:6]}-{digits[6:]}",
+        *spelled_tails(phone),
     ]
 
 
@@ -82,7 +106,7 @@ def build(db, factory, preview: bool) -> Scenario:
             requested_provider_id=provider.id,
             customer_email=email,
             customer_phone=phone,
-            description=f"Trap overflowing. Reach me at {phone} or {email}.",
+            description=described(key, "Trap overflowing."),
         )
         routing.route(db.session, lead.id)
         leads[key] = lead.id
@@ -94,7 +118,7 @@ def build(db, factory, preview: bool) -> Scenario:
         category=cat,
         customer_email=email,
         customer_phone=phone,
-        description=f"Need quotes. Reach me at {phone} or {email}.",
+        description=described("quote", "Need quotes."),
     )
     routing.route(db.session, quote.id)
     assert unlock.unlock(db.session, quote.id, delivered, 0)
@@ -106,7 +130,7 @@ def build(db, factory, preview: bool) -> Scenario:
         category=cat,
         customer_email=email,
         customer_phone=phone,
-        description=f"Anyone? Reach me at {phone} or {email}.",
+        description=described("broadcast", "Anyone?"),
     )
     routing.route(db.session, broadcast.id)
     won = next(o for o in broadcast.offers if o.provider_id == delivered.id)
@@ -197,7 +221,16 @@ SURFACES = {
     "provider quote cards (htmx)": lambda c, s, r: _get(
         c, *(f"/provider/quotes/{i}" for i in s.leads.values()), htmx=True
     ),
-    "provider offers page": lambda c, s, r: _get(c, "/provider/offers"),  # issue 5
+    "provider offers page": lambda c, s, r: _get(c, "/provider/offers", "/provider/offers?show=history"),  # issue 5
+    # issue 11: live poll answers, as a page that still shows every offer as open (so the status
+    # and details regions are sent) and as an empty page (every open offer as a new card)
+    "offers poll answers (htmx)": lambda c, s, r: _get(
+        c,
+        "/provider/offers/poll?v=-1&" + "&".join(f"s={i}:open:1::0" for i in _offer_ids()),
+        "/provider/offers/poll?v=-1",
+        "/provider/notifications/bell?v=-1",
+        htmx=True,
+    ),
     "provider offer cards (htmx)": lambda c, s, r: _get(c, *(f"/provider/offers/{i}" for i in _offer_ids()), htmx=True),
     "push payloads": _pushes,  # issue 11
 }
@@ -219,6 +252,7 @@ MUST_SHOW = {
     ("delivered", "provider quote cards"): "quote",
     ("delivered", "provider quote cards (htmx)"): "quote",
     ("delivered", "provider offers page"): "broadcast",
+    ("delivered", "offers poll answers (htmx)"): "broadcast",
     ("delivered", "provider offer cards (htmx)"): "broadcast",
 }
 
@@ -277,5 +311,9 @@ def test_unverified_claimant_sees_a_masked_preview_only_when_the_metro_allows(ap
         assert "(***) ***-2222" in html and "e***@gmail.com" in html and "Verify your business to unlock" in html
         assert lead_page.status_code == 200 and "(***) ***-2222" in lead_page.get_data(as_text=True)
     else:
-        assert "(***) ***-2222" not in html and "No requests yet" in html
+        assert (
+            "(***) ***-2222" not in html
+            and "No requests yet" not in html
+            and "held until your listing is verified" in html
+        )
         assert lead_page.status_code == 404

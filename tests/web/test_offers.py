@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.broadcast import waves
 from app.models import AuditLog, Lead, Metro, Offer
 from tests.conftest import csrf_from, login
+from tests.web.polls import poll_args
 
 PASSWORD = "correct horse battery"
 HX = {"HX-Request": "true"}
@@ -41,18 +42,20 @@ def post(client, url, data=None, htmx=False):
     return client.post(url, data={**(data or {}), "csrf_token": token}, headers=headers)
 
 
-def test_offers_page_shows_masked_open_offers_with_a_polling_card(clock, app, setup):
+def test_offers_page_shows_masked_open_offers_and_polls_once_for_the_page(clock, app, setup):
     client = signed_in(app, "alpha@example.com")
     page = client.get("/provider/offers")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
     offer_id = setup["offers"]["alpha"]
-    assert f'id="offer-{offer_id}"' in html and 'hx-trigger="every 3s"' in html
+    assert f'id="offer-{offer_id}"' in html and 'id="offer-poller"' in html and 'hx-trigger="every 1s"' in html
+    assert html.count('hx-trigger="every') == 1, "one poll for the whole page (the bell rides on it), no card polls"
     assert "Maria G." in html and "(***) ***-1234" in html and "m***@gmail.com" in html
     assert "Maria Garcia" not in html and "12 Main St" not in html
     # wave 1 of 3: the countdown is to the next wave, from the server's deadline
     assert re.search(
-        r'More providers get this offer in\s*<strong class="countdown" role="timer" aria-live="off" data-seconds="300">5:00</strong>',
+        r'More providers get this offer in\s*<strong class="countdown" role="timer" aria-live="off" data-seconds="300"\s*'
+        r'data-deadline="[^"]+">5:00</strong>',
         html,
     )
     card = client.get(f"/provider/offers/{offer_id}", headers=HX)
@@ -62,17 +65,19 @@ def test_offers_page_shows_masked_open_offers_with_a_polling_card(clock, app, se
     assert client.get(f"/provider/offers/{offer_id}").status_code == 302
 
 
-def test_accept_over_htmx_swaps_the_card_and_the_other_card_stops_polling_as_taken(app, setup):
+def test_accept_over_htmx_swaps_the_card_and_the_other_page_hears_it_is_taken(app, setup):
     alpha, bravo = signed_in(app, "alpha@example.com"), signed_in(app, "bravo@example.com")
     offers = setup["offers"]
+    bravo_page = bravo.get("/provider/offers").get_data(as_text=True)
     response = post(alpha, f"/provider/offers/{offers['alpha']}/accept", htmx=True)
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "You accepted this lead" in html
     assert "Maria Garcia" in html and "+17135551234" in html and "hx-trigger" not in html
     assert 'hx-history="false"' in html and response.headers["Cache-Control"] == "no-store"
-    poll = bravo.get(f"/provider/offers/{offers['bravo']}", headers=HX)
+    poll = bravo.get("/provider/offers/poll", query_string=poll_args(bravo_page), headers=HX)
     text = poll.get_data(as_text=True)
-    assert poll.status_code == 286 and "Taken by another provider" in text and "hx-trigger" not in text
+    assert poll.status_code == 200 and "Taken by another provider" in text
+    assert f'id="offer-{offers["bravo"]}-status" data-state="taken"' in text and "Accept lead" not in text
     assert "Alpha" not in text and "Maria Garcia" not in text  # never says who, never unmasks
     late = post(bravo, f"/provider/offers/{offers['bravo']}/accept", htmx=True)
     assert late.status_code == 200 and "Another provider accepted this lead first." in late.get_data(as_text=True)
@@ -82,15 +87,16 @@ def test_accept_and_decline_work_without_javascript(app, db, setup):
     bravo = signed_in(app, "bravo@example.com")
     offer_id = setup["offers"]["bravo"]
     response = post(bravo, f"/provider/offers/{offer_id}/decline", {"reason": "too_far"})
-    assert response.status_code == 303 and response.headers["Location"].endswith(f"/provider/offers#offer-{offer_id}")
-    page = bravo.get("/provider/offers").get_data(as_text=True)
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/provider/offers?show=history#offer-{offer_id}")
+    page = bravo.get("/provider/offers?show=history").get_data(as_text=True)
     assert "Offer declined" in page and "You declined this offer (Too far away)" in page
     db.session.expire_all()
     assert db.session.get(Offer, offer_id).state == "declined"
     alpha = signed_in(app, "alpha@example.com")
     response = post(alpha, f"/provider/offers/{setup['offers']['alpha']}/accept")
     assert response.status_code == 303
-    assert "The lead is yours" in alpha.get("/provider/offers").get_data(as_text=True)
+    assert "The lead is yours" in alpha.get(response.headers["Location"]).get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Lead, setup["lead_id"]).assigned_provider_id == setup["people"]["alpha"].id
 
@@ -115,14 +121,17 @@ def test_other_providers_offers_are_404_and_admins_are_403(app, db, factory, set
     assert app.test_client().get("/provider/offers").status_code in (302, 401)
 
 
-def test_expired_offer_card_says_closed_and_stops_polling(app, db, setup, clock):
+def test_expired_offer_card_says_closed(app, db, setup, clock):
+    alpha = signed_in(app, "alpha@example.com")
+    page = alpha.get("/provider/offers").get_data(as_text=True)
     clock.advance(timedelta(hours=2))
     for _ in range(3):
         waves.expand_overdue(db.session)
         db.session.commit()
-    alpha = signed_in(app, "alpha@example.com")
-    poll = alpha.get(f"/provider/offers/{setup['offers']['alpha']}", headers=HX)
-    assert poll.status_code == 286 and "This offer closed without an accept" in poll.get_data(as_text=True)
+    poll = alpha.get("/provider/offers/poll", query_string=poll_args(page), headers=HX)
+    assert poll.status_code == 200 and "This offer closed without an accept" in poll.get_data(as_text=True)
+    card = alpha.get(f"/provider/offers/{setup['offers']['alpha']}", headers=HX)
+    assert "This offer closed without an accept" in card.get_data(as_text=True)
     tracking = app.test_client().get(f"/t/{db.session.get(Lead, setup['lead_id']).public_token}")
     assert "Still looking" in tracking.get_data(as_text=True)
 

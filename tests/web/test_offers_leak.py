@@ -10,6 +10,8 @@ from app.broadcast import offer_actions, waves
 from app.models import Lead, Notification, Offer, OutboxEmail
 from app.platform import outbox
 from tests.conftest import login
+from tests.web.polls import poll_args
+from tests.web.test_leak import spelled_forms, spelled_tails
 
 PASSWORD = "correct horse battery"
 EMAIL, PHONE = "bob.broadcast@gmail.com", "+17135553333"
@@ -22,7 +24,11 @@ RAW = [
     f"{DIGITS[:3]}-{DIGITS[3:6]}-{DIGITS[6:]}",
     "Bob Broadcaster",
     "77 Secret Lane",
+    # issue 16: spelled out in words
+    *spelled_tails(PHONE),
 ]
+# the restricted preview keeps 80 characters: the spelled number comes first so it is tested
+SPELLED = "; ".join(spelled_forms(PHONE))
 ROLES = ("winner", "loser", "unverified", "bystander")
 
 
@@ -48,7 +54,7 @@ def scene(db, factory):
         customer_email=EMAIL,
         customer_phone=PHONE,
         street="77 Secret Lane",
-        description=f"Trap overflowing. Call {PHONE} or write {EMAIL}.",
+        description=f"Cell {SPELLED}. Trap overflowing. Call {PHONE} or write {EMAIL}.",
     )
     waves.start(db.session, lead)
     db.session.commit()
@@ -61,8 +67,16 @@ def texts(app, db, scene, role: str) -> dict[str, str]:
     login(client, f"{role}@example.com", PASSWORD)
     hx = {"HX-Request": "true"}
     lead_id = scene["lead_id"]
+    page = client.get("/provider/offers").get_data(as_text=True)
+    stale = [("v", "-1"), ("n", "-1")] + [a for a in poll_args(page) if a[0] == "s"]
     out = {
-        "offers page": client.get("/provider/offers").get_data(as_text=True),
+        "offers page": page + client.get("/provider/offers?show=history").get_data(as_text=True),
+        # poll answers: as a page that has every card (status regions) and as an empty page (new cards)
+        "poll answers (htmx)": client.get("/provider/offers/poll", query_string=stale, headers=hx).get_data(
+            as_text=True
+        )
+        + client.get("/provider/offers/poll?v=-1", headers=hx).get_data(as_text=True)
+        + client.get("/provider/notifications/bell?v=-1", headers=hx).get_data(as_text=True),
         "admin broadcast page": client.get(f"/admin/broadcasts/{lead_id}").get_data(as_text=True),
         "notifications page": client.get("/provider/notifications").get_data(as_text=True),
     }
@@ -90,6 +104,7 @@ def test_before_accept_no_provider_sees_contact_data(app, db, scene):
     # they do see the masked preview (so the check above is not vacuous)
     loser = texts(app, db, scene, "loser")
     assert "Bob B." in loser["offers page"] and "(***) ***-3333" in loser["offers page"]
+    assert "Bob B." in loser["poll answers (htmx)"] and "(***) ***-3333" in loser["poll answers (htmx)"]
     assert "b***@gmail.com" in loser["emails"]
     assert "Verify to accept" in texts(app, db, scene, "unverified")["offers page"]
 

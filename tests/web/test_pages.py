@@ -28,7 +28,7 @@ def test_metro_page_shows_providers_badges_and_both_calls_to_action(client, seed
     assert "Get help fast from anyone in Houston" in page
     assert "Get up to 3 quotes" in page
     assert "Houston AAA Grease Trap Cleaners" in page
-    assert "✓ Verified" in page and "badge-pro" in page
+    assert "✓ Verified" in page and "badge-pro" not in page  # customers never see the plan tier
     assert "Houston Unclaimed Oil Recyclers" in page
     assert page.index("Houston Pro Pumping") < page.index("Houston AAA Grease Trap Cleaners")
 

@@ -78,7 +78,7 @@ def test_batched_reputations_match_one_providers_reputation(db, factory, clock):
     ids = [p.id for p in factory.session.query(type(quiet)).all()]
     with statements() as seen:
         many = reviews.reputations(db.session, ids)
-    assert len(seen) == 3
+    assert len(seen) == 4  # ratings, recent reviews, response times, jobs done
     for pid in ids:
         one = reviews.reputation(db.session, pid)
         assert (many[pid].average, many[pid].count, many[pid].median_response) == (

@@ -15,12 +15,13 @@ from datetime import date
 
 from markupsafe import Markup
 
+from app.direct.escrow_inbox import InboxFilter
+from app.models import LeadMode
 from app.reporting import metrics
 
 WIDTH = 640
 COLUMN_HEIGHT = 180
 BAR_HEIGHT = 22
-MODE_LABELS = {"direct": "Direct", "broadcast": "Broadcast", "quotes": "Quotes"}
 MODE_GROUPS = {"direct": "Direct leads", "broadcast": "Broadcast leads", "quotes": "Quote leads"}
 
 
@@ -262,7 +263,7 @@ def fill_rate(f: metrics.FillRate) -> Chart:
 
 
 def leads_per_metro(metros: list[metrics.MetroLeads]) -> Chart:
-    series = [(MODE_LABELS[mode], [m.by_mode.get(mode, 0) for m in metros]) for mode in metrics.MODES]
+    series = [(LeadMode(mode).title, [m.by_mode.get(mode, 0) for m in metros]) for mode in metrics.MODES]
     return Chart(
         key="metros",
         title="Leads per metro",
@@ -270,16 +271,16 @@ def leads_per_metro(metros: list[metrics.MetroLeads]) -> Chart:
         svg=bars(
             "metros", "Leads per metro, stacked by mode", [m.metro for m in metros], series, fmt=lambda v: f"{v:g}"
         ),
-        headers=["Metro", *[MODE_LABELS[m] for m in metrics.MODES], "Total"],
+        headers=["Metro", *[LeadMode(m).title for m in metrics.MODES], "Total"],
         rows=[[m.metro, *[str(m.by_mode.get(mode, 0)) for mode in metrics.MODES], str(m.total)] for m in metros],
         figures=[("Leads", str(sum(m.total for m in metros))), ("Metros", str(len(metros)))],
         legend=[name for name, _v in series],
     )
 
 
-def escrow_backlog(b: metrics.Backlog, reason_labels: dict[str, str]) -> list[Chart]:
+def escrow_backlog(b: metrics.Backlog) -> list[Chart]:
     reasons = list(b.waiting)
-    labels = [reason_labels.get(r, r) for r in reasons]
+    labels = [InboxFilter(r).title for r in reasons]
     series = [(f"Waiting {bucket}", [b.waiting[r][bucket] for r in reasons]) for bucket in metrics.AGE_BUCKETS]
     waiting = Chart(
         key="backlog",
@@ -316,11 +317,11 @@ def escrow_backlog(b: metrics.Backlog, reason_labels: dict[str, str]) -> list[Ch
     return [waiting, entered]
 
 
-def dashboard_charts(data: metrics.Dashboard, reason_labels: dict[str, str]) -> list[Chart]:
+def dashboard_charts(data: metrics.Dashboard) -> list[Chart]:
     return [
         speed_to_lead(data.speed),
         fill_rate(data.fill),
         time_to_accept(data.accept),
         leads_per_metro(data.metros),
-        *escrow_backlog(data.backlog, reason_labels),
+        *escrow_backlog(data.backlog),
     ]

@@ -32,19 +32,10 @@ def _back() -> str:
     return back if back.startswith("/admin/") else url_for("admin.escrow")
 
 
-def escrow_rows(leads: list[Lead]) -> dict[int, dict]:
-    """What each inbox row shows besides the lead (reason, age, the actions that apply), for all
-    rows at once: a fixed number of statements, not one per row."""
-    now = clock.now()
-    actions = escrow_actions.available_for(db.session, leads, now)
-    return {
-        lead.id: {
-            "reason": escrow_inbox.reason_of(lead),
-            "age": escrow_inbox.age(lead, now),
-            "actions": actions[lead.id],
-        }
-        for lead in leads
-    }
+def escrow_rows(leads: list[Lead]) -> dict[int, escrow_actions.Row]:
+    """What each inbox row shows besides the lead (reason and its words, age, the actions that
+    apply), for all rows at once: a fixed number of statements, not one per row."""
+    return escrow_actions.rows(db.session, leads, clock.now())
 
 
 @bp.get("/escrow", endpoint="escrow")
@@ -52,7 +43,7 @@ def escrow_rows(leads: list[Lead]) -> dict[int, dict]:
 def escrow_page():
     reason = request.args.get("reason") or None
     metro_id = request.args.get("metro", type=int)
-    box = escrow_inbox.inbox(db.session, reason if reason in escrow_inbox.REASON_LABELS else None, metro_id)
+    box = escrow_inbox.inbox(db.session, reason if reason in escrow_inbox.FILTER_ORDER else None, metro_id)
     metros = list(db.session.scalars(select(Metro).order_by(Metro.name)))
     return render(
         "admin/escrow.html",
@@ -62,7 +53,6 @@ def escrow_page():
         metro_id=metro_id,
         metros=metros,
         escrow_rows=escrow_rows(box.rows),
-        labels=escrow_inbox.REASON_LABELS,
         order=escrow_inbox.FILTER_ORDER,
     )
 
@@ -84,7 +74,6 @@ def _row(lead_id: int, tone: str, text: str):
         private=True,
         lead=lead,
         notice={"tone": tone, "text": text},
-        labels=escrow_inbox.REASON_LABELS,
         back=_back(),
         escrow_rows=escrow_rows([lead]),
     )

@@ -52,7 +52,6 @@ def lead(lead_id: int):
         "admin/lead.html",
         private=True,
         lead=lead,
-        labels=escrow_inbox.REASON_LABELS,
         waiting=waiting,
-        escrow_rows=escrow_rows([lead]) if waiting else {},
+        escrow_rows=escrow_rows([lead]),
     )

@@ -33,7 +33,6 @@ def providers_list():
         status=status,
         metro=metro,
         metros=metros,
-        statuses=PROVIDER_STATUSES,
     )
 
 
@@ -52,7 +51,6 @@ def provider_detail(provider_id: int):
     return render_template(
         "admin/provider_detail.html",
         provider=provider,
-        tiers=TIERS,
         history=history,
         latest=verification.latest_for(db.session, provider.id),
     )

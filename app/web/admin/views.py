@@ -6,7 +6,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from app.direct import escrow_inbox
 from app.extensions import db
 from app.models import Lead, OutboxEmail, VerificationRequest
 from app.platform import audit, outbox
@@ -15,6 +14,14 @@ from app.web.access import admin_required
 from app.web.admin.charts import dashboard_charts
 
 bp = Blueprint("admin", __name__)
+
+
+@bp.after_request
+def no_store(response):
+    """Admin pages list customers' names, addresses and phones (the outbox, leads, escrow,
+    audit...): none of them may be kept by a browser or proxy cache."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/")
@@ -31,7 +38,7 @@ def dashboard():
         select(func.count(VerificationRequest.id)).where(VerificationRequest.status == "pending")
     )
     days = metrics.parse_days(request.args.get("days"))
-    charts = dashboard_charts(metrics.dashboard(db.session, days), escrow_inbox.REASON_LABELS)
+    charts = dashboard_charts(metrics.dashboard(db.session, days))
     return render_template(
         "admin/dashboard.html",
         held=held,

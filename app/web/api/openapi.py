@@ -13,10 +13,21 @@ from app.models.lead import BUDGETS, URGENCIES
 from app.partners.api import MODES, STATUSES, TEXT_FIELDS
 
 ERROR = {"$ref": "#/components/schemas/Error"}
+# What the API accepts as an Idempotency-Key (the view matches this very pattern).
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
 
 
-def _error_response(description: str) -> dict:
-    return {"description": description, "content": {"application/json": {"schema": ERROR}}}
+def _error_response(description: str, headers: dict | None = None) -> dict:
+    answer = {"description": description, "content": {"application/json": {"schema": ERROR}}}
+    return {**answer, "headers": headers} if headers else answer
+
+
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before retrying (the rate limit's window).",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
 
 
 def _lead_create_schema() -> dict:
@@ -37,8 +48,8 @@ def _lead_create_schema() -> dict:
             "description": "Leave out to let FogForge's quality checks "
             "decide; `verified` routes the lead at once, `pending` holds it for review.",
         },
-        "description": {"minLength": 10},
-        "customer_name": {"minLength": 2},
+        "description": {"minLength": 10, "pattern": r"\S"},
+        "customer_name": {"minLength": 2, "pattern": r"\S"},
         "customer_email": {"format": "email", "description": "customer_email or customer_phone is required."},
         "customer_phone": {"description": "With area code; stored in E.164."},
         "urgency": {"enum": list(URGENCIES), "default": "this_week"},
@@ -47,6 +58,9 @@ def _lead_create_schema() -> dict:
     properties = {}
     for name, (max_len, required) in TEXT_FIELDS.items():
         schema = {"type": "string" if required else ["string", "null"], "maxLength": max_len}
+        if required:  # the API refuses "" (and whitespace only) for these
+            schema["minLength"] = 1
+            schema["pattern"] = r"\S"
         extra = dict(described.get(name, {}))
         if "enum" in extra and not required:
             extra["enum"] = [*extra["enum"], None]
@@ -83,8 +97,14 @@ def document() -> dict:
                             "name": "Idempotency-Key",
                             "in": "header",
                             "required": False,
-                            "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-                            "description": "Retries with the same key and body return the first result "
+                            "schema": {
+                                "type": "string",
+                                "minLength": 1,
+                                "maxLength": 255,
+                                "pattern": IDEMPOTENCY_KEY_PATTERN,
+                            },
+                            "description": "1 to 255 visible ASCII characters (`!` to `~`, no spaces), e.g. "
+                            "`order-4711` or a UUID. Retries with the same key and body return the first result "
                             "(same status and body, header `Idempotent-Replayed: true`); the same key with a "
                             "different body is refused with 422 `idempotency_key_reused`.",
                         }
@@ -105,7 +125,7 @@ def document() -> dict:
                         "422": _error_response(
                             "Invalid fields (see `fields`), or an Idempotency-Key reused with a different body"
                         ),
-                        "429": _error_response("Rate limit for this key exceeded"),
+                        "429": _error_response("Rate limit for this key exceeded", RETRY_AFTER),
                     },
                 },
             },
@@ -121,7 +141,7 @@ def document() -> dict:
                         },
                         "401": _error_response("Missing, unknown or revoked API key"),
                         "404": _error_response("No such lead created by this partner"),
-                        "429": _error_response("Rate limit for this key exceeded"),
+                        "429": _error_response("Rate limit for this key exceeded", RETRY_AFTER),
                     },
                 },
             },

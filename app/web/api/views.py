@@ -17,12 +17,13 @@ from app.core.refusal import Refusal
 from app.extensions import csrf, db, limiter
 from app.partners import api as partner_api
 from app.partners import keys as partners
-from app.web.api.openapi import document
+from app.web.api.openapi import IDEMPOTENCY_KEY_PATTERN, document
+from app.web.errors import error_headers
 
 bp = Blueprint("api", __name__)
 csrf.exempt(bp)
 
-IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
+IDEMPOTENCY_KEY_RE = re.compile(IDEMPOTENCY_KEY_PATTERN)
 
 
 def error(status: int, code: str, message: str | None, fields: dict | None = None, headers: dict | None = None):
@@ -49,7 +50,9 @@ def http_error(exc: HTTPException):
         429: "Too many requests for this API key; wait a minute and retry.",
     }
     code = exc.code or 500
-    return error(code, exc.name.lower().replace(" ", "_"), messages.get(code, exc.description))
+    return error(
+        code, exc.name.lower().replace(" ", "_"), messages.get(code, exc.description), headers=error_headers(exc)
+    )
 
 
 def rate_limit_key() -> str:

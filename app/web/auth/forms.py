@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
 from app.accounts import users as accounts
 from app.leads import validation
+from app.web.forms import Form
 
 
 def _new_password(form, field):
@@ -21,13 +21,13 @@ def _email(form, field):
     field.data = accounts.normalize_email(check.normalized or "")
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = StringField("Email", validators=[DataRequired(message="Enter your email."), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(message="Enter your password.")])
     remember = BooleanField("Keep me signed in")
 
 
-class SignupForm(FlaskForm):
+class SignupForm(Form):
     name = StringField("Your name (optional)", validators=[Optional(), Length(max=120)])
     email = StringField(
         "Email",
@@ -47,11 +47,11 @@ class SignupForm(FlaskForm):
     )
 
 
-class ResetRequestForm(FlaskForm):
+class ResetRequestForm(Form):
     email = StringField("Email", validators=[DataRequired(message="Enter your email."), Length(max=254)])
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password = PasswordField("New password", validators=[DataRequired(message="Choose a password."), _new_password])
     confirm = PasswordField(
         "Repeat the new password",

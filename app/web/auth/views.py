@@ -28,7 +28,8 @@ RESET_SENT = (
 
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
-    """The signed-in user, unless deactivated or the password changed since (see User.get_id)."""
+    """The signed-in user, unless deactivated, or the password changed or its sessions were
+    ended since (see User.get_id)."""
     user_id = (session_id or "").partition(".")[0]
     if not user_id.isdigit():
         return None
@@ -104,6 +105,9 @@ def signup():
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:  # a copy of this cookie elsewhere stops working too
+        accounts.end_sessions(db.session, current_user.id)
+        db.session.commit()
     logout_user()
     session.clear()
     g.pop("csrf_token", None)

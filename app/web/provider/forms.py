@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.accounts.provider_settings import EMAIL_KINDS, MAX_WEEKLY_CAP
 from app.leads import validation
+from app.web.forms import Form
 
 
 class CheckboxesField(SelectMultipleField):
@@ -28,7 +28,7 @@ def _phone(form, field):
     form.phone_e164 = check.e164
 
 
-class NewListingForm(FlaskForm):
+class NewListingForm(Form):
     name = StringField(
         "Business name",
         validators=[
@@ -50,7 +50,7 @@ class NewListingForm(FlaskForm):
             raise ValidationError("Choose at least one service.")
 
 
-class VerificationForm(FlaskForm):
+class VerificationForm(Form):
     licence_number = StringField(
         "Business licence number",
         validators=[
@@ -70,12 +70,13 @@ class VerificationForm(FlaskForm):
     phone_e164: str | None = None
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     category_ids = CheckboxesField("Services you offer", coerce=int)
     extra_metro_ids = CheckboxesField("Also serve these metros", coerce=int)
     paused = BooleanField("Pause new leads (vacation)")
     weekly_cap = StringField("Weekly lead cap (optional)", validators=[Optional(), Length(max=10)])
     email_kinds = CheckboxesField("Email me about", choices=list(EMAIL_KINDS.items()))
+    offer_sound = BooleanField("Play a short sound when a new offer arrives on the open offers page")
 
     cap_value: int | None = None
 

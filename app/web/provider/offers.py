@@ -1,9 +1,15 @@
-"""Broadcast offers for providers (issue 5): the live offers page, one self-refreshing card per
-offer (polls while open, stops with 286), accept and decline in one click, without JS too."""
+"""Broadcast offers for providers (issues 5 and 11): the live offers page, accept and decline in
+one click (without JS too), and the page's one cheap poll.
+
+The poll sends the change version the page has (app/platform/changes.py), the bell's count and
+each card's status key. Same version: 204, nothing read but one Redis key. Otherwise only what
+differs goes back, out-of-band: new cards, the status region of a changed card (its actions
+region removed once it can no longer be acted on), the bell; never a whole card the provider
+may be using."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, make_response, redirect, request, url_for
 from flask_login import current_user
 from htmx_flask import request as hx_request
 from sqlalchemy.exc import IntegrityError
@@ -12,9 +18,10 @@ from app.broadcast import offer_actions, offer_cards
 from app.core.refusal import Refusal
 from app.extensions import db
 from app.models import Offer
+from app.platform import changes, notify
 from app.web.access import provider_required
 from app.web.provider.views import bp
-from app.web.responses import on_refusal, render
+from app.web.responses import on_refusal, private, render
 
 
 def _my_offer(offer_id: int) -> Offer:
@@ -25,16 +32,14 @@ def _my_offer(offer_id: int) -> Offer:
     return offer
 
 
-def _card(offer: Offer, error: str | None = None, *, polled: bool = False):
-    """One offer's card; a poll (`polled`) of a card that will not change again answers 286."""
+def _card(offer: Offer, error: str | None = None, status: int = 200):
     card = offer_cards.card(db.session, offer)
     return render(
         "provider/_offer_card.html",
         private=True,
-        final=polled and card.final,
+        status=status,
         c=card,
         error=error,
-        poll=current_app.config["OFFER_POLL_SECONDS"],
         DECLINE_REASONS=offer_actions.DECLINE_REASONS,
     )
 
@@ -43,33 +48,60 @@ def _card(offer: Offer, error: str | None = None, *, polled: bool = False):
 @provider_required
 def offers():
     provider = current_user.provider
-    cards = (
-        [offer_cards.card(db.session, o) for o in offer_cards.offers_for(db.session, provider.id)] if provider else []
-    )
+    history = request.args.get("show") == "history"
+    version = changes.version(db.session, provider.id) if provider else 0  # before the data it covers
+    offers_ = []
+    if provider is not None:
+        offers_ = (offer_cards.history if history else offer_cards.open_offers)(db.session, provider.id)
+    cards = [offer_cards.card(db.session, o) for o in offers_]
     return render(
         "provider/offers.html",
         private=True,
         provider=provider,
         cards=cards,
-        after=max([c.offer.id for c in cards] + [0]),
+        history=history,
+        open_count=sum(not c.final for c in cards),
+        version=version,
+        unread=notify.unread_count(db.session, provider.id) if provider else 0,
+        bell_poll=history,  # the open page's poll carries the bell
         poll=current_app.config["OFFER_POLL_SECONDS"],
         DECLINE_REASONS=offer_actions.DECLINE_REASONS,
     )
 
 
-@bp.get("/offers/new")
+def _shown_keys() -> dict[int, str]:
+    """{offer id: status key} the page reported (`s=<id>:<key>`, at most MAX_SHOWN)."""
+    shown: dict[int, str] = {}
+    for raw in request.args.getlist("s")[: offer_cards.MAX_SHOWN]:
+        head, _, key = raw.partition(":")
+        if head.isdigit():
+            shown[int(head)] = key
+    return shown
+
+
+@bp.get("/offers/poll")
 @provider_required
-def offers_new():
-    """The page's poller (htmx): offers that arrived since the page loaded, then a fresh poller."""
+def offers_poll():
     provider = current_user.provider or abort(404)
-    after = request.args.get("after", type=int) or 0
-    fresh = offer_cards.new_offers(db.session, provider.id, after)
-    latest = max([o.id for o in fresh] + [after])
+    version = changes.version(db.session, provider.id)
+    if request.args.get("v", type=int) == version:
+        return private(make_response("", 204))
+    shown = _shown_keys()
+    cards = [offer_cards.card(db.session, o) for o in offer_cards.live_offers(db.session, provider.id, shown)]
+    new_cards = [c for c in cards if c.offer.id not in shown and not c.final]
+    changed = [c for c in cards if c.offer.id in shown and shown[c.offer.id] != c.key]
+    was_final = {i for i, key in shown.items() if key.split(":", 1)[0] not in ("open", "restricted")}
+    reopened = [c for c in changed if c.offer.id in was_final and not c.final]  # re-offered after a restart
+    unread = notify.unread_count(db.session, provider.id)
     return render(
-        "provider/_offer_poller.html",
+        "provider/_offer_poll.html",
         private=True,
-        new_cards=[offer_cards.card(db.session, o) for o in fresh],
-        after=latest,
+        new_cards=sorted(new_cards, key=lambda c: c.offer.id),
+        changed=[c for c in changed if c not in reopened],
+        reopened=reopened,
+        bell=request.args.get("n", type=int) != unread,
+        version=version,
+        unread=unread,
         poll=current_app.config["OFFER_POLL_SECONDS"],
         DECLINE_REASONS=offer_actions.DECLINE_REASONS,
     )
@@ -80,8 +112,17 @@ def offers_new():
 def offer_card(offer_id: int):
     offer = _my_offer(offer_id)
     if not hx_request.htmx:
-        return redirect(url_for("provider.offers", _anchor=f"offer-{offer_id}"))
-    return _card(offer, polled=True)
+        show = None if offer.is_open else "history"
+        return redirect(url_for("provider.offers", show=show, _anchor=f"offer-{offer_id}"))
+    return _card(offer)
+
+
+def _where(offer_id: int) -> str:
+    """The offers page tab the card is on now (open offers, or history once it is settled)."""
+    db.session.expire_all()
+    offer = db.session.get(Offer, offer_id)
+    show = None if offer is not None and offer.is_open else "history"
+    return url_for("provider.offers", show=show, _anchor=f"offer-{offer_id}")
 
 
 def _done(offer_id: int, message: str):
@@ -89,15 +130,21 @@ def _done(offer_id: int, message: str):
         db.session.expire_all()
         return _card(db.session.get_one(Offer, offer_id))
     flash(message, "success")
-    return redirect(url_for("provider.offers", _anchor=f"offer-{offer_id}"), code=303)
+    return redirect(_where(offer_id), code=303)
 
 
 def _refused_card(refusal: Refusal, offer_id: int):
+    db.session.expire_all()
     return _card(db.session.get_one(Offer, offer_id), refusal.message)
 
 
+def _refused_back(offer_id: int) -> str:
+    db.session.rollback()  # nothing the refused action did is kept; read the offer as it is
+    return _where(offer_id)
+
+
 _REFUSED = on_refusal(
-    back=lambda offer_id: url_for("provider.offers", _anchor=f"offer-{offer_id}"),
+    back=_refused_back,
     again=_refused_card,
     status=200,  # the card says why; htmx swaps it like any other answer
 )

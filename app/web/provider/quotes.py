@@ -37,7 +37,6 @@ def quotes_list():
         provider=provider,
         cards=cards,
         balance=credits.balance(db.session, provider.id),
-        STATUS_LABELS=pipeline.STATUS_LABELS,
     )
 
 
@@ -60,7 +59,6 @@ def _card_response(lead_id: int, outcome: Outcome | None = None, status: int = 2
         result=outcome,
         dispute=disputes.dispute_of(db.session, card.assignment.id) if card.assignment else None,
         reasons=disputes.REASON_LABELS,
-        STATUS_LABELS=pipeline.STATUS_LABELS,
     )
 
 

@@ -142,6 +142,7 @@ def settings():
             "paused": provider.paused,
             "weekly_cap": str(provider.weekly_cap or ""),
             "email_kinds": [k for k in provider_settings.EMAIL_KINDS if provider.wants_email(k)],
+            "offer_sound": provider.offer_sound,
         }
     )
     form.category_ids.choices = [(c.id, c.name) for c in categories]
@@ -155,6 +156,7 @@ def settings():
             paused=form.paused.data,
             weekly_cap=form.cap_value,
             email_on=set(form.email_kinds.data),
+            offer_sound=form.offer_sound.data,
         )
         db.session.commit()
         flash("Settings saved.", "success")

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.leads import validation
 from app.leads.intake import BUDGET_LABELS, URGENCY_LABELS
 from app.models.lead import BUDGETS, URGENCIES
+from app.web.forms import Form
 
 
-class LeadForm(FlaskForm):
+class LeadForm(Form):
     category_id = SelectField(
         "Service needed",
         coerce=int,
@@ -56,6 +56,8 @@ class LeadForm(FlaskForm):
         ],
     )
     postal_code = StringField("ZIP code (optional)", validators=[Optional(), Length(max=12)])
+    # One-time key, made when the form is shown: a double submit finds the lead it made.
+    submission_key = HiddenField()  # set by the view when it shows the form
     # Honeypot: hidden from people by CSS, tempting to bots. Filled → held for review.
     website = StringField("Leave this field empty", validators=[Optional()])
 

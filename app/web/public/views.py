@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import select, text
 
 from app.accounts import directory
@@ -25,6 +26,16 @@ def home():
     return render_template("public/home.html", metros=directory.metros_with_counts(db.session))
 
 
+@bp.get("/how-it-works")
+def how_it_works():
+    return render_template("public/how_it_works.html")
+
+
+@bp.get("/how-it-works/providers")
+def how_it_works_providers():
+    return render_template("public/how_it_works_providers.html")
+
+
 @bp.get("/m/<slug>")
 def metro(slug: str):
     metro = directory.metro_by_slug(db.session, slug) or abort(404)
@@ -35,6 +46,7 @@ def metro(slug: str):
         metro=metro,
         providers=providers,
         reputations=reviews.reputations(db.session, [p.id for p in providers], recent=0),
+        show_tier=_sees_tier(),
         categories=directory.categories(db.session),
         category=category,
     )
@@ -44,7 +56,17 @@ def metro(slug: str):
 def provider(slug: str):
     provider = directory.provider_by_slug(db.session, slug) or abort(404)
     reputation = reviews.reputation(db.session, provider.id)
-    return render_template("public/provider.html", provider=provider, reputation=reputation)
+    return render_template(
+        "public/provider.html", provider=provider, reputation=reputation, show_tier=_sees_tier(provider)
+    )
+
+
+def _sees_tier(provider=None) -> bool:
+    """A plan tier is what a provider pays FogForge: shown to admins and to the provider itself,
+    never to customers."""
+    if not current_user.is_authenticated:
+        return False
+    return current_user.is_admin or (provider is not None and provider.owner_id == current_user.id)
 
 
 def _lead_form_view(mode: str, metro, provider=None):
@@ -52,6 +74,8 @@ def _lead_form_view(mode: str, metro, provider=None):
     form = LeadForm()
     cats = provider.categories if provider and provider.categories else directory.categories(db.session)
     form.category_id.choices = [(0, "Choose a service…")] + [(c.id, c.name) for c in cats]
+    if request.method == "GET":  # a new one-time key each time the form is shown
+        form.submission_key.data = intake.new_submission_key()
     if request.method == "GET" and request.args.get("category"):
         form.category_id.data = next((c.id for c in cats if c.slug == request.args["category"]), 0)
     if form.validate_on_submit():
@@ -73,6 +97,7 @@ def _lead_form_view(mode: str, metro, provider=None):
             preferred_time=form.preferred_time.data,
             budget=form.budget.data,
             honeypot_filled=bool((form.website.data or "").strip()),
+            submission_key=form.submission_key.data or None,
         )
         lead = intake.submit_lead(db.session, data, source="web", client_ip=request.remote_addr)
         tracking_url = url_for("public.tracking", token=lead.public_token)
@@ -88,8 +113,13 @@ def _lead_rate_limit():
     return current_app.config["LEAD_RATE_LIMIT"]
 
 
+def _counts_against_limit(response) -> bool:
+    """A form sent back to fix (422) is not held against the customer; every other answer is."""
+    return response.status_code != 422
+
+
 @bp.route("/m/<slug>/request/<mode>", methods=["GET", "POST"])
-@limiter.limit(_lead_rate_limit, methods=["POST"])
+@limiter.limit(_lead_rate_limit, methods=["POST"], deduct_when=_counts_against_limit)
 def request_metro(slug: str, mode: str):
     if mode not in ("broadcast", "quotes"):
         abort(404)
@@ -98,7 +128,7 @@ def request_metro(slug: str, mode: str):
 
 
 @bp.route("/p/<slug>/request", methods=["GET", "POST"])
-@limiter.limit(_lead_rate_limit, methods=["POST"])
+@limiter.limit(_lead_rate_limit, methods=["POST"], deduct_when=_counts_against_limit)
 def request_provider(slug: str):
     provider = directory.provider_by_slug(db.session, slug) or abort(404)
     return _lead_form_view("direct", provider.home_metro, provider)

@@ -1,6 +1,6 @@
 """Web Push: devices, preferences, push outbox
 
-Revision ID: 0011
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-02
 
@@ -11,7 +11,7 @@ message per device, sent once by the `push` queue's worker).
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0011'
+revision = '0008'
 down_revision = '0007'
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """Outbox backoff: when a pending email may next be tried
 
-Revision ID: 0010
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-28
 
 Retries are budgeted by time (exponential backoff with jitter) instead of a count of
@@ -13,8 +13,8 @@ starts a new budget).
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0011"
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

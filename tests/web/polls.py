@@ -1,0 +1,25 @@
+"""What htmx sends on a live poll, read from the page (or the last poll answer) like htmx does:
+the poller's hx-vals (version, bell count) and every `input.poll-key` (each card's status key)."""
+
+from __future__ import annotations
+
+import html as html_lib
+import json
+import re
+
+POLL_KEY = re.compile(r'<input type="hidden" class="poll-key" name="s" value="([^"]+)">')
+POLLER_VALS = re.compile(r'id="(?:offer-poller|notification-bell)"[^>]*?hx-vals=\'([^\']+)\'', re.S)
+
+
+def poll_args(page: str, *answers: str) -> list[tuple[str, str]]:
+    """Query parameters of the next poll: the page's keys, updated by later poll answers."""
+    keys: dict[str, str] = {}
+    vals: dict = {}
+    for text in (page, *answers):
+        for raw in POLL_KEY.findall(text):
+            value = html_lib.unescape(raw)
+            keys[value.split(":", 1)[0]] = value
+        found = POLLER_VALS.findall(text)
+        if found:
+            vals = json.loads(html_lib.unescape(found[0]))
+    return [(k, str(v)) for k, v in vals.items()] + [("s", v) for v in keys.values()]
