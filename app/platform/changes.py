@@ -62,6 +62,16 @@ def stored_version(session: Session, provider_id: int) -> int:
     return session.scalar(select(ProviderChange.version).where(ProviderChange.provider_id == provider_id)) or 0
 
 
+def cached_version(provider_id: int) -> int | None:
+    """The version Redis holds, or None when it holds none or cannot be reached (no database
+    read: the caller then takes the path that reads `version`)."""
+    try:
+        cached = redis_connection().get(_key(provider_id))
+    except Exception:  # noqa: BLE001 - the caller falls back to the full path
+        return None
+    return None if cached is None else int(cached)
+
+
 def version(session: Session, provider_id: int) -> int:
     """The provider's current version: Redis, else the database (re-seeding Redis)."""
     try:

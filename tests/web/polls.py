@@ -23,3 +23,17 @@ def poll_args(page: str, *answers: str) -> list[tuple[str, str]]:
         if found:
             vals = json.loads(html_lib.unescape(found[0]))
     return [(k, str(v)) for k, v in vals.items()] + [("s", v) for v in keys.values()]
+
+
+POLL_TOKEN = re.compile(r'id="(?:offer-poller|notification-bell)"[^>]*?hx-headers=\'([^\']+)\'', re.S)
+
+
+def poll_headers(page: str, *answers: str) -> dict[str, str]:
+    """The headers htmx sends with the next poll: HX-Request and the poller's hx-headers (the
+    fast path's token), from the page or the last poll answer that re-rendered the poller."""
+    headers = {"HX-Request": "true"}
+    for text in (page, *answers):
+        found = POLL_TOKEN.findall(text)
+        if found:
+            headers.update(json.loads(html_lib.unescape(found[0])))
+    return headers

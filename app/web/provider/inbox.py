@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import Notification
 from app.platform import changes, notify
 from app.web.access import provider_required
+from app.web.provider import live
 from app.web.provider.views import bp
 from app.web.responses import private, render
 
@@ -56,11 +57,16 @@ def bell_context():
 
 
 @bp.get("/notifications/bell")
+@live.unchanged_204  # before the user is loaded: an unchanged poll reads one Redis key
 @provider_required
 def bell():
     """The header bell (htmx-polled with the version it has): 204 while nothing changed."""
     provider = _provider()
-    if provider is not None and request.args.get("v", type=int) == changes.version(db.session, provider.id):
+    if (
+        provider is not None
+        and not live.stale_token()
+        and request.args.get("v", type=int) == changes.version(db.session, provider.id)
+    ):
         return private(make_response("", 204))
     return render("provider/_bell.html", private=True)
 

@@ -2,7 +2,8 @@
 one click (without JS too), and the page's one cheap poll.
 
 The poll sends the change version the page has (app/platform/changes.py), the bell's count and
-each card's status key. Same version: 204, nothing read but one Redis key. Otherwise only what
+each card's status key. Same version: 204, nothing read but one Redis key (app/web/provider/live.py:
+before the user is loaded). Otherwise only what
 differs goes back, out-of-band: new cards, the status region of a changed card (its actions
 region removed once it can no longer be acted on), the bell; never a whole card the provider
 may be using."""
@@ -20,6 +21,7 @@ from app.extensions import db
 from app.models import Offer
 from app.platform import changes, notify
 from app.web.access import provider_required
+from app.web.provider import live
 from app.web.provider.views import bp
 from app.web.responses import on_refusal, private, render
 
@@ -80,11 +82,12 @@ def _shown_keys() -> dict[int, str]:
 
 
 @bp.get("/offers/poll")
+@live.unchanged_204  # before the user is loaded: an unchanged poll reads one Redis key
 @provider_required
 def offers_poll():
     provider = current_user.provider or abort(404)
     version = changes.version(db.session, provider.id)
-    if request.args.get("v", type=int) == version:
+    if request.args.get("v", type=int) == version and not live.stale_token():
         return private(make_response("", 204))
     shown = _shown_keys()
     cards = [offer_cards.card(db.session, o) for o in offer_cards.live_offers(db.session, provider.id, shown)]
