@@ -44,6 +44,7 @@ from speed_to_lead import CSRF_RE, NoRedirect, free_port, percentiles, wait_heal
 PASSWORD = "bench-password-123"
 POLL_KEY = re.compile(r'<input type="hidden" class="poll-key" name="s" value="([^"]+)">')
 POLLER_VALS = re.compile(r'id="offer-poller"[^>]*?hx-vals=\'([^\']+)\'', re.S)
+POLLER_HEADERS = re.compile(r'id="offer-poller"[^>]*?hx-headers=\'([^\']+)\'', re.S)
 
 
 def seed(pollers: int) -> None:
@@ -102,11 +103,13 @@ class Provider:
                 raise SystemExit(f"login of {email} answered {redirect.code}") from None
         self.keys: dict[str, str] = {}
         self.vals: dict = {}
+        self.headers: dict = {}  # the poller's hx-headers: the fast path's token
         self.absorb(self.get("/provider/offers")[1])
 
-    def get(self, path: str, params=None) -> tuple[int, str]:
+    def get(self, path: str, params=None, headers=None) -> tuple[int, str]:
         url = self.base + path + ("?" + urllib.parse.urlencode(params) if params else "")
-        request = urllib.request.Request(url, headers={"HX-Request": "true"} if params is not None else {})
+        sent = {"HX-Request": "true", **(headers or {})} if params is not None else {}
+        request = urllib.request.Request(url, headers=sent)
         with self.opener.open(request, timeout=30) as response:
             return response.status, response.read().decode()
 
@@ -117,10 +120,13 @@ class Provider:
         found = POLLER_VALS.findall(text)
         if found:
             self.vals = json.loads(html_lib.unescape(found[0]))
+        found = POLLER_HEADERS.findall(text)
+        if found:
+            self.headers = json.loads(html_lib.unescape(found[0]))
 
     def poll(self) -> tuple[int, str]:
         params = [(k, str(v)) for k, v in self.vals.items()] + [("s", v) for v in self.keys.values()]
-        status, text = self.get("/provider/offers/poll", params)
+        status, text = self.get("/provider/offers/poll", params, self.headers)
         if status != 204:
             self.absorb(text)
         return status, text
