@@ -47,6 +47,13 @@ def test_offers_arrive_and_turn_taken_live_and_nothing_changes_under_the_provide
     pro_ctx, growth_ctx = browser.new_context(), browser.new_context()
     try:
         pro, growth = pro_ctx.new_page(), growth_ctx.new_page()
+        polls: list[tuple[str | None, int]] = []  # (token header htmx sent, status) of growth's polls
+        growth.on(
+            "response",
+            lambda r: (
+                polls.append((r.request.headers.get("x-poll-token"), r.status)) if "/offers/poll" in r.url else None
+            ),
+        )
         sign_in(pro, base, PRO)
         sign_in(growth, base, GROWTH)
         expect(growth.get_by_text("No open offers right now")).to_be_visible()
@@ -98,6 +105,8 @@ def test_offers_arrive_and_turn_taken_live_and_nothing_changes_under_the_provide
         expect(card.locator(".offer-status")).to_contain_text("Open")
         expect(growth).to_have_title(f"({1 + n}) Offers · FogForge")
         growth.screenshot(path="/tmp/i11-live-offers.png", full_page=True)
+        assert polls and all(token for token, _ in polls), f"every poll carries the page's token: {polls[:5]}"
+        assert any(status == 204 for _, status in polls), f"unchanged polls answer 204: {polls}"
     finally:
         pro_ctx.close()
         growth_ctx.close()
