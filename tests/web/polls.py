@@ -37,3 +37,25 @@ def poll_headers(page: str, *answers: str) -> dict[str, str]:
         if found:
             headers.update(json.loads(html_lib.unescape(found[0])))
     return headers
+
+
+def two_pro_providers(db, factory) -> dict:
+    """Houston, grease trap pumping, and two pro providers (alpha, bravo) with their own users."""
+    metro = factory.metro("Houston", slug="houston")
+    cat = factory.category("Grease trap pumping")
+    people = {}
+    for name in ("alpha", "bravo"):
+        user = factory.user(email=f"{name}@example.com")
+        people[name] = factory.provider(metro=metro, categories=[cat], tier="pro", owner=user, name=name.title())
+    db.session.commit()
+    return {"metro": metro, "cat": cat, "people": people}
+
+
+def new_broadcast(db, factory, scene, **kw):
+    """A broadcast lead in the scene's metro, its first wave started and committed."""
+    from app.broadcast import waves
+
+    lead = factory.lead(metro=scene["metro"], category=scene["cat"], delivery_status="ready", **kw)
+    waves.start(db.session, lead)
+    db.session.commit()
+    return lead

@@ -14,33 +14,18 @@ import pytest
 from sqlalchemy import event, select
 
 from app.accounts import users
-from app.broadcast import waves
 from app.models import Offer, User
 from app.platform.queue import redis_connection
 from app.web.provider import live
 from tests.conftest import login
-from tests.web.polls import poll_args, poll_headers
+from tests.web.polls import new_broadcast, poll_args, poll_headers, two_pro_providers
 
 PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
 def scene(db, factory):
-    metro = factory.metro("Houston", slug="houston")
-    cat = factory.category("Grease trap pumping")
-    people = {}
-    for name in ("alpha", "bravo"):
-        user = factory.user(email=f"{name}@example.com")
-        people[name] = factory.provider(metro=metro, categories=[cat], tier="pro", owner=user, name=name.title())
-    db.session.commit()
-    return {"metro": metro, "cat": cat, "people": people}
-
-
-def new_broadcast(db, factory, scene, **kw):
-    lead = factory.lead(metro=scene["metro"], category=scene["cat"], delivery_status="ready", **kw)
-    waves.start(db.session, lead)
-    db.session.commit()
-    return lead
+    return two_pro_providers(db, factory)
 
 
 def signed_in(app, email):

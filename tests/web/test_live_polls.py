@@ -17,7 +17,7 @@ from app.models import Notification, Offer
 from app.platform import changes, notify
 from app.platform.queue import redis_connection
 from tests.conftest import csrf_from, login
-from tests.web.polls import poll_args
+from tests.web.polls import new_broadcast, poll_args, two_pro_providers
 
 PASSWORD = "correct horse battery"
 HX = {"HX-Request": "true"}
@@ -25,21 +25,7 @@ HX = {"HX-Request": "true"}
 
 @pytest.fixture
 def scene(db, factory):
-    metro = factory.metro("Houston", slug="houston")
-    cat = factory.category("Grease trap pumping")
-    people = {}
-    for name in ("alpha", "bravo"):
-        user = factory.user(email=f"{name}@example.com")
-        people[name] = factory.provider(metro=metro, categories=[cat], tier="pro", owner=user, name=name.title())
-    db.session.commit()
-    return {"metro": metro, "cat": cat, "people": people}
-
-
-def new_broadcast(db, factory, scene, **kw):
-    lead = factory.lead(metro=scene["metro"], category=scene["cat"], delivery_status="ready", **kw)
-    waves.start(db.session, lead)
-    db.session.commit()
-    return lead
+    return two_pro_providers(db, factory)
 
 
 def offer_of(db, lead, provider) -> int:
