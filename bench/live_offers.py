@@ -234,6 +234,7 @@ def main() -> int:
     parser.add_argument("--database-url")
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL"))
     parser.add_argument("--web-workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn gthread threads per worker (1: sync workers)")
     args = parser.parse_args()
 
     from aiosmtpd.controller import Controller
@@ -274,11 +275,16 @@ def main() -> int:
         seed(args.pollers)
         python = sys.executable
         gunicorn = [python, "-m", "gunicorn", "-w", str(args.web_workers), "-b", f"127.0.0.1:{port}"]
+        if args.threads > 1:
+            gunicorn += ["-k", "gthread", "--threads", str(args.threads)]
         children.append(subprocess.Popen([*gunicorn, "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env))
         children.append(subprocess.Popen([python, "worker.py"], cwd=ROOT, env=env))
         wait_healthy(base)
         db_name = "PostgreSQL" if database_url.startswith("postgresql") else "SQLite"
-        print(f"app healthy at {base} ({db_name}, gunicorn -w {args.web_workers}); signing in", flush=True)
+        print(
+            f"app healthy at {base} ({db_name}, gunicorn -w {args.web_workers}, threads {args.threads}); signing in",
+            flush=True,
+        )
         watcher = Provider(base, "p0@bench.example")
         submit(base, -1)  # warm-up, not measured
         time.sleep(1)
