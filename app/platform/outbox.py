@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import smtplib
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template
@@ -101,30 +102,33 @@ def claim_lease() -> timedelta:
     return timedelta(seconds=current_app.config["OUTBOX_CLAIM_SECONDS"])
 
 
-def claim(session: Session, outbox_id: int) -> OutboxEmail | None:
-    """Take the row for sending; None if another job has it, it is waiting for its backoff,
-    or it is already done. A `sending` row whose lease ran out (its worker died) is taken over."""
+def claim_row(session: Session, model: Any, row_id: int, ready: Any = None) -> Any:
+    """Take an outbox row (an email, a push) for sending in one conditional UPDATE: a `pending`
+    row (that also meets `ready`, if given), or a `sending` row whose lease ran out (its worker
+    died). Returns the row, or None if another job has it or it is already done."""
     now = clock.now()
+    pending = model.status == "pending" if ready is None else and_(model.status == "pending", ready)
     result = session.execute(
-        update(OutboxEmail)
+        update(model)
         .where(
-            OutboxEmail.id == outbox_id,
-            or_(
-                and_(
-                    OutboxEmail.status == "pending",
-                    or_(OutboxEmail.next_attempt_at.is_(None), OutboxEmail.next_attempt_at <= now),
-                ),
-                and_(OutboxEmail.status == "sending", OutboxEmail.locked_at < now - claim_lease()),
-            ),
+            model.id == row_id,
+            or_(pending, and_(model.status == "sending", model.locked_at < now - claim_lease())),
         )
-        .values(status="sending", locked_at=now, attempts=OutboxEmail.attempts + 1, updated_at=now)
+        .values(status="sending", locked_at=now, attempts=model.attempts + 1, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     if affected(result) != 1:
         return None
-    row = session.get_one(OutboxEmail, outbox_id)
+    row = session.get_one(model, row_id)
     session.refresh(row)
     return row
+
+
+def claim(session: Session, outbox_id: int) -> OutboxEmail | None:
+    """Take the email for sending; None if another job has it, it is waiting for its backoff,
+    or it is already done."""
+    due = or_(OutboxEmail.next_attempt_at.is_(None), OutboxEmail.next_attempt_at <= clock.now())
+    return claim_row(session, OutboxEmail, outbox_id, ready=due)
 
 
 def keep_claim(outbox_id: int, attempt: int) -> backoff.Heartbeat:

@@ -21,14 +21,14 @@ from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives import serialization
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from app.core import clock
-from app.core.db import affected, insert_once
+from app.core.db import insert_once
 from app.models import OutboxPush, Provider, PushPreference, PushSubscription
 from app.platform import sweep
-from app.platform.outbox import claim_lease
+from app.platform.outbox import claim_lease, claim_row
 from app.platform.queue import enqueue, enqueue_after_commit
 
 log = logging.getLogger(__name__)
@@ -183,25 +183,8 @@ def payload(row: OutboxPush, now: datetime | None = None) -> dict:
 
 
 def claim(session: Session, push_id: int) -> OutboxPush | None:
-    """Take the row for sending; None if another job has it or it is already done."""
-    now = clock.now()
-    result = session.execute(
-        update(OutboxPush)
-        .where(
-            OutboxPush.id == push_id,
-            or_(
-                OutboxPush.status == "pending",
-                and_(OutboxPush.status == "sending", OutboxPush.locked_at < now - claim_lease()),
-            ),
-        )
-        .values(status="sending", locked_at=now, attempts=OutboxPush.attempts + 1, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if affected(result) != 1:
-        return None
-    row = session.get_one(OutboxPush, push_id)
-    session.refresh(row)
-    return row
+    """Take the push for sending; None if another job has it or it is already done."""
+    return claim_row(session, OutboxPush, push_id)
 
 
 _http = threading.local()
