@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from app.leads.intake import URGENCY_LABELS
 from app.models import Lead
 
 EMAIL_RE = re.compile(r"[\w.+'-]+\s*@\s*[\w-]+(?:\s*\.\s*[\w-]+)+", re.UNICODE)
@@ -247,5 +248,4 @@ def push_subject(lead: Lead) -> str:
 
 def push_urgency(lead: Lead) -> tuple[str, bool]:
     """(label, is an emergency) for a push body."""
-    labels = {"emergency": "Emergency (today)", "this_week": "This week", "flexible": "Flexible"}
-    return labels.get(lead.urgency, lead.urgency), lead.urgency == "emergency"
+    return URGENCY_LABELS.get(lead.urgency, lead.urgency), lead.urgency == "emergency"
