@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app import jobs
 from app.broadcast import waves
 from app.direct import direct
-from app.models import OutboxPush, PushSubscription
+from app.models import OutboxPush, PushPreference, PushSubscription
 from app.platform import push, sweep
 from tests.push_service import LocalPushService
 
@@ -288,3 +288,15 @@ def test_vapid_keys_are_generated_once_into_the_instance_folder(tmp_path, monkey
     assert config._vapid_private_key() == first, "kept, not regenerated"
     monkeypatch.setenv("VAPID_PRIVATE_KEY", "from-env")
     assert config._vapid_private_key() == "from-env"
+
+
+def test_the_settings_page_is_private_and_refuses_control_characters(db, market, as_provider, push_service):
+    _, _, provider = market
+    pro = provider()
+    client = as_provider(pro)
+    page = client.get("/provider/settings/notifications")
+    assert "no-store" in page.headers.get("Cache-Control", ""), page.headers
+    bad = client.post("/provider/settings/notifications", data={"quiet_start": "22:00\x00", "quiet_end": "07:00"})
+    assert bad.status_code == 422, bad.status_code
+    assert "Remove the invisible control characters" in bad.get_data(as_text=True)
+    assert db.session.scalar(select(PushPreference.quiet_start).where(PushPreference.provider_id == pro.id)) is None

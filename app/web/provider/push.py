@@ -4,9 +4,8 @@ subscribe and unsubscribe this browser. Every POST is CSRF-protected (form field
 
 from __future__ import annotations
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 
 from app.accounts import push_devices
@@ -14,11 +13,13 @@ from app.core.refusal import Refusal
 from app.extensions import db
 from app.platform import push
 from app.web.access import provider_required
+from app.web.forms import Form
 from app.web.provider.forms import CheckboxesField
 from app.web.provider.views import bp
+from app.web.responses import render
 
 
-class PushPreferencesForm(FlaskForm):
+class PushPreferencesForm(Form):
     kinds = CheckboxesField("Send to my devices")
     quiet_start = StringField("Quiet from (HH:MM)")
     quiet_end = StringField("Quiet until (HH:MM)")
@@ -65,13 +66,15 @@ def push_settings():
             db.session.commit()
             flash("Notification settings saved.", "success")
             return redirect(url_for("provider.push_settings"), code=303)
-    return render_template(
+    return render(
         "provider/push_settings.html",
+        private=True,  # lists this provider's devices
+        status=422 if form.errors else 200,
         form=form,
         provider=provider,
         devices=push_devices.devices(db.session, provider.id),
         vapid_public_key=push.public_key(),
-    ), 422 if form.errors else 200
+    )
 
 
 @bp.post("/settings/notifications/devices/<int:device_id>/remove")
