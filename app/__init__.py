@@ -38,6 +38,9 @@ def create_app(config: type | dict | None = None) -> Flask:
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO)
 
+    from app.web.provider.live import FastPolls  # an unchanged live poll answers 204 here
+
+    app.wsgi_app = FastPolls(app, app.wsgi_app)  # type: ignore[method-assign]
     if app.config["PROXY_FIX_HOPS"]:
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]

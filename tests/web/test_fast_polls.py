@@ -165,3 +165,41 @@ def test_an_expired_token_takes_the_full_path_and_gets_a_fresh_one(app, db, fact
     with sql_statements(db) as seen:
         again = alpha.get("/provider/offers/poll", query_string=poll_args(page, text), headers=poll_headers(page, text))
     assert again.status_code == 204 and seen == [], "the fresh token is fast again"
+
+
+def test_an_unchanged_poll_is_answered_in_front_of_flask_with_every_answers_headers(app, db, factory, scene):
+    """live.FastPolls answers before Flask dispatches (no request_started); a changed poll
+    still reaches the view, and a cookie-less or tampered-cookie poll never gets 204."""
+    from flask import request_started
+
+    new_broadcast(db, factory, scene)
+    alpha = signed_in(app, "alpha@example.com")
+    page = alpha.get("/provider/offers").get_data(as_text=True)
+    dispatched: list[str] = []
+
+    def seen(sender, **extra):
+        from flask import request
+
+        dispatched.append(request.path)
+
+    request_started.connect(seen, app)
+    try:
+        poll = alpha.get("/provider/offers/poll", query_string=poll_args(page), headers=poll_headers(page))
+        assert poll.status_code == 204 and dispatched == [], f"Flask dispatched {dispatched}"
+        assert poll.headers["Content-Security-Policy"].startswith("default-src 'self'")
+        assert poll.headers["X-Frame-Options"] == "DENY" and poll.headers["Vary"] == "HX-Request"
+        assert poll.headers["Cache-Control"] == "no-store" and "Set-Cookie" not in poll.headers
+
+        cookie = alpha.get_cookie("session")
+        assert cookie is not None
+        tampered = app.test_client()
+        tampered.set_cookie("session", cookie.value[:-2] + ("AA" if not cookie.value.endswith("AA") else "BB"))
+        poll = tampered.get("/provider/offers/poll", query_string=poll_args(page), headers=poll_headers(page))
+        assert poll.status_code == 302 and dispatched == ["/provider/offers/poll"], (poll.status_code, dispatched)
+
+        new_broadcast(db, factory, scene, customer_name="Reaches Flask")
+        poll = alpha.get("/provider/offers/poll", query_string=poll_args(page), headers=poll_headers(page))
+        assert poll.status_code == 200 and "Reaches F." in poll.get_data(as_text=True)
+        assert dispatched == ["/provider/offers/poll"] * 2, dispatched
+    finally:
+        request_started.disconnect(seen, app)
