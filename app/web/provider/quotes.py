@@ -9,7 +9,8 @@ from htmx_flask import request as hx_request
 
 from app.extensions import db
 from app.models import Lead
-from app.quotes import credits, disputes, pipeline, preview, unlock
+from app.pipeline import stages as pipeline
+from app.quotes import credits, disputes, preview, unlock
 from app.web.access import provider_required
 from app.web.provider.views import bp
 from app.web.responses import Outcome, on_refusal, render
