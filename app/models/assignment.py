@@ -18,8 +18,8 @@ class AssignmentStatus(State):
     deliveries start `delivered`, quote unlocks `purchased` (both are the stage "new"), then
     contacted -> visit scheduled -> quoted -> won / lost -> job done (app/pipeline/stages.py)."""
 
-    delivered = "delivered", "New", "good"
-    purchased = "purchased", "New (unlocked)", "info"
+    delivered = "delivered", "Delivered", "good"
+    purchased = "purchased", "Unlocked", "info"
     contacted = "contacted", "Contacted", "info"
     visit = "visit", "Visit scheduled", "info"
     quoted = "quoted", "Quoted", "warn"
