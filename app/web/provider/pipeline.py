@@ -12,6 +12,7 @@ from app.direct import inbox as inbox_service
 from app.extensions import db
 from app.models.economics import LOST_REASONS
 from app.pipeline import notes, stages
+from app.quotes import disputes
 from app.web.access import provider_required
 from app.web.provider.views import bp
 from app.web.responses import Outcome, on_refusal, private, render
@@ -25,6 +26,9 @@ def lead_extras(item, outcome: Outcome | None = None) -> dict:
     """What the lead page's pipeline block needs besides the item."""
     assignment = item.assignment
     return {
+        "dispute": disputes.dispute_of(db.session, assignment.id) if assignment is not None else None,
+        "report_reasons": disputes.REASON_LABELS,
+        "remedy": disputes.remedy(assignment) if assignment is not None else "",
         "timeline": notes.timeline_of(db.session, assignment.id) if assignment is not None else [],
         "actions": stages.TRANSITIONS,
         "lost_reasons": LOST_REASONS,
@@ -86,6 +90,14 @@ def pipeline_move(lead_id: int, action: str):
 @_REFUSED
 def pipeline_note(lead_id: int):
     done = stages.add_note(db.session, lead_id, _provider(), request.form.get("note"))
+    return _after(lead_id, done.message)
+
+
+@bp.post("/inbox/<int:lead_id>/report")
+@provider_required
+@_REFUSED
+def pipeline_report(lead_id: int):
+    done = disputes.report(db.session, lead_id, _provider(), request.form.get("reason"), request.form.get("details"))
     return _after(lead_id, done.message)
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.accounts import directory
 from app.direct import consent
+from app.economics import refunds
 from app.extensions import db, limiter
 from app.leads import intake, timeline
 from app.leads import tracking as tracking_service
@@ -18,6 +22,7 @@ from app.quotes import customer, reviews
 from app.web.public.forms import LeadForm
 from app.web.responses import render
 
+log = logging.getLogger(__name__)
 bp = Blueprint("public", __name__)
 
 
@@ -173,7 +178,19 @@ def tracking(token: str):
         **tracking_panels(lead),
     )
     response.headers["Referrer-Policy"] = "no-referrer"  # the token is in the URL
+    _seen(lead.id)
     return response
+
+
+def _seen(lead_id: int) -> None:
+    """The customer opened the page (no "never opened" refund for its unlocks); written after the
+    page is rendered, and a failure here never costs the customer the page."""
+    try:
+        refunds.record_seen(db.session, lead_id)
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.warning("could not record that lead %s's customer opened the tracking page", lead_id)
 
 
 @bp.get("/favicon.ico")
