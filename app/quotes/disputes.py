@@ -40,7 +40,7 @@ def dispute_of(session: Session, assignment_id: int) -> Dispute | None:
 def report(session: Session, lead_id: int, provider: Provider, reason: str | None, details: str | None) -> Done:
     assignment = assignment_of(session, lead_id, provider.id)
     if assignment is None:
-        raise Refusal("You can only report leads you hold.")
+        raise Refusal("You can only report leads you unlocked or received.")
     if reason not in REASON_LABELS:
         raise Refusal("Please choose a reason.", {"reason": "Choose what was wrong with the lead."})
     details = (details or "").strip() or None
