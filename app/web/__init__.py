@@ -17,6 +17,7 @@ from app.web.provider import economics as provider_economics  # noqa: F401
 from app.web.provider import inbox, offers, pipeline, push, quotes  # noqa: F401
 from app.web.provider.views import bp as provider_bp
 from app.web.public import consent, pwa  # noqa: F401
+from app.web.public import pipeline as public_pipeline  # noqa: F401
 from app.web.public import quotes as public_quotes  # noqa: F401
 from app.web.public.views import bp as public_bp
 

@@ -172,3 +172,16 @@ def test_plan_prices_are_validated_and_saved(db, factory, as_admin):
         "growth": "199.00",
         "starter": "49.00",
     }
+
+
+def test_the_dashboard_shows_automatic_refunds_per_day(db, factory, as_admin, clock):
+    provider, lead, a = _unlocked(db, factory)
+    db.session.commit()
+    clock.advance(timedelta(hours=49))
+    refunds.sweep_refunds(db.session)
+    db.session.commit()
+    from tests.dom import texts_of
+
+    page = as_admin.get("/admin/?days=7")
+    cells = texts_of(page, "#auto-refunds td, #auto-refunds th[scope=row]")
+    assert cells[-3:] == [clock.now().date().isoformat(), "1", str(a.credits_spent)], cells

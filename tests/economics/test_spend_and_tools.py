@@ -156,3 +156,18 @@ def test_the_tools_page_saves_with_field_messages(db, factory, as_provider):
     assert ok.status_code == 303
     db.session.refresh(client.provider)
     assert (client.provider.weekly_budget, client.provider.auto_reply) == (12, "Thanks!")
+
+
+def test_a_teaser_lead_visibly_lacks_the_premium_tools(db, factory, as_provider):
+    client = as_provider(tier="free")
+    lead = factory.lead(mode="broadcast", status="verified")
+    factory.assignment(lead, client.provider, kind="broadcast", teaser=True)
+    paid = factory.lead(mode="broadcast", status="verified")
+    factory.assignment(paid, client.provider, kind="broadcast")
+    db.session.commit()
+    from tests.dom import has, text_of
+
+    page = client.get(f"/provider/inbox/{lead.id}")
+    assert "premium tools are not included" in text_of(page, "#teaser-tools")
+    other = client.get(f"/provider/inbox/{paid.id}")
+    assert not has(other, "#teaser-tools") and "CSV export" in text_of(other, "#premium-tools")

@@ -114,3 +114,23 @@ def test_stage_moves_need_csrf(db, factory, as_provider):
     assert refused.status_code in (400, 403), refused.status_code
     db.session.expire_all()
     assert leads[0].assignments[0].status == "delivered"
+
+
+def test_the_customer_confirms_a_won_on_the_tracking_page(db, factory, as_provider, anon):
+    client, provider, leads = _provider_with_leads(factory, as_provider, n=2)
+    lead = leads[1]  # broadcast
+    db.session.commit()
+    client.post(f"/provider/inbox/{lead.id}/stage/contacted")
+    client.post(f"/provider/inbox/{lead.id}/stage/won", data={"quote_amount": "650"})
+    page = anon.get(f"/t/{lead.public_token}")
+    assert "says you hired them" in text_of(page, "#won-claim"), text_of(page, "#won-claim")
+    action = attr_of(page, "#won-claim form", "action")
+    answer = anon.post(action, follow_redirects=True)
+    assert "Thanks: we noted it." in answer.get_data(as_text=True)
+    assert not has(answer, "#won-claim")
+    db.session.expire_all()
+    assert lead.assignments[0].customer_verdict == "confirmed"
+    assert (
+        "The customer confirmed the job."
+        in texts_of(client.get(f"/provider/inbox/{lead.id}"), ".pipeline-timeline li")[-1]
+    )

@@ -16,6 +16,7 @@ from app.extensions import db, limiter
 from app.leads import intake, timeline
 from app.leads import tracking as tracking_service
 from app.models import Lead, OutboxEmail
+from app.pipeline import stages
 from app.platform import outbox, sweep
 from app.platform.queue import get_queue
 from app.quotes import customer, reviews
@@ -160,6 +161,7 @@ def tracking_panels(lead: Lead) -> dict:
         "consent_due": consent.due(lead),
         "quote_offers": [(a, ratings[a.provider_id]) for a in offered],
         "review": reviews.review_of(db.session, lead.id) if lead.assigned_provider_id else None,
+        "won_claim": stages.won_claim(lead),  # a provider says it won: confirm or dispute (issue 14)
     }
 
 
