@@ -29,7 +29,7 @@ from app.models import Assignment, CreditEntry, Lead, Offer, Provider
 PERIODS = (30, 90, 365)
 MODES = ("direct", "broadcast", "quote", "teaser")
 MISSED_LABELS = {
-    "too_slow": "Too slow (another provider accepted, or the offer ran out)",
+    "too_slow": "Too slow",
     "declined": "Declined",
     "capped": "Held by your weekly lead cap",
     "paused": "Held while you were paused",
@@ -85,6 +85,8 @@ def _response_seconds(session: Session, since: datetime, **where) -> list[float]
         query = query.join(Lead, Lead.id == Assignment.lead_id).where(Lead.metro_id == where["metro_id"])
     out = []
     for start, contacted in session.execute(query):
+        if start is None or contacted is None:
+            continue
         seconds = (clock.as_utc(contacted) - clock.as_utc(start)).total_seconds()
         out.append(max(0.0, seconds))
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -37,7 +38,7 @@ class PlanPrice(Model):
     )
 
     tier: Mapped[str] = mapped_column(String(16), primary_key=True)
-    monthly_price: Mapped[float] = mapped_column(Numeric(10, 2))
+    monthly_price: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.leads import masking
@@ -104,7 +104,7 @@ def query(provider_id: int, filters: Filters, *, with_stage: bool = True):
         statement = statement.where(Lead.metro_id == filters.metro_id)
     if filters.q:
         pattern = _like(filters.q)
-        matches = [
+        matches: list[ColumnElement[bool]] = [
             func.lower(column).like(pattern, escape="\\")
             for column in (Lead.customer_name, Lead.business_name, Lead.city, Lead.description, Lead.street)
         ]

@@ -94,5 +94,7 @@ def charts(r: results.Report) -> list[Chart]:
         ),
         ["Why", "Leads"],
         [[results.MISSED_LABELS[k], str(r.missed[k])] for k in results.MISSED_LABELS],
+        note="Too slow: another provider accepted first, or the offer ran out before you answered. "
+        "Held: direct requests for you that wait in escrow because of your weekly cap or a pause.",
     )
     return [leads, by_mode, speed, revenue, missed]
