@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from app.leads import masking
 from app.models import Assignment, Lead, Provider
@@ -121,7 +121,11 @@ def page(
     statement = query(provider.id, filters)
     if before is not None:
         statement = statement.where(Assignment.id < before)
-    rows = list(session.scalars(statement.order_by(Assignment.id.desc()).limit(size + 1)))
+    rows = list(
+        session.scalars(
+            statement.options(contains_eager(Assignment.lead)).order_by(Assignment.id.desc()).limit(size + 1)
+        )
+    )
     more = len(rows) > size
     rows = rows[:size]
     items = [PipelineItem(a.lead_id, masking.for_viewer(a.lead, entitled=True), a, a.lead.mode) for a in rows]

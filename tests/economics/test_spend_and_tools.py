@@ -171,3 +171,24 @@ def test_a_teaser_lead_visibly_lacks_the_premium_tools(db, factory, as_provider)
     assert "premium tools are not included" in text_of(page, "#teaser-tools")
     other = client.get(f"/provider/inbox/{paid.id}")
     assert not has(other, "#teaser-tools") and "CSV export" in text_of(other, "#premium-tools")
+
+
+def test_direct_delivery_and_broadcast_accept_send_the_auto_reply(db, factory):
+    from app.broadcast import offer_actions
+    from app.direct import direct
+
+    provider = factory.provider(tier="growth", auto_reply="On our way soon.")
+    direct_lead = factory.lead(
+        mode="direct", status="verified", delivery_status="ready", requested_provider_id=provider.id
+    )
+    db.session.flush()
+    direct.deliver(db.session, direct_lead, provider, how="routing")
+    broadcast_lead = factory.lead(mode="broadcast", status="verified", delivery_status="offering", current_wave=1)
+    offer = factory.offer(broadcast_lead, provider)
+    db.session.flush()
+    offer_actions.accept(db.session, offer.id, provider.id)
+    replies = db.session.scalars(select(OutboxEmail).where(OutboxEmail.kind == "auto_reply")).all()
+    assert sorted(r.lead_id for r in replies) == sorted([direct_lead.id, broadcast_lead.id]), replies
+    assert all(
+        r.context["provider_name"] == provider.name and r.context["message"] == "On our way soon." for r in replies
+    )

@@ -35,7 +35,7 @@ def inbox():
     page = pipeline_inbox.page(db.session, provider, filters, cursor) if provider else None
     previews = []
     if provider is not None and cursor is None and filters == pipeline_inbox.Filters():
-        previews = [i for i in inbox_service.items(db.session, provider) if i.locked]
+        previews = inbox_service.previews(db.session, provider)
     held = inbox_service.held(db.session, provider, previews)
     return render(
         "provider/inbox.html",
