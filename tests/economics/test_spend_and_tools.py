@@ -192,3 +192,21 @@ def test_direct_delivery_and_broadcast_accept_send_the_auto_reply(db, factory):
     assert all(
         r.context["provider_name"] == provider.name and r.context["message"] == "On our way soon." for r in replies
     )
+
+
+def test_a_direct_request_held_by_a_pause_is_delivered_when_it_ends(db, factory, clock):
+    from app.leads import routing
+
+    provider = factory.provider(tier="growth")
+    day = clock.local(clock.now() + timedelta(days=2), provider.home_metro.timezone).date().isoformat()
+    spend.update(db.session, provider, budget="", paused_until=day, auto_reply="")
+    lead = factory.lead(mode="direct", status="verified", delivery_status="new", requested_provider_id=provider.id)
+    db.session.flush()
+    assert routing.route(db.session, lead.id)
+    db.session.refresh(lead)
+    assert (lead.delivery_status, lead.escrow_reason) == ("pending", "paused")
+    assert pauses.end_pauses(db.session) == 0, "ended a pause before its date"
+    clock.advance(timedelta(days=3))
+    assert pauses.end_pauses(db.session) == 1
+    db.session.refresh(lead)
+    assert lead.delivery_status == "delivered" and lead.assigned_provider_id == provider.id
