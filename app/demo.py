@@ -4,13 +4,15 @@ nothing that is already there."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from slugify import slugify
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts import users as accounts
 from app.core import clock
-from app.models import Category, Metro, Provider, VerificationRequest
+from app.models import Category, Metro, PlanPrice, Provider, VerificationRequest
 from app.quotes import credits
 
 METROS = [
@@ -46,6 +48,9 @@ def _get_or_create(session: Session, model, lookup: dict, **values):
     return obj
 
 
+DEMO_PLAN_PRICES = {"pro": Decimal("299.00"), "growth": Decimal("149.00"), "starter": Decimal("49.00")}
+
+
 def seed(session: Session) -> list[tuple[str, str, str]]:
     """Create what is missing; return the demo logins as (role, email, password)."""
     metros = [
@@ -61,6 +66,8 @@ def seed(session: Session) -> list[tuple[str, str, str]]:
         session, ADMIN_EMAIL, DEMO_PASSWORD, role="admin", name="FogForge Admin", confirmed_at=clock.now()
     )
     logins.append(("admin", admin.email, DEMO_PASSWORD))
+    for tier, price in DEMO_PLAN_PRICES.items():  # issue 14: the results page's plan cost
+        _get_or_create(session, PlanPrice, {"tier": tier}, monthly_price=price)
 
     for metro in metros:
         listings = (

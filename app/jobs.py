@@ -14,6 +14,7 @@ from flask import current_app, has_app_context
 
 from app.broadcast import waves
 from app.core import clock
+from app.economics import pauses, refunds  # noqa: F401 - sweep steps (pause ends, automatic refunds)
 from app.extensions import db, mail, remove_session
 from app.leads import routing
 from app.models import OutboxEmail, OutboxPush

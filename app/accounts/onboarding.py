@@ -79,6 +79,10 @@ def status(user: User, provider: Provider | None, latest: VerificationRequest | 
     steps = [email, claim, verify, plan]
     if provider.paused:
         steps.append(Step("paused", "Paused", False, "You're on pause: no new leads until you resume in settings."))
+    elif provider.paused_now:
+        steps.append(
+            Step("paused", "Paused", False, "You're paused until the date you set: leads resume by themselves.")
+        )
     missing = [s for s in steps if not s.done]
     if provider.status == "verified" and not missing:
         return Status(f"Verified · {provider.effective_tier.title} · receiving leads", "good", steps)

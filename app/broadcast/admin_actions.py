@@ -13,6 +13,7 @@ from app.core.refusal import Refusal
 from app.core.urls import app_path, external_url
 from app.leads import masking, timeline
 from app.models import Assignment, Lead, Provider, User
+from app.pipeline import autoreply
 from app.platform import audit, notify
 
 
@@ -55,6 +56,7 @@ def assign_by_hand(session: Session, lead: Lead, provider: Provider, user: User,
         )
         session.add(assignment)
         session.flush()
+        autoreply.send(session, assignment)
     timeline.record(
         session,
         lead,

@@ -15,6 +15,7 @@ from app.core.refusal import Refusal
 from app.core.urls import app_path, external_url
 from app.leads import eligibility, masking, timeline
 from app.models import Assignment, Lead, Offer, Provider, User
+from app.pipeline import autoreply
 from app.platform import audit, changes, notify, outbox
 
 DECLINE_REASONS = {
@@ -42,7 +43,7 @@ def check_can_accept(session: Session, offer: Offer) -> None:
         raise Refusal("Your listing is suspended, so it cannot accept leads.")
     if provider.status != "verified":  # a restricted offer becomes acceptable once verified
         raise Refusal("Verify your listing to accept leads.")
-    if provider.paused:
+    if provider.paused_now:
         raise Refusal("Your listing is paused. Resume it in your settings to accept leads.")
     if provider.weekly_cap is not None or not provider.is_paid:
         # The weekly cap and the teaser count this provider's other leads: take its row lock
@@ -116,6 +117,7 @@ def accept(session: Session, offer_id: int, provider_id: int, *, user: User | No
     )
     session.add(assignment)
     session.flush()
+    autoreply.send(session, assignment)
     waited = int((now - offer.offered_at).total_seconds())
     timeline.record(
         session,

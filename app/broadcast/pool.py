@@ -98,7 +98,7 @@ def candidates(session: Session, lead: Lead) -> list[Candidate]:
                 status=p.status,
                 tier=tier,
                 home=p.home_metro_id == lead.metro_id,
-                paused=p.paused,
+                paused=p.paused_now,
                 under_cap=eligibility.under_cap(p, eligibility.deliveries_this_week(session, p.id)),
                 teaser_left=tier in PAID_TIERS or eligibility.teaser_available(session, p),
                 last_offered_at=p.last_offered_at,

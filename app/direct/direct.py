@@ -16,6 +16,7 @@ from app.core.urls import app_path, external_url
 from app.leads import eligibility, masking, routing, timeline
 from app.models import Assignment, Lead, Provider, User
 from app.models.lead import EscrowReason
+from app.pipeline import autoreply
 from app.platform import notify
 from app.platform.push import PushText
 
@@ -92,6 +93,7 @@ def deliver(
     )
     session.add(assignment)
     session.flush()
+    autoreply.send(session, assignment)
     label = {
         "routing": "Delivered",
         "release": "Released by admin",

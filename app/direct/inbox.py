@@ -44,6 +44,8 @@ def may_preview(lead: Lead, provider: Provider) -> bool:
 
 
 def items(session: Session, provider: Provider | None) -> list[InboxItem]:
+    """The provider's latest 200 deliveries, then its masked escrow previews (the pipeline inbox,
+    app/pipeline/inbox.py, pages the deliveries without a cap; it takes `previews` from here)."""
     if provider is None:
         return []
     result = [
@@ -55,23 +57,26 @@ def items(session: Session, provider: Provider | None) -> list[InboxItem]:
             .limit(200)
         )
     ]
-    if provider.status == "claimed":
-        waiting = session.scalars(
-            select(Lead)
-            .where(
-                Lead.mode == "direct",
-                Lead.status == "verified",
-                Lead.delivery_status == "pending",
-                Lead.requested_provider_id == provider.id,
-            )
-            .order_by(Lead.created_at.desc())
+    return result + previews(session, provider)
+
+
+def previews(session: Session, provider: Provider | None) -> list[InboxItem]:
+    """Masked previews of direct requests waiting in escrow for a claimed provider (if the metro allows)."""
+    if provider is None or provider.status != "claimed":
+        return []
+    waiting = session.scalars(
+        select(Lead)
+        .where(
+            Lead.mode == "direct",
+            Lead.status == "verified",
+            Lead.delivery_status == "pending",
+            Lead.requested_provider_id == provider.id,
         )
-        result += [
-            InboxItem(lead.id, masking.preview(lead), None, lead.mode)
-            for lead in waiting
-            if may_preview(lead, provider)
-        ]
-    return result
+        .order_by(Lead.created_at.desc())
+    )
+    return [
+        InboxItem(lead.id, masking.preview(lead), None, lead.mode) for lead in waiting if may_preview(lead, provider)
+    ]
 
 
 @dataclass(frozen=True)

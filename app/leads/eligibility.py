@@ -44,7 +44,7 @@ def direct(provider: Provider, deliveries_this_week: int) -> Eligibility:
         return Eligibility(False, EscrowReason.unverified)
     if not provider.is_paid:
         return Eligibility(False, EscrowReason.free_plan)
-    if provider.paused:
+    if provider.paused_now:  # vacation, or "pause until <date>" (issue 14)
         return Eligibility(False, EscrowReason.paused)
     if not under_cap(provider, deliveries_this_week):
         return Eligibility(False, EscrowReason.weekly_cap)
@@ -80,7 +80,7 @@ def check_direct(session: Session, provider: Provider, *, lock: bool = False) ->
 
 def teaser_eligible(provider: Provider) -> bool:
     """Teasers are for verified providers on the free plan (not paused, not suspended)."""
-    return provider.status == "verified" and not provider.is_paid and not provider.paused
+    return provider.status == "verified" and not provider.is_paid and not provider.paused_now
 
 
 def teasers_this_week(session: Session, provider_id: int) -> int:

@@ -4,6 +4,7 @@ from app.models.assignment import Assignment, AssignmentStatus
 from app.models.audit import AuditLog
 from app.models.changes import ProviderChange
 from app.models.credits import CreditEntry, CreditWallet
+from app.models.economics import PipelineNote, PlanPrice
 from app.models.lead import DeliveryStatus, EscrowReason, Lead, LeadEvent, LeadMode, LeadStatus
 from app.models.metro import Category, Metro
 from app.models.notification import Notification
@@ -36,6 +37,8 @@ __all__ = [
     "CreditEntry",
     "CreditWallet",
     "Dispute",
+    "PipelineNote",
+    "PlanPrice",
     "QuoteView",
     "Review",
     "ApiIdempotency",

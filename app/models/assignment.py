@@ -14,18 +14,23 @@ ASSIGNMENT_KINDS = ("direct", "broadcast", "quote")
 
 
 class AssignmentStatus(State):
-    """Direct and broadcast deliveries start `delivered`; quote unlocks start `purchased` and
-    move purchased -> contacted -> quoted -> won / lost."""
+    """The provider's pipeline (issue 14), one for every lead it holds. Direct and broadcast
+    deliveries start `delivered`, quote unlocks `purchased` (both are the stage "new"), then
+    contacted -> visit scheduled -> quoted -> won / lost -> job done (app/pipeline/stages.py)."""
 
     delivered = "delivered", "Delivered", "good"
     purchased = "purchased", "Unlocked", "info"
     contacted = "contacted", "Contacted", "info"
+    visit = "visit", "Visit scheduled", "info"
     quoted = "quoted", "Quoted", "warn"
     won = "won", "Won", "good"
     lost = "lost", "Lost", "muted"
+    done = "done", "Job done", "strong"
 
 
 ASSIGNMENT_STATUSES = AssignmentStatus.values()
+NEW_STATUSES = ("delivered", "purchased")  # the stage "new"
+CUSTOMER_VERDICTS = ("confirmed", "disputed")
 
 
 class Assignment(TimestampMixin, Model):
@@ -35,6 +40,9 @@ class Assignment(TimestampMixin, Model):
         CheckConstraint(check_in("kind", ASSIGNMENT_KINDS), name="kind"),
         check_state("status", AssignmentStatus),
         CheckConstraint("credits_spent >= 0", name="credits_spent"),
+        CheckConstraint(
+            "customer_verdict IS NULL OR customer_verdict IN ('confirmed', 'disputed')", name="customer_verdict"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -49,6 +57,14 @@ class Assignment(TimestampMixin, Model):
     quote_message: Mapped[str | None] = mapped_column(Text)
     # For "time to respond" stats: when the provider was first told, and when it got the lead.
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The pipeline (issue 14): when each step happened, the visit, why it was lost, and the
+    # customer's answer to a provider's "won" on a direct or broadcast lead.
+    contacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    visit_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    won_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lost_reason: Mapped[str | None] = mapped_column(String(24))
+    customer_verdict: Mapped[str | None] = mapped_column(String(12))
 
     lead = relationship("Lead", back_populates="assignments")
     provider = relationship("Provider")

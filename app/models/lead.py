@@ -141,6 +141,10 @@ class Lead(TimestampMixin, Model):
     consent_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     consent: Mapped[str | None] = mapped_column(String(8))
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Money back without asking (issue 14): the customer last opened the tracking page, and an
+    # email to the customer's address was refused for good (5xx at RCPT).
+    customer_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    email_bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     metro: Mapped[Metro] = relationship(lazy="joined")
     category: Mapped[Category] = relationship(lazy="joined")

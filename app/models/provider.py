@@ -65,6 +65,7 @@ class Provider(TimestampMixin, Model):
         check_state("status", ProviderStatus),
         check_state("tier", Tier),
         CheckConstraint("weekly_cap IS NULL OR weekly_cap >= 0", name="weekly_cap"),
+        CheckConstraint("weekly_budget IS NULL OR weekly_budget >= 0", name="weekly_budget"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -89,6 +90,12 @@ class Provider(TimestampMixin, Model):
     email_prefs: Mapped[dict] = mapped_column(JSON, default=dict)
     # A short sound on the open offers page when a new offer arrives (issue 11).
     offer_sound: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    # Spend control and premium tools (issue 14): credits it may spend per ISO week (None: no
+    # limit), "pause until" (separate from the vacation flag `paused`; ends by itself), and the
+    # auto-reply sent to the customer when it gets a lead (not for teaser deliveries).
+    weekly_budget: Mapped[int | None] = mapped_column(Integer)
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    auto_reply: Mapped[str | None] = mapped_column(Text)
 
     home_metro: Mapped[Metro] = relationship(lazy="joined")
     extra_metros: Mapped[list[Metro]] = relationship(secondary=provider_metros, order_by=Metro.name)
@@ -114,6 +121,11 @@ class Provider(TimestampMixin, Model):
     @property
     def is_verified(self) -> bool:
         return self.status == ProviderStatus.verified
+
+    @property
+    def paused_now(self) -> bool:
+        """Paused for vacation, or until a date that has not come yet."""
+        return self.paused or (self.paused_until is not None and clock.now() < clock.as_utc(self.paused_until))
 
     def wants_email(self, kind: str) -> bool:
         return bool((self.email_prefs or {}).get(kind, True))

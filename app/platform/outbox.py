@@ -26,12 +26,12 @@ from flask import current_app, render_template
 from flask_mail import Message
 from jinja2_fragments.flask import render_block
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from app.core import clock
 from app.core.db import affected, insert_once
 from app.extensions import db
-from app.models import OutboxEmail
+from app.models import Lead, OutboxEmail
 from app.platform import backoff
 from app.platform.queue import enqueue_after_commit
 
@@ -215,7 +215,29 @@ def mark_failed(row: OutboxEmail, error: BaseException) -> datetime | None:
     row.updated_at = now
     row.next_attempt_at = backoff.next_attempt(row.attempts, now=now, give_up_at=clock.as_utc(row.give_up_at))
     row.status = "pending" if row.next_attempt_at is not None else "failed"
+    note_hard_bounce(row, error)
     return row.next_attempt_at
+
+
+def hard_bounce(error: BaseException) -> bool:
+    """The server refused the recipient for good (5xx at RCPT: no such user, mailbox gone)."""
+    if not isinstance(error, smtplib.SMTPRecipientsRefused) or not error.recipients:
+        return False
+    return all(int(code) >= 500 for code, _message in error.recipients.values())
+
+
+def note_hard_bounce(row: OutboxEmail, error: BaseException) -> None:
+    """A hard bounce of an email to a lead's customer marks the lead (`email_bounced_at`): the
+    automatic refunds (app/economics/refunds.py) read it. Retries go on as for any refusal."""
+    session = object_session(row)
+    if session is None or row.lead_id is None or not hard_bounce(error):
+        return
+    session.execute(
+        update(Lead)
+        .where(Lead.id == row.lead_id, Lead.customer_email == row.to_email, Lead.email_bounced_at.is_(None))
+        .values(email_bounced_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
 
 
 def due_clause(now: datetime, older_than: timedelta):

@@ -12,8 +12,9 @@ from app.core.urls import app_path, external_url
 from app.leads import timeline, tracking
 from app.leads.tracking import TrackingView
 from app.models import Assignment, Lead
+from app.pipeline import stages
+from app.pipeline.stages import OPEN_STATUSES
 from app.platform import notify
-from app.quotes.pipeline import OPEN_STATUSES
 from app.quotes.result import Done
 
 
@@ -128,6 +129,9 @@ def mark_done(session: Session, lead: Lead) -> Done:
         raise Refusal("This job is already marked done.")
     session.refresh(lead)
     assert lead.assigned_provider is not None  # the UPDATE required one
+    for assignment in lead.assignments:  # the provider's pipeline: won -> job done
+        if assignment.provider_id == lead.assigned_provider_id:
+            stages.complete(session, assignment)
     timeline.record(
         session,
         lead,

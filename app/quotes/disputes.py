@@ -1,5 +1,8 @@
-"""Disputes: a provider reports a bad unlocked lead (wrong contact, spam, duplicate) within 7
-days; an admin refunds it (a ledger entry keyed to the unlock, so never twice) or rejects it."""
+"""Disputes: a provider reports a bad lead it holds (wrong contact, spam, duplicate) within 7
+days, whatever the mode; an admin refunds it (a ledger entry keyed to the unlock, so never twice)
+or rejects it. A direct or broadcast lead cost no credits: on a paid plan the remedy is one
+replacement credit (a grant keyed to the lead, so never twice) to spend on the next quote lead;
+a free plan's teaser gets no credit."""
 
 from __future__ import annotations
 
@@ -36,15 +39,15 @@ def dispute_of(session: Session, assignment_id: int) -> Dispute | None:
 
 def report(session: Session, lead_id: int, provider: Provider, reason: str | None, details: str | None) -> Done:
     assignment = assignment_of(session, lead_id, provider.id)
-    if assignment is None or assignment.kind != "quote":
-        raise Refusal("You can only report leads you unlocked.")
+    if assignment is None:
+        raise Refusal("You can only report leads you unlocked or received.")
     if reason not in REASON_LABELS:
         raise Refusal("Please choose a reason.", {"reason": "Choose what was wrong with the lead."})
     details = (details or "").strip() or None
     if details and len(details) > 2000:
         raise Refusal("Please shorten the details.", {"details": "Keep it under 2,000 characters."})
     if clock.now() - clock.as_utc(assignment.created_at) > WINDOW:
-        raise Refusal("Bad leads can be reported within 7 days of unlocking; this one is older.")
+        raise Refusal("Bad leads can be reported within 7 days of getting them; this one is older.")
     if dispute_of(session, assignment.id) is not None:
         raise Refusal("You already reported this lead.")
     dispute = Dispute(
@@ -110,6 +113,18 @@ def resolve(
             created_by=user.id if user else None,
         )
         refunded = assignment.credits_spent if posted.created else 0
+    elif action == "refund" and replacement_due(assignment):
+        posted = credits.post(
+            session,
+            assignment.provider_id,
+            "grant",
+            1,
+            f"replacement:{assignment.lead_id}:{assignment.provider_id}",
+            reference=f"replacement:lead:{assignment.lead_id}",
+            note=note or f"Replacement credit for bad lead #{assignment.lead_id}: use it on your next quote lead",
+            created_by=user.id if user else None,
+        )
+        refunded = 1 if posted.created else 0
     summary = (
         f"Refunded {refunded} credits to {dispute.provider.name} for lead #{dispute.lead_id}"
         if action == "refund"
@@ -126,6 +141,20 @@ def resolve(
     )
     timeline.record(session, dispute.lead, f"dispute_{status}", summary, user=user)
     return Done(summary + ".")
+
+
+def replacement_due(assignment: Assignment) -> bool:
+    """A bad direct or broadcast lead on a paid plan earns one replacement credit (not a teaser)."""
+    return assignment.kind != "quote" and not assignment.teaser and assignment.provider.is_paid
+
+
+def remedy(assignment: Assignment) -> str:
+    """What the provider gets back if the report is upheld (said before it reports)."""
+    if assignment.credits_spent > 0:
+        return f"the {assignment.credits_spent} credit{'s' if assignment.credits_spent != 1 else ''} you paid come back"
+    if replacement_due(assignment):
+        return "you get 1 replacement credit for your next quote lead"
+    return "we take note (teaser leads carry no credit)"
 
 
 def refund_unlock(session: Session, assignment: Assignment, user: User | None, note: str | None = None) -> bool:

@@ -11,6 +11,7 @@ from app.core.urls import app_path, external_url
 from app.leads import eligibility, masking, routing, timeline
 from app.models import Lead, Provider
 from app.models.provider import TIER_RANK, provider_categories, provider_metros
+from app.pipeline import spend
 from app.platform import notify, sweep
 from app.platform.push import PushText
 from app.quotes import credits, pricing
@@ -112,6 +113,9 @@ def notify_available(session: Session, lead: Lead, provider: Provider, shown: di
     body = f"Unlock for {cost} credit{'s' if cost != 1 else ''}" if cost else "Unlock free on Pro"
     if short:
         body += f" — you have {balance}: top up to unlock"
+    over = spend.over_budget(session, provider, cost)
+    if over:
+        body += " — over your weekly budget"
     notify.notify(
         session,
         provider,
@@ -128,6 +132,7 @@ def notify_available(session: Session, lead: Lead, provider: Provider, shown: di
             "cost": cost,
             "balance": balance,
             "short": short,
+            "over_budget": over,
             "max_providers": lead.max_providers,
             "lead_url": external_url("provider.quote_lead", lead_id=lead.id),
             "credits_url": external_url("provider.credits"),

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from app.core import clock
 from app.leads import masking
 from app.models import Assignment, Lead, Provider, QuoteView
+from app.pipeline import spend
 from app.quotes import credits, pricing
 from app.quotes.matching import check, serves
 
@@ -111,6 +112,8 @@ def card(session: Session, lead: Lead, provider: Provider) -> Card:
             blocked = "This lead is no longer open."
         elif lead.unlock_count >= lead.max_providers:
             blocked = "Fully unlocked: this lead has all the providers it asked for."
+        elif spend.over_budget(session, provider, pricing.lead_price(lead, provider)):
+            blocked = "Over your weekly budget: raise it (Spend and tools) to unlock this lead."
     return Card(
         lead=lead,
         data=masking.for_viewer(lead, assignment is not None),

@@ -1,13 +1,7 @@
-"""What a quote operation answers when it did its thing (a refused one raises Refusal)."""
+"""What a quote operation answers: the pipeline's `Done` (one type for every lead operation)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from app.pipeline.result import Done
 
-from app.models import Assignment
-
-
-@dataclass(frozen=True)
-class Done:
-    message: str  # for the person who acted
-    assignment: Assignment | None = None
+__all__ = ["Done"]

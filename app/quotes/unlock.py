@@ -16,6 +16,7 @@ from app.core.db import affected
 from app.core.refusal import Refusal
 from app.leads import timeline
 from app.models import Assignment, Lead, Notification, Provider
+from app.pipeline import autoreply, spend
 from app.quotes import credits, pricing
 from app.quotes.matching import check
 from app.quotes.preview import assignment_of
@@ -51,6 +52,8 @@ def unlock(session: Session, lead_id: int, provider: Provider, quoted_price: int
             "Check it and unlock again.",
             {"price": "The price changed."},
         )
+    if spend.over_budget(session, provider, cost):  # decided under the provider's lock (check above)
+        raise spend.budget_refusal(session, provider, cost)
     notified_at = session.scalar(
         select(func.min(Notification.created_at)).where(
             Notification.lead_id == lead.id,
@@ -112,6 +115,7 @@ def unlock(session: Session, lead_id: int, provider: Provider, quoted_price: int
             {"credits": "Not enough credits."},
         ) from None
     savepoint.commit()
+    autoreply.send(session, assignment)
     session.refresh(lead)
     timeline.record(
         session,

@@ -6,7 +6,8 @@ from sqlalchemy import select
 
 from app.leads import routing
 from app.models import Assignment, Lead, Provider
-from app.quotes import customer, pipeline, reviews, unlock
+from app.pipeline import stages as pipeline
+from app.quotes import customer, reviews, unlock
 from tests.quote_helpers import fund, houston_market
 
 

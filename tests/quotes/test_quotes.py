@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 
 from app.leads import routing
 from app.models import Assignment, Lead, Notification, OutboxEmail, QuoteView, Review
-from app.quotes import credits, customer, matching, pipeline, preview, reviews, unlock
+from app.pipeline import stages as pipeline
+from app.quotes import credits, customer, matching, preview, reviews, unlock
 from tests.conftest import refusal_of
 from tests.quote_helpers import fund, houston_market, quoting_lead
 

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from app.core.refusal import Refusal
 from app.models import Assignment, CreditEntry, CreditWallet, Lead, Provider
-from app.quotes import credits, customer, pipeline, unlock
+from app.pipeline import stages as pipeline
+from app.quotes import credits, customer, unlock
 from tests.conftest import succeeds
 from tests.quote_helpers import fund, houston_market
 

@@ -130,8 +130,11 @@ def test_htmx_transitions_swap_the_card_and_refuse_invalid_moves(app, db, market
     assert "Quote sent to the customer." in ok and "$480.00" in ok
     refused = post(client, f"{lead_url}/status/contacted", {}, htmx=True, page=lead_url).get_data(as_text=True)
     assert "This lead is already quoted; it can&#39;t be marked contacted." in refused
+    # lost needs its reason (issue 14): a field message, nothing changed
+    no_reason = post(client, f"{lead_url}/status/lost", page=lead_url)
+    assert no_reason.status_code == 422 and "Choose why the lead was lost." in no_reason.get_data(as_text=True)
     # without JS the same action is a normal POST that redirects back
-    response = post(client, f"{lead_url}/status/lost", page=lead_url)
+    response = post(client, f"{lead_url}/status/lost", {"reason": "price"}, page=lead_url)
     assert response.status_code == 303
     assert db.session.scalar(select(Assignment.status)) == "lost"
 

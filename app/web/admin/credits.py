@@ -9,6 +9,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from app.economics import refunds
 from app.extensions import db
 from app.models import CreditWallet, Provider
 from app.quotes import credits
@@ -36,6 +37,7 @@ def _page(errors: dict | None = None, status: int = 200, provider_id: int | None
         errors=errors or {},
         error_for=provider_id,
         new_key=secrets.token_urlsafe(16),
+        refunds=refunds.recent(db.session),
     )
 
 

@@ -11,6 +11,7 @@ from app.models import Lead, OutboxEmail, VerificationRequest
 from app.platform import audit, outbox
 from app.reporting import metrics
 from app.web.access import admin_required
+from app.web.admin import refund_chart
 from app.web.admin.charts import dashboard_charts
 
 bp = Blueprint("admin", __name__)
@@ -39,6 +40,7 @@ def dashboard():
     )
     days = metrics.parse_days(request.args.get("days"))
     charts = dashboard_charts(metrics.dashboard(db.session, days))
+    charts.append(refund_chart.auto_refunds(db.session, metrics.Period.last(days)))
     return render_template(
         "admin/dashboard.html",
         held=held,

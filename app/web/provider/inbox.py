@@ -11,9 +11,11 @@ from app.broadcast import offer_cards
 from app.direct import inbox as inbox_service
 from app.extensions import db
 from app.models import Notification
+from app.pipeline import inbox as pipeline_inbox
 from app.platform import changes, notify
 from app.web.access import provider_required
 from app.web.provider import live
+from app.web.provider.pipeline import lead_extras
 from app.web.provider.views import bp
 from app.web.responses import private, render
 
@@ -25,16 +27,38 @@ def _provider():
 @bp.get("/inbox")
 @provider_required
 def inbox():
-    items = inbox_service.items(db.session, _provider())
-    held = inbox_service.held(db.session, _provider(), items)
-    return render("provider/inbox.html", private=True, provider=_provider(), items=items, held=held)
+    """The pipeline inbox: filters, search, keyset pages; escrow previews on the first page."""
+    provider = _provider()
+    filters = pipeline_inbox.Filters.parse(request.args)
+    before = request.args.get("before", "")
+    cursor = int(before) if before.isdigit() and len(before) < 12 else None
+    page = pipeline_inbox.page(db.session, provider, filters, cursor) if provider else None
+    previews = []
+    if provider is not None and cursor is None and filters == pipeline_inbox.Filters():
+        previews = inbox_service.previews(db.session, provider)
+    held = inbox_service.held(db.session, provider, previews)
+    return render(
+        "provider/inbox.html",
+        block="results",
+        private=True,
+        provider=provider,
+        page=page,
+        previews=previews,
+        held=held,
+        filters=filters,
+        stages=pipeline_inbox.STAGES,
+        modes=pipeline_inbox.MODES,
+        stage_titles=pipeline_inbox.STAGE_TITLES,
+        stage_options=list(pipeline_inbox.STAGE_TITLES.items()),
+        metro_options=[(str(m.id), m.name) for m in pipeline_inbox.metros_of(provider)] if provider else [],
+    )
 
 
 @bp.get("/inbox/<int:lead_id>")
 @provider_required
 def inbox_lead(lead_id: int):
     item = inbox_service.item(db.session, _provider(), lead_id) or abort(404)
-    return render("provider/inbox_lead.html", private=True, provider=_provider(), item=item)
+    return render("provider/inbox_lead.html", private=True, provider=_provider(), item=item, **lead_extras(item))
 
 
 @bp.before_app_request

@@ -9,7 +9,9 @@ from htmx_flask import request as hx_request
 
 from app.extensions import db
 from app.models import Lead
-from app.quotes import credits, disputes, pipeline, preview, unlock
+from app.models.economics import LOST_REASONS
+from app.pipeline import stages as pipeline
+from app.quotes import credits, disputes, preview, unlock
 from app.web.access import provider_required
 from app.web.provider.views import bp
 from app.web.responses import Outcome, on_refusal, render
@@ -59,6 +61,7 @@ def _card_response(lead_id: int, outcome: Outcome | None = None, status: int = 2
         result=outcome,
         dispute=disputes.dispute_of(db.session, card.assignment.id) if card.assignment else None,
         reasons=disputes.REASON_LABELS,
+        lost_reasons=LOST_REASONS,
     )
 
 
@@ -111,6 +114,7 @@ def quote_status(lead_id: int, action: str):
         notes=form.get("notes"),
         amount=form.get("quote_amount"),
         message=form.get("quote_message"),
+        reason=form.get("reason"),
     )
     return _after_action(lead_id, done.message)
 

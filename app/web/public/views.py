@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.accounts import directory
 from app.direct import consent
+from app.economics import refunds
 from app.extensions import db, limiter
 from app.leads import intake, timeline
 from app.leads import tracking as tracking_service
 from app.models import Lead, OutboxEmail
+from app.pipeline import stages
 from app.platform import outbox, sweep
 from app.platform.queue import get_queue
 from app.quotes import customer, reviews
 from app.web.public.forms import LeadForm
 from app.web.responses import render
 
+log = logging.getLogger(__name__)
 bp = Blueprint("public", __name__)
 
 
@@ -155,6 +161,7 @@ def tracking_panels(lead: Lead) -> dict:
         "consent_due": consent.due(lead),
         "quote_offers": [(a, ratings[a.provider_id]) for a in offered],
         "review": reviews.review_of(db.session, lead.id) if lead.assigned_provider_id else None,
+        "won_claim": stages.won_claim(lead),  # a provider says it won: confirm or dispute (issue 14)
     }
 
 
@@ -173,7 +180,19 @@ def tracking(token: str):
         **tracking_panels(lead),
     )
     response.headers["Referrer-Policy"] = "no-referrer"  # the token is in the URL
+    _seen(lead.id)
     return response
+
+
+def _seen(lead_id: int) -> None:
+    """The customer opened the page (no "never opened" refund for its unlocks); written after the
+    page is rendered, and a failure here never costs the customer the page."""
+    try:
+        refunds.record_seen(db.session, lead_id)
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.warning("could not record that lead %s's customer opened the tracking page", lead_id)
 
 
 @bp.get("/favicon.ico")
