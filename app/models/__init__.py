@@ -3,6 +3,17 @@
 from app.models.assignment import Assignment, AssignmentStatus
 from app.models.audit import AuditLog
 from app.models.changes import ProviderChange
+from app.models.compliance import (
+    ComplianceRule,
+    MagicLink,
+    Reminder,
+    ReminderKind,
+    ServiceRecord,
+    Site,
+    Trap,
+    TrapStatus,
+    TrapType,
+)
 from app.models.credits import CreditEntry, CreditWallet
 from app.models.lead import DeliveryStatus, EscrowReason, Lead, LeadEvent, LeadMode, LeadStatus
 from app.models.metro import Category, Metro
@@ -42,6 +53,12 @@ __all__ = [
     "ApiKey",
     "Partner",
     "PartnerLead",
+    "ComplianceRule",
+    "MagicLink",
+    "Reminder",
+    "ServiceRecord",
+    "Site",
+    "Trap",
     # named states
     "AssignmentStatus",
     "DeliveryStatus",
@@ -51,4 +68,7 @@ __all__ = [
     "OfferState",
     "ProviderStatus",
     "Tier",
+    "ReminderKind",
+    "TrapStatus",
+    "TrapType",
 ]
