@@ -177,3 +177,9 @@ def today_in(site: Site) -> date:
     from app.core import clock
 
     return clock.local(clock.now(), site.metro.timezone).date()
+
+
+def today_for_metro(metro) -> date:
+    from app.core import clock
+
+    return clock.local(clock.now(), metro.timezone).date()

@@ -13,8 +13,9 @@ from app.web.admin import audit, credits, disputes, escrow, leads, metros, partn
 from app.web.admin.views import bp as admin_bp
 from app.web.api.views import bp as api_bp
 from app.web.auth.views import bp as auth_bp
-from app.web.provider import inbox, offers, push, quotes  # noqa: F401
+from app.web.provider import compliance, inbox, offers, push, quotes  # noqa: F401
 from app.web.provider.views import bp as provider_bp
+from app.web.public import compliance as public_compliance  # noqa: F401
 from app.web.public import consent, pwa  # noqa: F401
 from app.web.public import quotes as public_quotes  # noqa: F401
 from app.web.public.views import bp as public_bp
