@@ -10,6 +10,7 @@ from flask import Flask
 
 from app.web import errors, input_guard, responses, security, templating
 from app.web.admin import audit, credits, disputes, escrow, leads, metros, partners, providers, verification  # noqa: F401
+from app.web.admin import compliance as admin_compliance  # noqa: F401
 from app.web.admin.views import bp as admin_bp
 from app.web.api.views import bp as api_bp
 from app.web.auth.views import bp as auth_bp
