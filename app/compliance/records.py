@@ -101,7 +101,7 @@ def record_service(
     """The provider records the service done for this job (one record per job; corrections go
     through `correct`). `trap` (type, gallons) names the trap when the request gave none."""
     lead = held_lead(session, lead_id, provider)
-    if data.service_date < lead.created_at.date():
+    if data.service_date < clock.local(lead.created_at, lead.metro.timezone).date():
         raise Refusal(
             "Check the service date.", {"service_date": "The service date cannot be before the request was made."}
         )

@@ -11,7 +11,7 @@ service is still open (the customer already booked).
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,7 +22,7 @@ from app.core.db import insert_once, keyset, transition
 from app.core.refusal import Refusal
 from app.core.urls import external_url
 from app.leads import intake, timeline
-from app.models import Category, Lead, Reminder, ReminderKind, Site, Trap
+from app.models import Category, Lead, Reminder, ReminderKind, Site, Trap, TrapType
 from app.platform import outbox, sweep
 
 OPEN_STATUSES = ("pending", "verified")
@@ -34,11 +34,13 @@ def last_service(session: Session, trap: Trap):
     return records[0] if records else None
 
 
-def open_request(session: Session, trap: Trap, since: date | None) -> Lead | None:
-    """A request for this trap made after its last service and still open."""
+def open_request(session: Session, trap: Trap, since: datetime | None) -> Lead | None:
+    """A request for this trap made after its last service was recorded, and still open (any
+    open request when nothing was recorded yet)."""
     query = select(Lead).where(Lead.trap_id == trap.id, Lead.status.in_(OPEN_STATUSES))
-    leads = session.scalars(query.order_by(Lead.id.desc()).limit(20)).all()
-    return next((lead for lead in leads if since is None or lead.created_at.date() > since), None)
+    if since is not None:
+        query = query.where(Lead.created_at > since)
+    return session.scalar(query.order_by(Lead.id.desc()).limit(1))
 
 
 def remind(session: Session, trap: Trap, today: date) -> int:
@@ -50,7 +52,7 @@ def remind(session: Session, trap: Trap, today: date) -> int:
     if today < due - timedelta(days=rule.lead_days):
         return 0
     last = last_service(session, trap)
-    if open_request(session, trap, last.service_date if last else trap.last_pumped_reported):
+    if open_request(session, trap, last.created_at if last else None):
         return 0
     provider_id = last.provider_id if last else None
     if today > due:
@@ -86,7 +88,7 @@ def queue_email(session: Session, reminder: Reminder) -> None:
         "kind": reminder.kind,
         "contact_name": site.contact_name,
         "site_name": site.business_name or site.street or site.city,
-        "trap_label": trap.label.lower().replace("gal", "gallon"),
+        "trap_label": f"{trap.capacity_gallons:,}-gallon {TrapType(trap.trap_type).title.lower()}",
         "due_on": reminder.due_on.isoformat(),
         "provider_name": provider.name if provider else None,
         "metro_name": site.metro.name,

@@ -24,7 +24,7 @@ class TrapFields:
         default="",
         validators=[Optional()],
     )
-    trap_capacity_gallons = StringField("Capacity in gallons", validators=[Optional(), Length(max=12)])
+    trap_capacity_gallons = StringField("Trap size in gallons", validators=[Optional(), Length(max=12)])
     trap_last_pumped = StringField("Last pumped (optional)", validators=[Optional(), Length(max=10)])
     trap_access_notes = TextAreaField(
         "Access notes (optional)",
