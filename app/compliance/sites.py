@@ -17,7 +17,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.compliance import schedule
-from app.core.db import insert_once
 from app.leads import intake
 from app.models import Lead, Site, Trap
 
@@ -74,7 +73,8 @@ def site_for(session: Session, lead: Lead) -> Site | None:
 
     site = existing()
     if site is None:
-        site = Site(
+        # INSERT … ON CONFLICT DO NOTHING (no savepoint): two first requests at once make one site
+        values = dict(
             owner_email=owner,
             metro_id=lead.metro_id,
             address_key=key,
@@ -84,10 +84,13 @@ def site_for(session: Session, lead: Lead) -> Site | None:
             postal_code=lead.postal_code,
             contact_name=lead.customer_name,
             contact_phone=lead.customer_phone,
+            auto_rebook=False,
         )
-        if not insert_once(session, site):  # the same site, made at the same moment by another request
-            site = existing()
-    elif lead.business_name and not site.business_name:
+        session.execute(_insert_ignore(session, values))
+        site = existing()
+        assert site is not None  # inserted now or by the concurrent request
+        return site
+    if lead.business_name and not site.business_name:
         site.business_name = lead.business_name
     return site
 
@@ -105,6 +108,24 @@ def trap_for(session: Session, site: Site, trap_type: str, capacity: int, *, acc
     session.flush()
     schedule.refresh(session, trap)
     return trap
+
+
+def _insert_ignore(session: Session, values: dict):
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return (
+            pg_insert(Site)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["owner_email", "metro_id", "address_key"])
+        )
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return (
+        sqlite_insert(Site)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["owner_email", "metro_id", "address_key"])
+    )
 
 
 @intake.after_submit
