@@ -127,7 +127,7 @@ def record_service(
         lead,
         "service_recorded",
         f"{provider.name} recorded the service: manifest {record.number}, {data.gallons_removed:,} gal removed",
-        public_text=f"{provider.name} recorded the service (manifest {record.number}). Please check and confirm it.",
+        public_text=f"{provider.name} recorded the service (manifest {record.number}). Check and confirm it in My sites.",
         actor=provider.name,
         data={"record_id": record.id, "number": record.number},
     )
