@@ -144,3 +144,19 @@ def test_manifest_verification_page_shows_the_facts_but_no_contact(db, job, anon
     for secret in ("maria.garcia@gmail.com", "555-0142", "12 Main St", "Lid behind"):
         assert secret not in page
     assert anon.get("/manifests/FM-NOTREAL1").status_code == 404
+
+
+def test_a_chosen_quote_is_a_job_its_provider_holds(db, houston, factory, as_provider):
+    from tests.compliance.conftest import file_request
+
+    metro, cat = houston
+    provider = factory.provider(metro=metro, categories=[cat], tier="growth")
+    lead = file_request(db, metro, cat, mode="quotes", description="Two quotes please for the interceptor.")
+    factory.assignment(lead, provider, kind="quote", status="won")
+    lead.assigned_provider_id, lead.delivery_status = provider.id, "chosen"
+    db.session.commit()
+    client = as_provider(provider)
+    card = client.get(f"/provider/quotes/{lead.id}").get_data(as_text=True)
+    assert "Service record (manifest) for this job" in card
+    assert client.post(f"/provider/jobs/{lead.id}/service", data=GOOD).status_code == 303
+    assert count(db) == 1
