@@ -109,3 +109,26 @@ def test_another_customer_cannot_act_on_my_site(db, houston, job, anon, rq, smtp
     assert anon.get(f"/my-sites/records/{saved.id}.pdf").status_code == 404
     db.session.expire_all()
     assert not saved.confirmed and saved.trap.site.share_token is None and not saved.trap.site.auto_rebook
+
+
+def test_auto_rebook_switch_and_the_trap_calendar_file(db, job, anon, rq, smtp):
+    from icalendar import Calendar
+
+    from app.models import Site
+
+    record(db, job)
+    sign_in(anon, db, rq, smtp)
+    site_id, trap_id = job.lead.site_id, job.lead.trap_id
+    assert anon.post(f"/my-sites/sites/{site_id}/auto-rebook", data={"on": "1"}).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Site, site_id).auto_rebook
+    assert "Turn auto-rebook off" in anon.get("/my-sites").get_data(as_text=True)
+    ics = anon.get(f"/my-sites/traps/{trap_id}/due.ics")
+    assert ics.mimetype == "text/calendar"
+    event = next(iter(Calendar.from_ical(ics.data).walk("VEVENT")))
+    assert str(event.decoded("dtstart")) == "2026-05-31"
+    assert anon.post(f"/my-sites/sites/{site_id}/auto-rebook", data={"on": "0"}).status_code == 303
+    db.session.expire_all()
+    assert not db.session.get(Site, site_id).auto_rebook
+    anon.post("/my-sites/sign-out")
+    assert anon.get(f"/my-sites/traps/{trap_id}/due.ics").status_code == 303
