@@ -18,6 +18,37 @@ branch_labels = None
 depends_on = None
 
 
+# A confirmed manifest never changes (a correction is a new revision): the database refuses an
+# UPDATE of its content, whatever code runs it. superseded_at may still be set.
+CONTENT = (
+    "service_date", "gallons_removed", "percent_full", "transporter_registration", "vehicle", "driver",
+    "disposal_facility", "generator_signer", "notes", "trap_id", "provider_id", "lead_id", "number",
+    "revision", "confirmed_at",
+)
+PG_IMMUTABLE = """
+CREATE FUNCTION service_records_immutable() RETURNS trigger AS $$
+BEGIN
+  IF OLD.confirmed_at IS NOT NULL AND ({new}) IS DISTINCT FROM ({old}) THEN
+    RAISE EXCEPTION 'service record % is confirmed and cannot change: record a correction', OLD.number
+      USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NEW;
+END $$ LANGUAGE plpgsql;
+CREATE TRIGGER service_records_immutable BEFORE UPDATE ON service_records
+  FOR EACH ROW EXECUTE FUNCTION service_records_immutable();
+""".format(
+    new=", ".join(f"NEW.{c}" for c in CONTENT if c != "lead_id"), old=", ".join(f"OLD.{c}" for c in CONTENT if c != "lead_id")
+)
+SQLITE_IMMUTABLE = """
+CREATE TRIGGER service_records_immutable BEFORE UPDATE OF {columns} ON service_records
+WHEN OLD.confirmed_at IS NOT NULL AND ({checks})
+BEGIN SELECT RAISE(ABORT, 'service record is confirmed and cannot change: record a correction'); END;
+""".format(
+    columns=", ".join(c for c in CONTENT if c != "lead_id"),
+    checks=" OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in CONTENT if c != "lead_id"),
+)
+
+
 def upgrade():
     op.create_table('magic_links',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -145,6 +176,10 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_service_records_provider_id'), ['provider_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_service_records_service_date'), ['service_date'], unique=False)
         batch_op.create_index(batch_op.f('ix_service_records_trap_id'), ['trap_id'], unique=False)
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(PG_IMMUTABLE)
+    else:
+        op.execute(SQLITE_IMMUTABLE)
 
     with op.batch_alter_table('leads', schema=None) as batch_op:
         batch_op.add_column(sa.Column('trap_type', sa.String(length=16), nullable=True))
@@ -189,6 +224,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_service_records_provider_id'))
         batch_op.drop_index(batch_op.f('ix_service_records_lead_id'))
 
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS service_records_immutable ON service_records")
+        op.execute("DROP FUNCTION IF EXISTS service_records_immutable()")
+    else:
+        op.execute("DROP TRIGGER IF EXISTS service_records_immutable")
     op.drop_table('service_records')
     with op.batch_alter_table('reminders', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_reminders_trap_id'))

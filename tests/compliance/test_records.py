@@ -160,3 +160,22 @@ def test_a_chosen_quote_is_a_job_its_provider_holds(db, houston, factory, as_pro
     assert "Service record (manifest) for this job" in card
     assert client.post(f"/provider/jobs/{lead.id}/service", data=GOOD).status_code == 303
     assert count(db) == 1
+
+
+def test_the_database_refuses_to_change_a_confirmed_record(db, job):
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    saved = record(db, job)
+    db.session.execute(text("UPDATE service_records SET gallons_removed = 10 WHERE id = :id"), {"id": saved.id})
+    db.session.commit()  # not confirmed yet: the provider may still fix it
+    records.confirm(db.session, saved.id, "maria.garcia@gmail.com")
+    db.session.commit()
+    with pytest.raises(DBAPIError) as refused:
+        db.session.execute(text("UPDATE service_records SET gallons_removed = 99 WHERE id = :id"), {"id": saved.id})
+    assert "confirmed" in str(refused.value)
+    db.session.rollback()
+    db.session.execute(text("UPDATE service_records SET superseded_at = created_at WHERE id = :id"), {"id": saved.id})
+    db.session.commit()  # marking it superseded by a correction is allowed
+    db.session.expire_all()
+    assert db.session.get(ServiceRecord, saved.id).gallons_removed == 10
