@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.compliance import schedule, sites
 from app.core import clock
-from app.core.db import transition
+from app.core.db import insert_once, transition
 from app.core.refusal import Refusal
 from app.leads import timeline, validation
 from app.models import Lead, Provider, ServiceRecord, Trap, TrapType
@@ -119,8 +119,8 @@ def record_service(
         assert held_trap is not None
         found = held_trap
     record = ServiceRecord(trap_id=found.id, lead_id=lead.id, provider_id=provider.id, **vars(data))
-    session.add(record)
-    session.flush()
+    if not insert_once(session, record):  # saved twice at once: the first one stands
+        raise Refusal("This job already has a service record; correct it instead.", code="already_recorded")
     schedule.refresh(session, found)
     timeline.record(
         session,

@@ -16,10 +16,12 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -143,6 +145,14 @@ class ServiceRecord(Model):
         CheckConstraint("percent_full BETWEEN 0 AND 100", name="percent_full"),
         CheckConstraint("revision >= 1", name="revision"),
         UniqueConstraint("supersedes_id", name="uq_service_records_supersedes_id"),
+        # one record in force per job: two saves at once make one (the other is refused)
+        Index(
+            "uq_service_records_lead_current",
+            "lead_id",
+            unique=True,
+            postgresql_where=text("superseded_at IS NULL"),
+            sqlite_where=text("superseded_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

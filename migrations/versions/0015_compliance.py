@@ -176,6 +176,14 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_service_records_provider_id'), ['provider_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_service_records_service_date'), ['service_date'], unique=False)
         batch_op.create_index(batch_op.f('ix_service_records_trap_id'), ['trap_id'], unique=False)
+    op.create_index(
+        'uq_service_records_lead_current',
+        'service_records',
+        ['lead_id'],
+        unique=True,
+        postgresql_where=sa.text('superseded_at IS NULL'),
+        sqlite_where=sa.text('superseded_at IS NULL'),
+    )
     if op.get_bind().dialect.name == "postgresql":
         op.execute(PG_IMMUTABLE)
     else:
@@ -218,6 +226,7 @@ def downgrade():
         batch_op.drop_column('trap_capacity_gallons')
         batch_op.drop_column('trap_type')
 
+    op.drop_index('uq_service_records_lead_current', table_name='service_records')
     with op.batch_alter_table('service_records', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_service_records_trap_id'))
         batch_op.drop_index(batch_op.f('ix_service_records_service_date'))

@@ -179,3 +179,19 @@ def test_the_database_refuses_to_change_a_confirmed_record(db, job):
     db.session.commit()  # marking it superseded by a correction is allowed
     db.session.expire_all()
     assert db.session.get(ServiceRecord, saved.id).gallons_removed == 10
+
+
+def test_two_saves_at_once_make_one_record(db, job, race):
+    from app.models import Provider
+
+    data, _ = records.validate(GOOD, date(2026, 3, 2))
+    provider_id, lead_id = job.provider.id, job.lead.id
+    db.session.commit()
+
+    def save(i):
+        return records.record_service(db.session, lead_id, db.session.get(Provider, provider_id), data).number
+
+    results = race(3, save)
+    refused = [r for r in results.errors if getattr(r, "code", None) == "already_recorded"]
+    assert len(results.values) == 1 and len(refused) == 2, results
+    assert count(db) == 1
