@@ -69,44 +69,46 @@ def seed(session: Session) -> None:
         )
         session.add(site)
         session.flush()
+        # The site's first request, long ago (outside every dashboard period); later services
+        # were booked directly with the provider (records without a FogForge request).
+        first_ago = max(max(days) for _t, _g, days in traps) + 3
+        when = today - timedelta(days=first_ago)
+        lead = Lead(
+            mode="broadcast",
+            source="web",
+            metro_id=houston.id,
+            category_id=category.id,
+            description="Quarterly pump-out of our grease trap.",
+            customer_name=contact,
+            customer_email=email,
+            customer_phone="+17135550177",
+            business_name=business,
+            street=street,
+            city="Houston",
+            status="completed",
+            delivery_status="accepted",
+            assigned_provider_id=provider.id,
+            site_id=site.id,
+            created_at=when,
+            updated_at=when,
+        )
+        session.add(lead)
+        session.flush()
+        session.add(Assignment(lead_id=lead.id, provider_id=provider.id, kind="broadcast", created_at=when))
         for trap_type, gallons, days_ago in traps:
             trap = Trap(
                 site_id=site.id, trap_type=trap_type, capacity_gallons=gallons, access_notes="Behind the kitchen"
             )
             session.add(trap)
             session.flush()
+            if lead.trap_id is None:
+                lead.trap_id, lead.trap_type, lead.trap_capacity_gallons = trap.id, trap_type, gallons
             for n, ago in enumerate(days_ago):
-                when = today - timedelta(days=ago + 3)
-                lead = Lead(
-                    mode="broadcast",
-                    source="web",
-                    metro_id=houston.id,
-                    category_id=category.id,
-                    description=f"Quarterly pump-out of our {gallons} gallon trap.",
-                    customer_name=contact,
-                    customer_email=email,
-                    customer_phone="+17135550177",
-                    business_name=business,
-                    street=street,
-                    city="Houston",
-                    status="completed",
-                    delivery_status="accepted",
-                    assigned_provider_id=provider.id,
-                    trap_type=trap_type,
-                    trap_capacity_gallons=gallons,
-                    site_id=site.id,
-                    trap_id=trap.id,
-                    created_at=when,
-                    updated_at=when,
-                )
-                session.add(lead)
-                session.flush()
-                session.add(Assignment(lead_id=lead.id, provider_id=provider.id, kind="broadcast", created_at=when))
                 last = n == len(days_ago) - 1
                 session.add(
                     ServiceRecord(
                         trap_id=trap.id,
-                        lead_id=lead.id,
+                        lead_id=lead.id if lead.trap_id == trap.id and n == 0 else None,
                         provider_id=provider.id,
                         service_date=(today - timedelta(days=ago)).date(),
                         gallons_removed=max(1, gallons - 40),

@@ -225,7 +225,9 @@ def _compliance_data(db, pro, lead) -> dict:
 
     site = db.session.scalar(select(Site).where(Site.owner_email == compliance_demo.SITES[0][0]))
     record = db.session.scalar(
-        select(ServiceRecord).where(ServiceRecord.provider_id == pro.id).order_by(ServiceRecord.id.desc())
+        select(ServiceRecord)
+        .where(ServiceRecord.provider_id == pro.id, ServiceRecord.lead_id.is_not(None))
+        .order_by(ServiceRecord.id.desc())
     )
     trap = site.traps[0]
     reminder = Reminder(trap_id=trap.id, kind="auto_rebook", due_on=trap.next_due, provider_id=pro.id, lead_id=lead.id)
