@@ -7,7 +7,7 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import accounts, broadcast, direct, leads, models, partners, quotes, reporting  # noqa: F401
+from app import accounts, broadcast, compliance, direct, leads, models, partners, quotes, reporting  # noqa: F401
 from app.cli import register_cli
 from app.config import INSTANCE_DIR, Config, production_problems
 from app.extensions import csrf, db, htmx, limiter, login_manager, mail, migrate

@@ -156,6 +156,9 @@ class Config:
     # Admin pages and emails show times here when no metro applies (all launch metros are Central).
     DISPLAY_TIMEZONE = os.environ.get("DISPLAY_TIMEZONE", "America/Chicago")
     OFFER_POLL_SECONDS = _int("OFFER_POLL_SECONDS", 1)
+    # Recurring compliance (issue 12): magic sign-in links, the customer's "My sites" session
+    MAGIC_LINK_MINUTES = _int("MAGIC_LINK_MINUTES", 30)
+    CUSTOMER_SESSION_HOURS = _int("CUSTOMER_SESSION_HOURS", 12)
 
 
 def production_problems(config) -> list[str]:

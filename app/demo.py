@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts import users as accounts
+from app.compliance import demo as compliance_demo
 from app.core import clock
 from app.models import Category, Metro, PlanPrice, Provider, VerificationRequest
 from app.quotes import credits
@@ -110,6 +111,7 @@ def seed(session: Session) -> list[tuple[str, str, str]]:
                     logins.append((f"provider ({status}, {tier})", email, DEMO_PASSWORD))
     _demo_credits(session)
     _demo_verification_request(session)
+    compliance_demo.seed(session)  # issue 12: sites with manifests, one trap due soon, one overdue
     session.flush()
     return logins
 

@@ -16,6 +16,23 @@ LEAD = {
     "urgency": "this_week",
 }
 SAMPLES: dict[str, dict] = {
+    # issue 12: recurring compliance
+    "magic_link": {"url": f"{URL}/my-sites/auth/abc", "minutes": 30},
+    "compliance_reminder": {
+        "kind": "due_soon",
+        "contact_name": "Rosa Delgado",
+        "site_name": "Taqueria La Reina",
+        "trap_label": "1,500-gallon outdoor interceptor",
+        "due_on": "2026-12-13",
+        "provider_name": "Houston Pro Pumping",
+        "metro_name": "Houston",
+        "authority": "City of Houston",
+        "rule_text": "Full evacuation at least every 90 days.",
+        "book_url": f"{URL}/rebook/abc?mode=direct",
+        "anyone_url": f"{URL}/rebook/abc?mode=broadcast",
+        "ics_url": f"{URL}/rebook/abc/due.ics",
+        "my_sites_url": f"{URL}/my-sites/sign-in",
+    },
     "account_confirm": {"name": "Sam", "confirm_url": f"{URL}/auth/confirm/abc", "hours": 48},
     "password_reset": {"name": "Sam", "reset_url": f"{URL}/auth/reset/abc", "minutes": 60},
     "consent_request": {

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import or_, select
@@ -60,6 +61,21 @@ class LeadInput:
     requested_provider_id: int | None = None
     honeypot_filled: bool = False
     submission_key: str | None = None  # the web form's one-time key (see new_submission_key)
+    # trap fields (issue 12), validated by the form or API (validation.check_capacity, ...)
+    trap_type: str | None = None
+    trap_capacity_gallons: int | None = None
+    trap_last_pumped: date | None = None
+    trap_access_notes: str | None = None
+
+
+# Hooks run after a lead is created (in the same transaction), e.g. compliance attaching it to
+# the customer's site. Registered by the capability packages (the lower layer lists none).
+_AFTER_SUBMIT: list[Callable[[Session, Lead], None]] = []
+
+
+def after_submit(fn: Callable[[Session, Lead], None]) -> Callable[[Session, Lead], None]:
+    _AFTER_SUBMIT.append(fn)
+    return fn
 
 
 SUBMISSION_KEY_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -158,6 +174,10 @@ def submit_lead(
         submission_key=key,
         status=status,
         delivery_status="new",
+        trap_type=data.trap_type or None,
+        trap_capacity_gallons=data.trap_capacity_gallons,
+        trap_last_pumped=data.trap_last_pumped,
+        trap_access_notes=(data.trap_access_notes or "").strip() or None,
     )
     if key is None:
         session.add(lead)
@@ -185,6 +205,8 @@ def submit_lead(
             public_text="We're double-checking your request before sending it out. "
             "This usually takes less than an hour during business hours.",
         )
+    for hook in _AFTER_SUBMIT:
+        hook(session, lead)
     if not data.honeypot_filled:  # a bot must not make us email an address it typed
         queue_confirmation(session, lead)
     if status == "verified":

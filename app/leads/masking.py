@@ -196,6 +196,11 @@ def preview(lead: Lead) -> dict:
         "budget": lead.budget,
         "preferred_time": mask_text(lead.preferred_time) if lead.preferred_time else None,
         "created_at": lead.created_at,
+        # trap fields (issue 12): not contact data; free-text notes masked like the description
+        "trap_type": lead.trap_type,
+        "trap_capacity_gallons": lead.trap_capacity_gallons,
+        "trap_last_pumped": lead.trap_last_pumped,
+        "trap_access_notes": mask_text(lead.trap_access_notes) if lead.trap_access_notes else None,
     }
 
 
@@ -229,6 +234,7 @@ def full(lead: Lead) -> dict:
         "postal_code": lead.postal_code,
         "description": lead.description,
         "preferred_time": lead.preferred_time,
+        "trap_access_notes": lead.trap_access_notes,
     }
 
 

@@ -114,3 +114,56 @@ def format_phone(e164: str | None) -> str:
     if number.country_code == 1:
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+# ---------------------------------------------------------------- trap fields (issue 12)
+TRAP_CAPACITY_MIN, TRAP_CAPACITY_MAX = 10, 10_000
+
+
+@dataclass(frozen=True)
+class TrapCheck:
+    value: object  # the parsed value (int gallons, a date) or None when empty
+    error: str | None
+
+
+def check_capacity(raw: object) -> TrapCheck:
+    """Trap capacity in gallons: a whole number from 10 to 10,000 ("1,500" is fine)."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return TrapCheck(None, None)
+    if isinstance(raw, bool):
+        return TrapCheck(None, "Enter the trap's capacity in gallons as a whole number, e.g. 1000.")
+    if isinstance(raw, int):
+        number = raw
+    else:
+        text = str(raw).strip().replace(",", "").replace("_", "")
+        if text.lower().endswith("gal"):
+            text = text[:-3].strip()
+        if not text.isascii() or not text.isdigit() or len(text) > 7:
+            return TrapCheck(None, "Enter the trap's capacity in gallons as a whole number, e.g. 1000.")
+        number = int(text)
+    if not TRAP_CAPACITY_MIN <= number <= TRAP_CAPACITY_MAX:
+        return TrapCheck(None, f"Trap capacity must be between {TRAP_CAPACITY_MIN} and {TRAP_CAPACITY_MAX:,} gallons.")
+    return TrapCheck(number, None)
+
+
+def check_past_date(raw: object, today, what: str = "The last pumping date") -> TrapCheck:
+    """A date (YYYY-MM-DD) that is not in the future and not before 1990."""
+    from datetime import date
+
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return TrapCheck(None, None)
+    if isinstance(raw, date):
+        value = raw
+    else:
+        text = str(raw).strip()
+        try:
+            value = date.fromisoformat(text) if len(text) == 10 else date.min
+        except ValueError:
+            value = date.min
+        if value == date.min:
+            return TrapCheck(None, f"{what} must be a date like 2026-03-01.")
+    if value > today:
+        return TrapCheck(None, f"{what} cannot be in the future.")
+    if value.year < 1990:
+        return TrapCheck(None, f"{what} must be after 1990.")
+    return TrapCheck(value, None)

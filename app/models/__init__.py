@@ -3,6 +3,17 @@
 from app.models.assignment import Assignment, AssignmentStatus
 from app.models.audit import AuditLog
 from app.models.changes import ProviderChange
+from app.models.compliance import (
+    ComplianceRule,
+    MagicLink,
+    Reminder,
+    ReminderKind,
+    ServiceRecord,
+    Site,
+    Trap,
+    TrapStatus,
+    TrapType,
+)
 from app.models.credits import CreditEntry, CreditWallet
 from app.models.economics import PipelineNote, PlanPrice
 from app.models.lead import DeliveryStatus, EscrowReason, Lead, LeadEvent, LeadMode, LeadStatus
@@ -45,6 +56,12 @@ __all__ = [
     "ApiKey",
     "Partner",
     "PartnerLead",
+    "ComplianceRule",
+    "MagicLink",
+    "Reminder",
+    "ServiceRecord",
+    "Site",
+    "Trap",
     # named states
     "AssignmentStatus",
     "DeliveryStatus",
@@ -54,4 +71,7 @@ __all__ = [
     "OfferState",
     "ProviderStatus",
     "Tier",
+    "ReminderKind",
+    "TrapStatus",
+    "TrapType",
 ]

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core import clock
 from app.models.base import Model, State, TimestampMixin, UTCDateTime, check_in, check_state
+from app.models.compliance import MAX_CAPACITY, MIN_CAPACITY, TrapType
 from app.models.metro import Category, Metro
 from app.models.provider import Provider
 
@@ -92,6 +93,12 @@ class Lead(TimestampMixin, Model):
         # quote leads (issue 6): at most max_providers unlocks, enforced by the database
         CheckConstraint("unlock_count >= 0 AND unlock_count <= max_providers", name="unlock_count"),
         CheckConstraint("max_providers BETWEEN 1 AND 10", name="max_providers"),
+        # trap fields (issue 12)
+        check_state("trap_type", TrapType, nullable=True),
+        CheckConstraint(
+            f"trap_capacity_gallons IS NULL OR trap_capacity_gallons BETWEEN {MIN_CAPACITY} AND {MAX_CAPACITY}",
+            name="trap_capacity_gallons",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -145,6 +152,14 @@ class Lead(TimestampMixin, Model):
     # email to the customer's address was refused for good (5xx at RCPT).
     customer_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     email_bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Trap fields (issue 12): not contact data, shown in the masked preview; the site and trap
+    # the request was attached to (app/compliance/sites.py)
+    trap_type: Mapped[str | None] = mapped_column(String(16))  # a TrapType
+    trap_capacity_gallons: Mapped[int | None] = mapped_column(Integer)
+    trap_last_pumped: Mapped[date | None] = mapped_column(Date)
+    trap_access_notes: Mapped[str | None] = mapped_column(Text)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id", ondelete="SET NULL"), index=True)
+    trap_id: Mapped[int | None] = mapped_column(ForeignKey("traps.id", ondelete="SET NULL"), index=True)
 
     metro: Mapped[Metro] = relationship(lazy="joined")
     category: Mapped[Category] = relationship(lazy="joined")

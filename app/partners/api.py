@@ -36,7 +36,12 @@ TEXT_FIELDS = {
     "urgency": (16, False),
     "preferred_time": (120, False),
     "budget": (16, False),
+    # trap fields (issue 12); trap_capacity_gallons may also be a JSON number
+    "trap_type": (16, False),
+    "trap_last_pumped": (10, False),
+    "trap_access_notes": (1000, False),
 }
+NUMBER_FIELDS = ("trap_capacity_gallons",)
 
 
 def request_hash(payload) -> str:
@@ -68,7 +73,7 @@ def parse_lead(session: Session, payload) -> tuple[intake.LeadInput, str | None]
     if not isinstance(payload, dict):
         raise Refusal("The request body must be a JSON object.", code="invalid_json")
     errors: dict[str, str] = {}
-    for name in sorted(set(payload) - set(TEXT_FIELDS)):
+    for name in sorted(set(payload) - set(TEXT_FIELDS) - set(NUMBER_FIELDS)):
         errors[name] = f"{name}: unknown field."
     v = _text(payload, errors)
     mode = v.get("mode", "")
@@ -84,6 +89,8 @@ def parse_lead(session: Session, payload) -> tuple[intake.LeadInput, str | None]
         errors["description"] = "description: describe the job in at least 10 characters."
     if "customer_name" not in errors and v.get("customer_name") and len(v["customer_name"]) < 2:
         errors["customer_name"] = "customer_name: must be at least 2 characters."
+
+    trap = _trap(payload, v, errors, session)
 
     email = validation.check_email(v.get("customer_email")) if "customer_email" not in errors else None
     if email is not None and email.error:
@@ -142,8 +149,45 @@ def parse_lead(session: Session, payload) -> tuple[intake.LeadInput, str | None]
         urgency=v.get("urgency") or "this_week",
         preferred_time=v.get("preferred_time") or None,
         budget=v.get("budget") or None,
+        **trap,
     )
     return data, v.get("status") or None
+
+
+def _trap(payload: dict, v: dict, errors: dict, session: Session) -> dict:
+    """The trap fields (issue 12): type, capacity (10-10,000 gallons), last pumped (not in
+    the future), access notes. A type needs a capacity and a capacity a type."""
+    from app.core import clock
+    from app.models.compliance import TrapType
+
+    trap_type = v.get("trap_type") or None
+    if trap_type and trap_type not in TrapType.values():
+        errors["trap_type"] = f"trap_type: must be one of {', '.join(TrapType.values())}."
+    raw = payload.get("trap_capacity_gallons")
+    if (raw is not None and not isinstance(raw, (int, str))) or isinstance(raw, bool):
+        errors["trap_capacity_gallons"] = "trap_capacity_gallons: must be a whole number of gallons."
+        capacity = None
+    else:
+        check = validation.check_capacity(raw)
+        if check.error:
+            errors["trap_capacity_gallons"] = f"trap_capacity_gallons: {check.error}"
+        capacity = check.value
+    if trap_type and capacity is None and "trap_capacity_gallons" not in errors:
+        errors["trap_capacity_gallons"] = "trap_capacity_gallons: required with trap_type."
+    if capacity is not None and not trap_type and "trap_type" not in errors:
+        errors["trap_type"] = "trap_type: required with trap_capacity_gallons."
+    pumped = None
+    if "trap_last_pumped" not in errors:
+        check = validation.check_past_date(v.get("trap_last_pumped"), clock.now().date(), "trap_last_pumped")
+        if check.error:
+            errors["trap_last_pumped"] = f"trap_last_pumped: {check.error.removeprefix('trap_last_pumped ')}"
+        pumped = check.value
+    return {
+        "trap_type": trap_type,
+        "trap_capacity_gallons": capacity,
+        "trap_last_pumped": pumped,
+        "trap_access_notes": v.get("trap_access_notes") or None,
+    }
 
 
 def _metro_ids(provider: Provider) -> set[int]:

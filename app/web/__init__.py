@@ -10,12 +10,14 @@ from flask import Flask
 
 from app.web import errors, input_guard, responses, security, templating
 from app.web.admin import audit, credits, disputes, economics, escrow, leads, metros, partners, providers, verification  # noqa: F401
+from app.web.admin import compliance as admin_compliance  # noqa: F401
 from app.web.admin.views import bp as admin_bp
 from app.web.api.views import bp as api_bp
 from app.web.auth.views import bp as auth_bp
+from app.web.provider import compliance, inbox, offers, pipeline, push, quotes  # noqa: F401
 from app.web.provider import economics as provider_economics  # noqa: F401
-from app.web.provider import inbox, offers, pipeline, push, quotes  # noqa: F401
 from app.web.provider.views import bp as provider_bp
+from app.web.public import compliance as public_compliance  # noqa: F401
 from app.web.public import consent, pwa  # noqa: F401
 from app.web.public import pipeline as public_pipeline  # noqa: F401
 from app.web.public import quotes as public_quotes  # noqa: F401

@@ -22,7 +22,10 @@ from app.models import (
     LeadStatus,
     OfferState,
     ProviderStatus,
+    ReminderKind,
     Tier,
+    TrapStatus,
+    TrapType,
 )
 
 
@@ -102,6 +105,9 @@ def init_app(app: Flask) -> None:
                 OfferState,
                 ProviderStatus,
                 Tier,
+                TrapType,
+                TrapStatus,
+                ReminderKind,
             )
         }
     )

@@ -98,6 +98,20 @@ PAGES: list[tuple[str, str]] = [
     ("admin", "/admin/partners/{partner_id}"),
     ("admin", "/admin/audit"),
     ("admin", "/admin/emails"),
+    # issue 12: recurring compliance
+    ("anon", "/my-sites/sign-in"),
+    ("anon", "/my-sites/auth/{magic_token_spare}"),
+    ("anon", "/manifests/{manifest_number}"),
+    ("anon", "/rebook/{reminder_token}?mode=direct"),
+    ("anon", "/rebook/{reminder_token}/cancel"),
+    ("anon", "/compliance/{share_token}"),
+    ("customer", "/my-sites"),
+    ("provider", "/provider/customers"),
+    ("provider", "/provider/jobs/{direct_lead}/service"),
+    ("provider", "/provider/records/{record_id}/correct"),
+    ("admin", "/admin/sites"),
+    ("admin", "/admin/sites/{site_id}"),
+    ("admin", "/admin/metros/{metro_id}/compliance"),
 ]
 
 LOGINS = {"provider": PROVIDER_EMAIL, "admin": demo.ADMIN_EMAIL}
@@ -188,7 +202,9 @@ def build_data(db, factory, rq) -> dict:
     db.session.commit()
     email_id = factory.outbox_email(to="li@example.org", status="stored", subject="Your tracking link").id
     db.session.commit()
+    compliance = _compliance_data(db, pro, direct)
     return {
+        **compliance,
         "direct_lead": direct.id,
         "direct_token": direct.public_token,
         "escrow_token": escrow.public_token,
@@ -201,6 +217,36 @@ def build_data(db, factory, rq) -> dict:
         "metro_id": houston.id,
         "partner_id": partner.id,
         "email_id": email_id,
+    }
+
+
+def _compliance_data(db, pro, lead) -> dict:
+    """Issue 12: the demo's sites and manifests, plus a reminder, an inspector link and
+    sign-in links for the customer pages."""
+    from app.compliance import demo as compliance_demo
+    from app.compliance import magic, share
+    from app.models import Reminder, ServiceRecord, Site
+
+    site = db.session.scalar(select(Site).where(Site.owner_email == compliance_demo.SITES[0][0]))
+    record = db.session.scalar(
+        select(ServiceRecord)
+        .where(ServiceRecord.provider_id == pro.id, ServiceRecord.lead_id.is_not(None))
+        .order_by(ServiceRecord.id.desc())
+    )
+    trap = site.traps[0]
+    reminder = Reminder(trap_id=trap.id, kind="auto_rebook", due_on=trap.next_due, provider_id=pro.id, lead_id=lead.id)
+    db.session.add(reminder)
+    share.create(db.session, site.id, site.owner_email)
+    tokens = [magic.request_link(db.session, site.owner_email) for _ in range(2)]
+    db.session.commit()
+    return {
+        "site_id": site.id,
+        "record_id": record.id,
+        "manifest_number": record.number,
+        "reminder_token": reminder.token,
+        "share_token": site.share_token,
+        "magic_token": tokens[0],
+        "magic_token_spare": tokens[1],
     }
 
 
@@ -233,7 +279,7 @@ def test_every_page_passes_axe_and_fits_a_phone(request, db, factory, rq, browse
     axe = axe_source()
     failures: list[str] = []
     seen = 0
-    for role in ("anon", "provider", "admin"):
+    for role in ("anon", "customer", "provider", "admin"):
         context = browser.new_context(viewport=DESKTOP)
         context.add_init_script(path=str(axe))  # into every page by Playwright, under the page's CSP
         page = context.new_page()
@@ -243,6 +289,10 @@ def test_every_page_passes_axe_and_fits_a_phone(request, db, factory, rq, browse
             page.get_by_label("Password").fill(demo.DEMO_PASSWORD)
             page.get_by_role("button", name="Sign in").click()
             page.wait_for_url(lambda url: "/auth/login" not in url)
+        if role == "customer":  # issue 12: a restaurant signed in to "My sites" by its magic link
+            page.goto(base + f"/my-sites/auth/{data['magic_token']}")
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url(lambda url: url.endswith("/my-sites"))
         for who, path in PAGES:
             if who != role:
                 continue

@@ -68,7 +68,24 @@ def set_column(lead_id: int, column: str, value) -> None:
     _db.session.execute(text(f"UPDATE leads SET {column} = :v WHERE id = :id"), {"v": value, "id": lead_id})
 
 
+def at_head_then_back(config, make) -> None:
+    """Make rows with today's models (which may hold columns later migrations added) at head,
+    then downgrade to the revision before the one under test: the rows stay, as they were."""
+    command.upgrade(config, "heads")
+    make()
+    _db.session.commit()
+    _db.session.remove()
+    command.downgrade(config, config.attributes["before"])
+
+
 def test_migration_refuses_unmappable_rows_naming_them_then_runs_once_they_are_fixed(scratch):
+    made = {}
+    at_head_then_back(scratch, lambda: made.update(_rows()))
+    escrowed_id, other_id, blank_id = made["escrowed"], made["other"], made["blank"]
+    _refuses_then_runs(scratch, escrowed_id, other_id, blank_id)
+
+
+def _rows() -> dict:
     f = Factory(_db.session)
     provider = f.provider()
     escrowed = f.lead(mode="direct", requested_provider_id=provider.id, delivery_status="pending")
@@ -76,8 +93,11 @@ def test_migration_refuses_unmappable_rows_naming_them_then_runs_once_they_are_f
     f.offer(escrowed, provider)
     other = f.lead()
     blank = f.lead()
-    _db.session.commit()
-    escrowed_id, other_id, blank_id = escrowed.id, other.id, blank.id
+    _db.session.flush()
+    return {"escrowed": escrowed.id, "other": other.id, "blank": blank.id}
+
+
+def _refuses_then_runs(scratch, escrowed_id: int, other_id: int, blank_id: int) -> None:
     # what an older build could have left behind: no CHECK held these columns before the migration
     set_column(escrowed_id, "escrow_reason", "legacy_hold")
     set_column(other_id, "delivery_status", "escrowed")

@@ -79,6 +79,7 @@ class Scenario:
     providers: dict[str, object]  # role -> Provider (or None)
     emails: dict[str, str | None]  # role -> login email
     slugs: list[str]
+    records: list = None  # issue 12: service records (manifests) of "delivered"
 
 
 def build(db, factory, preview: bool) -> Scenario:
@@ -136,6 +137,7 @@ def build(db, factory, preview: bool) -> Scenario:
     won = next(o for o in broadcast.offers if o.provider_id == delivered.id)
     offer_actions.accept(db.session, won.id, delivered.id)
     leads["broadcast"] = broadcast.id
+    records = _compliance(db, leads, delivered)  # issue 12: sites, manifests, reminders
     db.session.commit()
     return Scenario(
         leads=leads,
@@ -148,7 +150,44 @@ def build(db, factory, preview: bool) -> Scenario:
             "anonymous": None,
         },
         slugs=[delivered.slug, unverified.slug, other.slug],
+        records=records,
     )
+
+
+def _compliance(db, leads: dict, delivered) -> list:
+    """Issue 12: every lead joins a site with a trap (as intake does); "delivered" records the
+    service of its direct lead and of the broadcast it accepted; a reminder is queued for each."""
+    from app.compliance import records, reminders, sites
+    from app.core import clock
+    from app.models import Lead, Reminder
+
+    made = []
+    for key, lead_id in leads.items():
+        lead = db.session.get(Lead, lead_id)
+        lead.trap_type, lead.trap_capacity_gallons = "interceptor", 1000
+        lead.trap_access_notes = f"Gate code: call {CONTACT[key][1]}"
+        sites.attach(db.session, lead)
+        if key in ("delivered", "broadcast"):
+            data, errors = records.validate(
+                {
+                    "service_date": clock.now().date().isoformat(),
+                    "gallons_removed": "900",
+                    "percent_full": "30",
+                    "transporter_registration": "TX-GT-1",
+                    "vehicle": "Truck 1",
+                    "driver": "Dan Driver",
+                    "disposal_facility": "Plant 9",
+                    "generator_signer": "Signer Person",
+                },
+                clock.now().date(),
+            )
+            assert not errors, errors
+            made.append(records.record_service(db.session, lead_id, delivered, data))
+        reminder = Reminder(trap_id=lead.trap_id, kind="due_soon", due_on=clock.now().date(), provider_id=delivered.id)
+        db.session.add(reminder)
+        db.session.flush()
+        reminders.queue_email(db.session, reminder)
+    return made
 
 
 def _offer_ids() -> list[int]:
@@ -233,7 +272,37 @@ SURFACES = {
     ),
     "provider offer cards (htmx)": lambda c, s, r: _get(c, *(f"/provider/offers/{i}" for i in _offer_ids()), htmx=True),
     "push payloads": _pushes,  # issue 11
+    # issue 12: compliance surfaces
+    "provider customers page": lambda c, s, r: _get(c, "/provider/customers"),
+    "provider service record forms": lambda c, s, r: _get(
+        c,
+        *(f"/provider/jobs/{i}/service" for i in s.leads.values()),
+        *(f"/provider/records/{x.id}/correct" for x in s.records),
+    ),
+    "manifest PDFs (text)": lambda c, s, r: _pdf_texts(c, *(f"/provider/records/{x.id}.pdf" for x in s.records)),
+    "manifest verification pages": lambda c, s, r: _get(c, *(f"/manifests/{x.number}" for x in s.records)),
+    "my sites (not signed in by a link)": lambda c, s, r: _get(c, "/my-sites", "/my-sites/traps/1/due.ics"),
+    "admin sites pages": lambda c, s, r: _get(
+        c, "/admin/sites", *(f"/admin/sites/{x.trap.site_id}" for x in s.records)
+    ),
 }
+
+
+def _pdf_texts(client, *urls) -> str:
+    """The text a PDF shows (read back with pypdf), or the page answered instead of a PDF."""
+    import io
+
+    from pypdf import PdfReader
+
+    texts = []
+    for url in urls:
+        response = client.get(url)
+        if response.mimetype == "application/pdf":
+            texts += [page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages]
+        else:
+            texts.append(response.get_data(as_text=True))
+    return "\n".join(texts)
+
 
 # Which leads' raw contact each role may see (on any surface).
 ALLOWED = {
@@ -254,6 +323,7 @@ MUST_SHOW = {
     ("delivered", "provider offers page"): "broadcast",
     ("delivered", "offers poll answers (htmx)"): "broadcast",
     ("delivered", "provider offer cards (htmx)"): "broadcast",
+    ("admin", "admin sites pages"): "delivered",
 }
 
 
@@ -317,3 +387,36 @@ def test_unverified_claimant_sees_a_masked_preview_only_when_the_metro_allows(ap
             and "held until your listing is verified" in html
         )
         assert lead_page.status_code == 404
+
+
+def test_reminder_emails_and_inspector_links_carry_only_their_own_site(app, db, factory):
+    """Issue 12: a reminder email goes to its site's owner only and names no other customer's
+    contact; an inspector link shows its own site's manifests, no contact at all, and nothing
+    of another site."""
+    from app.compliance import share
+    from app.models import Site
+
+    s = build(db, factory, preview=False)
+    rows = db.session.scalars(select(OutboxEmail).where(OutboxEmail.template == "compliance_reminder")).all()
+    assert len(rows) == len(CONTACT), [r.to_email for r in rows]
+    owners = {CONTACT[key][0]: key for key in CONTACT}
+    for row in rows:
+        own = owners[row.to_email]
+        subject, text, html = outbox.render(row)
+        body = "\n".join((subject, text, html, repr(row.context)))
+        for key in CONTACT:
+            if key != own:
+                leaked = [form for form in raw_forms(key) if form in body]
+                assert not leaked, f"the reminder to {own} shows {key}'s {leaked}"
+    mine, theirs = s.records
+    site = db.session.get(Site, mine.trap.site_id)
+    share.create(db.session, site.id, site.owner_email)
+    db.session.commit()
+    client = app.test_client()
+    page = client.get(f"/compliance/{site.share_token}").get_data(as_text=True)
+    pdf = _pdf_texts(client, f"/compliance/{site.share_token}.pdf")
+    for text in (page, pdf):
+        assert mine.number in text and theirs.number not in text
+        for key in CONTACT:
+            leaked = [form for form in raw_forms(key) if form in text]
+            assert not leaked, f"the inspector link shows {key}'s {leaked}"

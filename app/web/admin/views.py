@@ -13,6 +13,7 @@ from app.reporting import metrics
 from app.web.access import admin_required
 from app.web.admin import refund_chart
 from app.web.admin.charts import dashboard_charts
+from app.web.admin.compliance_chart import overdue_chart
 
 bp = Blueprint("admin", __name__)
 
@@ -41,6 +42,7 @@ def dashboard():
     days = metrics.parse_days(request.args.get("days"))
     charts = dashboard_charts(metrics.dashboard(db.session, days))
     charts.append(refund_chart.auto_refunds(db.session, metrics.Period.last(days)))
+    charts.append(overdue_chart())  # issue 12: traps by status per metro
     return render_template(
         "admin/dashboard.html",
         held=held,

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import current_app
 
+from app.models.compliance import TrapType
 from app.models.lead import BUDGETS, URGENCIES
 from app.partners.api import MODES, STATUSES, TEXT_FIELDS
 
@@ -54,6 +55,9 @@ def _lead_create_schema() -> dict:
         "customer_phone": {"description": "With area code; stored in E.164."},
         "urgency": {"enum": list(URGENCIES), "default": "this_week"},
         "budget": {"enum": list(BUDGETS)},
+        "trap_type": {"enum": list(TrapType.values()), "description": "Grease trap type (issue 12)."},
+        "trap_last_pumped": {"format": "date", "description": "YYYY-MM-DD, not in the future."},
+        "trap_access_notes": {"description": "Where the trap is and how to reach it (shown to providers)."},
     }
     properties = {}
     for name, (max_len, required) in TEXT_FIELDS.items():
@@ -65,6 +69,12 @@ def _lead_create_schema() -> dict:
         if "enum" in extra and not required:
             extra["enum"] = [*extra["enum"], None]
         properties[name] = {**schema, **extra}
+    properties["trap_capacity_gallons"] = {
+        "type": ["integer", "string", "null"],
+        "minimum": 10,
+        "maximum": 10000,
+        "description": "Trap capacity in gallons, 10 to 10,000; required with trap_type.",
+    }
     return {
         "type": "object",
         "additionalProperties": False,

@@ -8,6 +8,7 @@ from htmx_flask import request as hx_request
 from jinja2_fragments.flask import render_block
 
 from app.broadcast import offer_cards
+from app.compliance import records as compliance_records
 from app.direct import inbox as inbox_service
 from app.extensions import db
 from app.models import Notification
@@ -58,7 +59,10 @@ def inbox():
 @provider_required
 def inbox_lead(lead_id: int):
     item = inbox_service.item(db.session, _provider(), lead_id) or abort(404)
-    return render("provider/inbox_lead.html", private=True, provider=_provider(), item=item, **lead_extras(item))
+    service = compliance_records.panel(db.session, lead_id, _provider())  # issue 12: the job's manifests
+    return render(
+        "provider/inbox_lead.html", private=True, provider=_provider(), item=item, service=service, **lead_extras(item)
+    )
 
 
 @bp.before_app_request

@@ -2,16 +2,65 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from app.core import clock
 from app.leads import validation
 from app.leads.intake import BUDGET_LABELS, URGENCY_LABELS
+from app.models.compliance import TrapType
 from app.models.lead import BUDGETS, URGENCIES
 from app.web.forms import Form
 
 
-class LeadForm(Form):
+class TrapFields:
+    """The trap fields (issue 12), shared by the request form; validated by leads.validation."""
+
+    trap_type = SelectField(
+        "Trap type (optional)",
+        choices=[("", "Not sure / not a trap job")] + [(t.value, t.title) for t in TrapType],
+        default="",
+        validators=[Optional()],
+    )
+    trap_capacity_gallons = StringField("Trap size in gallons", validators=[Optional(), Length(max=12)])
+    trap_last_pumped = StringField("Last pumped (optional)", validators=[Optional(), Length(max=10)])
+    trap_access_notes = TextAreaField(
+        "Access notes (optional)",
+        validators=[Optional(), Length(max=1000, message="Keep the access notes under 1,000 characters.")],
+    )
+
+    capacity_value: int | None = None
+    last_pumped_value = None
+    today: date | None = None  # the metro's local date (set by the view); UTC's when unset
+
+    def validate_trap_capacity_gallons(self, field):
+        check = validation.check_capacity(field.data)
+        if check.error:
+            raise ValidationError(check.error)
+        self.capacity_value = check.value
+
+    def validate_trap_last_pumped(self, field):
+        check = validation.check_past_date(field.data, self.today or clock.now().date())
+        if check.error:
+            raise ValidationError(check.error)
+        self.last_pumped_value = check.value
+
+    def check_trap_pair(self) -> bool:
+        """A trap needs both its type and its capacity (or neither)."""
+        has_type = bool(self.trap_type.data)
+        has_size = bool((self.trap_capacity_gallons.data or "").strip())
+        if has_type and not has_size and not self.trap_capacity_gallons.errors:
+            self.trap_capacity_gallons.errors = ["Give the trap's capacity in gallons (a guess is fine)."]
+            return False
+        if has_size and not has_type:
+            self.trap_type.errors = [*self.trap_type.errors, "Choose the trap type for this capacity."]
+            return False
+        return True
+
+
+class LeadForm(TrapFields, Form):
     category_id = SelectField(
         "Service needed",
         coerce=int,
@@ -84,4 +133,4 @@ class LeadForm(Form):
             if not self.customer_email.errors:
                 self.customer_email.errors = [*self.customer_email.errors, message]
             ok = False
-        return ok
+        return self.check_trap_pair() and ok

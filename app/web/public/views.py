@@ -10,6 +10,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.accounts import directory
+from app.core import clock
 from app.direct import consent
 from app.economics import refunds
 from app.extensions import db, limiter
@@ -80,6 +81,7 @@ def _lead_form_view(mode: str, metro, provider=None):
     form = LeadForm()
     cats = provider.categories if provider and provider.categories else directory.categories(db.session)
     form.category_id.choices = [(0, "Choose a service…")] + [(c.id, c.name) for c in cats]
+    form.today = clock.local(clock.now(), metro.timezone).date()
     if request.method == "GET":  # a new one-time key each time the form is shown
         form.submission_key.data = intake.new_submission_key()
     if request.method == "GET" and request.args.get("category"):
@@ -104,6 +106,10 @@ def _lead_form_view(mode: str, metro, provider=None):
             budget=form.budget.data,
             honeypot_filled=bool((form.website.data or "").strip()),
             submission_key=form.submission_key.data or None,
+            trap_type=form.trap_type.data or None,
+            trap_capacity_gallons=form.capacity_value,
+            trap_last_pumped=form.last_pumped_value,
+            trap_access_notes=form.trap_access_notes.data,
         )
         lead = intake.submit_lead(db.session, data, source="web", client_ip=request.remote_addr)
         tracking_url = url_for("public.tracking", token=lead.public_token)
