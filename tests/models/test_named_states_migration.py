@@ -35,25 +35,9 @@ def scratch(app, tmp_path):
         config = scratch_app.extensions["migrate"].migrate.get_config()
         config.attributes["before"] = ScriptDirectory.from_config(config).get_revision(REVISION).down_revision
         command.upgrade(config, config.attributes["before"])
-        add_later_columns(_db.engine)
         yield config
         _db.session.remove()
         _db.engine.dispose()
-
-
-def add_later_columns(engine) -> None:
-    """Later migrations add columns that the models (so the factory's INSERTs) name; add them,
-    nullable, to the scratch tables so rows can be made at this older revision."""
-    with engine.begin() as conn:
-        inspector = inspect(conn)
-        for table in _db.metadata.sorted_tables:
-            if not inspector.has_table(table.name):
-                continue
-            have = {c["name"] for c in inspector.get_columns(table.name)}
-            for column in table.columns:
-                if column.name not in have:
-                    kind = column.type.compile(dialect=engine.dialect)
-                    conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))
 
 
 def revision() -> str:
