@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.broadcast.pool import Candidate, candidates, choose_wave
+from app.broadcast.pool import Candidate, choose
 from app.broadcast.wave_plan import plan_of
 from app.core import clock
 from app.core.db import affected
@@ -91,7 +91,6 @@ def expand(session: Session, lead_id: int, expected_wave: int, *, now_ok: bool =
         return "early"  # a job run before its time; the sweep (or the next job) does it at the deadline
     plan = plan_of(lead)
     already = {o.provider_id for o in lead.offers if o.state != "expired"}
-    pool = candidates(session, lead)
     priority = lead.urgency == "emergency"
     wave_no = expected_wave
     chosen: list[Candidate] = []
@@ -100,7 +99,7 @@ def expand(session: Session, lead_id: int, expected_wave: int, *, now_ok: bool =
         wave_no += 1
         if wave_no > len(plan):
             return "fallback" if fallback(session, lead, expected_wave, skipped) else "skipped"
-        chosen = choose_wave(pool, plan[wave_no - 1], lead.metro.pool_policy, already, priority=priority)
+        chosen = choose(session, lead, plan[wave_no - 1], already, priority=priority)
         if not chosen:
             skipped.append(wave_no)
     now = clock.now()

@@ -40,6 +40,7 @@ class InboxFilter(State):
     paused = _stored(EscrowReason.paused)
     suspended = _stored(EscrowReason.suspended)
     weekly_cap = _stored(EscrowReason.weekly_cap)
+    out_of_area = _stored(EscrowReason.out_of_area)
     consented = "consented", "Customer consented to broadcast", "info"
     unaccepted_broadcast = _stored(EscrowReason.unaccepted_broadcast)
     no_matching_provider = _stored(EscrowReason.no_matching_provider)
@@ -67,6 +68,7 @@ DIRECT_REASONS = (
     InboxFilter.paused,
     InboxFilter.suspended,
     InboxFilter.weekly_cap,
+    InboxFilter.out_of_area,
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Model, State, TimestampMixin, UTCDateTime, check_in, check_state
@@ -35,6 +35,8 @@ class Assignment(TimestampMixin, Model):
         CheckConstraint(check_in("kind", ASSIGNMENT_KINDS), name="kind"),
         check_state("status", AssignmentStatus),
         CheckConstraint("credits_spent >= 0", name="credits_spent"),
+        # the weekly cap and teaser counts: one provider's leads since the week began
+        Index("ix_assignments_provider_created", "provider_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
