@@ -13,7 +13,7 @@ from app.web.admin import audit, credits, disputes, escrow, leads, metros, partn
 from app.web.admin.views import bp as admin_bp
 from app.web.api.views import bp as api_bp
 from app.web.auth.views import bp as auth_bp
-from app.web.provider import inbox, offers, push, quotes  # noqa: F401
+from app.web.provider import area, inbox, offers, push, quotes  # noqa: F401
 from app.web.provider.views import bp as provider_bp
 from app.web.public import consent, pwa  # noqa: F401
 from app.web.public import quotes as public_quotes  # noqa: F401
