@@ -4,6 +4,8 @@ refuses, and once the rows are correct adds the CHECKs without losing a row."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
@@ -12,6 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from app import create_app
+from app.core import clock
 from app.extensions import db as _db
 from tests.conftest import _reset_postgres
 from tests.factories import Factory
@@ -52,16 +55,31 @@ def set_column(lead_id: int, column: str, value) -> None:
     _db.session.execute(text(f"UPDATE leads SET {column} = :v WHERE id = :id"), {"v": value, "id": lead_id})
 
 
+def old_provider(metro_id: int) -> SimpleNamespace:
+    """A provider row with the columns of the schema before this migration (the model has more
+    columns, added by later migrations, so the ORM cannot insert into this older table)."""
+    now = clock.now()
+    pid = _db.session.execute(
+        text(
+            "INSERT INTO providers (name, slug, home_metro_id, status, tier, paused, email_prefs, "
+            "created_at, updated_at) VALUES ('Old Pumping', 'old-pumping', :m, 'verified', 'pro', "
+            ":f, '{}', :now, :now) RETURNING id"
+        ),
+        {"m": metro_id, "f": False, "now": now},
+    ).scalar_one()
+    return SimpleNamespace(id=pid)
+
+
 def test_migration_refuses_unmappable_rows_naming_them_then_runs_once_they_are_fixed(scratch):
     f = Factory(_db.session)
-    provider = f.provider()
+    provider = old_provider(f.metro().id)
     escrowed = f.lead(mode="direct", requested_provider_id=provider.id, delivery_status="pending")
     f.assignment(escrowed, provider)
     f.offer(escrowed, provider)
     other = f.lead()
     blank = f.lead()
+    escrowed_id, other_id, blank_id = escrowed.id, other.id, blank.id  # (read before the commit expires them)
     _db.session.commit()
-    escrowed_id, other_id, blank_id = escrowed.id, other.id, blank.id
     # what an older build could have left behind: no CHECK held these columns before the migration
     set_column(escrowed_id, "escrow_reason", "legacy_hold")
     set_column(other_id, "delivery_status", "escrowed")
