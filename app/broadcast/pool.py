@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, false, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from app.core import clock
@@ -84,49 +84,34 @@ def choose(session: Session, lead: Lead, wave: dict, already: set[int], *, prior
     pure rules above are the reference it is tested against (tests/broadcast/test_routing_sql.py)."""
     policy = lead.metro.pool_policy
     now = clock.now()
-    week = pq.week_start()
-    site = pq.site_of(lead)
     tier = pq.effective_tier(now)
     paid = pq.is_paid(tier)
     home = Provider.home_metro_id == lead.metro_id
-    teaser_ok = and_(home, ~pq.teaser_used(week))
-    verified_ok = or_(paid, teaser_ok) if policy != "strict" and not priority else paid
-    claimed_ok = or_(paid, home) if policy == "aggressive" else false()
-    query = (
-        select(
-            Provider.id,
-            Provider.status,
-            tier.label("tier"),
-            home.label("home"),
-            Provider.last_offered_at,
-            Provider.median_response_seconds,
-            pq.distance_column(site).label("dist2"),
-        )
-        .where(
-            *pq.base_filters(lead, site),
-            tier.in_(list(wave["tiers"])),
-            or_(
-                and_(Provider.status == "verified", verified_ok),
-                and_(Provider.status == "claimed", claimed_ok),
-            ),
-            pq.under_cap(week),
-        )
-        .order_by(case((Provider.status == "verified", 0), else_=1), *pq.order_by(tier, site))
-        .limit(int(wave["size"]))
+    member = {"verified": or_(paid, and_(home, ~pq.teaser_used(pq.week_start())))}
+    if policy == "strict" or priority:
+        member["verified"] = paid
+    if policy == "aggressive":
+        member["claimed"] = or_(paid, home)
+    query = pq.pick(
+        lead,
+        pq.site_of(lead),
+        tiers=list(wave["tiers"]),
+        member=member,
+        limit=int(wave["size"]),
+        exclude=already,
+        now=now,
     )
-    if already:
-        query = query.where(Provider.id.not_in(sorted(already)))
     return [
         Candidate(
-            provider_id=pid,
-            status=status,
-            tier=tier_value,
-            home=bool(is_home),
-            last_offered_at=clock.as_utc(last),
-            median_accept_seconds=median,
-            miles=pq.miles_from(dist2),
+            provider_id=row.id,
+            status=row.status,
+            tier=row.tier,
+            home=bool(row.home),
+            last_offered_at=clock.as_utc(row.last_offered_at),
+            median_accept_seconds=row.median,
+            miles=pq.miles_from(row.dist2),
         )
-        for pid, status, tier_value, is_home, last, median, dist2 in session.execute(query)
+        for row in session.execute(query)
     ]
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select, true, union_all
 from sqlalchemy.orm import object_session
 
 from app.core import clock
@@ -179,3 +179,135 @@ def provider_covers(provider: Provider, site: Site | None) -> bool:
 
 def lead_covered_by(provider: Provider, lead: Lead) -> bool:
     return provider_covers(provider, site_of(lead))
+
+
+# ---------------------------------------------------------------------------- the pick
+def _walk(columns, walk: list[ColumnElement], fits: list[ColumnElement], limit: int) -> Select:
+    """The index walk: the rows matching `walk` (the rotation index's equality columns) in
+    index order (least recently offered first), fenced (OFFSET 0: neither database merges it
+    into the outer query, whose filter estimates would make PostgreSQL sort the whole range),
+    then filtered by `fits` row by row and cut at `limit`; ties in last_offered_at are put in
+    distance/response order group by group (incremental sort), so the walk still stops early."""
+    ranged = (
+        select(*columns, case((and_(*fits), 1), else_=0).label("fits"))
+        .where(*walk)
+        .order_by(Provider.last_offered_at.asc().nulls_first())
+        .offset(0)
+        .subquery()
+    )
+    return (
+        select(*(ranged.c[c.name] for c in columns))
+        .where(ranged.c.fits == 1)
+        .order_by(
+            ranged.c.last_offered_at.asc().nulls_first(),
+            case((ranged.c.dist2.is_(None), 1), else_=0),
+            ranged.c.dist2,
+            case((ranged.c.median.is_(None), 1), else_=0),
+            ranged.c.median,
+            ranged.c.id,
+        )
+        .limit(limit)
+    )
+
+
+def pick(
+    lead: Lead,
+    site: Site | None,
+    *,
+    tiers: list[str],
+    member: dict[str, ColumnElement],
+    limit: int,
+    exclude: set[int] | frozenset[int] = frozenset(),
+    now: datetime | None = None,
+) -> Select:
+    """One statement choosing up to `limit` providers of `tiers` for `lead`: for each listing
+    state in `member` (state -> the extra condition providers in it must meet) and each tier, the
+    metro's providers are walked along the index (home_metro_id, status, tier, last_offered_at),
+    least recently offered first, and the walk stops after `limit` fitting rows; trial providers
+    (counted as growth) and extra-metro providers come from their own small index ranges. A
+    UNION ALL of those short lists is then put in the final order (verified before the rest,
+    tier, least recently offered, nearest, fastest, oldest listing) and cut to `limit`.
+
+    So the work is a few index walks of about `limit` rows each (more only when many providers
+    in a row do not fit: paused, over their cap, another category, outside their area), not a
+    scan of the metro's providers."""
+    now = now or clock.now()
+    week = week_start()
+    tier = effective_tier(now)
+    dist = distance_column(site)
+    columns = (
+        Provider.id.label("id"),
+        Provider.status.label("status"),
+        tier.label("tier"),
+        (Provider.home_metro_id == lead.metro_id).label("home"),
+        Provider.last_offered_at.label("last_offered_at"),
+        Provider.median_response_seconds.label("median"),
+        dist.label("dist2"),
+    )
+    shared = [
+        offers_category(lead.category_id),
+        Provider.paused.is_(False),
+        covers(site),
+        under_cap(week),
+    ]
+    if exclude:
+        shared.append(Provider.id.not_in(sorted(exclude)))
+    inner_order = [
+        Provider.last_offered_at.asc().nulls_first(),
+        case((Provider.base_lat.is_(None), 1), else_=0),
+        dist,
+        case((Provider.median_response_seconds.is_(None), 1), else_=0),
+        Provider.median_response_seconds,
+        Provider.id,
+    ]
+    not_lifted = or_(Provider.trial_ends_at.is_(None), Provider.trial_ends_at <= now)
+    parts = []
+    for status, condition in member.items():
+        at_home = [Provider.home_metro_id == lead.metro_id, Provider.status == status, condition, *shared]
+        for t in tiers:
+            own = [Provider.tier == t] + ([not_lifted] if t in ("starter", "free") else [])
+            parts.append(_walk(columns, at_home[:2] + [Provider.tier == t], [*at_home[2:], *own], limit))
+        # The next two lists must start from their own small index range (the providers in a
+        # trial; the metro's extra providers), not from the metro's or the state's providers:
+        # `+ 0` and lower() keep both databases from walking those larger indexes instead.
+        same_metro = (Provider.home_metro_id + 0) == lead.metro_id
+        same_status = func.lower(Provider.status) == status
+        if "growth" in tiers:  # a Growth trial counts as growth
+            trials = [Provider.trial_ends_at > now, Provider.tier.in_(("starter", "free"))]
+            parts.append(
+                select(*columns)
+                .where(same_metro, same_status, condition, *shared, *trials)
+                .order_by(*inner_order)
+                .limit(limit)
+            )
+        parts.append(
+            select(*columns)
+            .select_from(provider_metros)
+            .join(Provider, provider_metros.c.provider_id == Provider.id)
+            .where(
+                provider_metros.c.metro_id == lead.metro_id,
+                Provider.home_metro_id != lead.metro_id,
+                same_status,
+                condition,
+                tier.in_(tiers),
+                *shared,
+            )
+            .order_by(*inner_order)
+            .limit(limit)
+        )
+    pool = union_all(*(p.subquery().select() for p in parts)).subquery("pool")
+    return (
+        select(pool)
+        .order_by(
+            case((pool.c.status == "verified", 0), else_=1),
+            tier_rank(pool.c.tier),
+            case((pool.c.last_offered_at.is_(None), 0), else_=1),
+            pool.c.last_offered_at,
+            case((pool.c.dist2.is_(None), 1), else_=0),
+            pool.c.dist2,
+            case((pool.c.median.is_(None), 1), else_=0),
+            pool.c.median,
+            pool.c.id,
+        )
+        .limit(limit)
+    )

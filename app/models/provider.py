@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, Column, Float, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import JSON, CheckConstraint, Column, Float, ForeignKey, Index, Integer, String, Table, Text, text
 from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -81,6 +81,16 @@ class Provider(TimestampMixin, Model):
         ),
         CheckConstraint("area_zip_count >= 0 AND answered_count >= 0", name="area_counts"),
         Index("ix_providers_area_lat", "area_min_lat", "area_max_lat"),
+        # Routing walks a metro's providers of one state and tier least recently offered first
+        # (app/leads/pool_query.py: pick). PostgreSQL needs NULLS FIRST in the index for that
+        # order; SQLite puts NULLs first anyway and has no such index syntax.
+        Index(
+            "ix_providers_rotation", "home_metro_id", "status", "tier", text("last_offered_at ASC NULLS FIRST")
+        ).ddl_if(dialect="postgresql"),
+        Index("ix_providers_rotation_lite", "home_metro_id", "status", "tier", "last_offered_at").ddl_if(
+            dialect="sqlite"
+        ),
+        Index("ix_providers_trial_ends_at", "trial_ends_at"),  # the few in a Growth trial
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

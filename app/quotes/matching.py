@@ -41,21 +41,15 @@ def candidates(session: Session, lead: Lead, limit: int = NOTIFY_TOP) -> list[Pr
     paused, under the weekly cap, in the lead's metro, category and service area; pro -> growth
     -> starter, then least recently offered, nearest, fastest (app/leads/pool_query.py)."""
     now = clock.now()
-    site = pq.site_of(lead)
-    tier = pq.effective_tier(now)
-    ids = list(
-        session.scalars(
-            select(Provider.id)
-            .where(
-                *pq.base_filters(lead, site),
-                Provider.status == "verified",
-                pq.is_paid(tier),
-                pq.under_cap(pq.week_start()),
-            )
-            .order_by(*pq.order_by(tier, site))
-            .limit(limit)
-        )
+    query = pq.pick(
+        lead,
+        pq.site_of(lead),
+        tiers=["pro", "growth", "starter"],
+        member={"verified": pq.is_paid(pq.effective_tier(now))},
+        limit=limit,
+        now=now,
     )
+    ids = [row.id for row in session.execute(query)]
     if not ids:
         return []
     by_id = {p.id: p for p in session.scalars(select(Provider).where(Provider.id.in_(ids)))}

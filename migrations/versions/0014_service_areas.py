@@ -11,8 +11,10 @@ new provider_zips table, and the response-time figures kept up to date as offers
 keep covering their metros as before; their response figures are computed once here from the
 history (what the metro page used to recompute on every view).
 
-Indexes for routing: provider_zips (zip, provider_id), provider_metros (metro_id, provider_id),
-assignments (provider_id, created_at) for the weekly cap and teaser counts.
+Indexes for routing: providers (home_metro_id, status, tier, last_offered_at NULLS FIRST) that
+the pick walks least recently offered first, providers (trial_ends_at), provider_zips (zip,
+provider_id), provider_metros (metro_id, provider_id), assignments (provider_id, created_at)
+for the weekly cap and teaser counts.
 leads.escrow_reason gains "out_of_area" (a direct request outside the provider's area).
 """
 
@@ -78,6 +80,18 @@ def upgrade():
     op.create_index("ix_provider_zips_zip", "provider_zips", ["zip", "provider_id"], unique=False)
     op.create_index("ix_provider_metros_metro", "provider_metros", ["metro_id", "provider_id"], unique=False)
     op.create_index("ix_assignments_provider_created", "assignments", ["provider_id", "created_at"], unique=False)
+    if op.get_bind().dialect.name == "postgresql":
+        op.create_index(
+            "ix_providers_rotation",
+            "providers",
+            ["home_metro_id", "status", "tier", sa.text("last_offered_at ASC NULLS FIRST")],
+            unique=False,
+        )
+    else:
+        op.create_index(
+            "ix_providers_rotation_lite", "providers", ["home_metro_id", "status", "tier", "last_offered_at"], unique=False
+        )
+    op.create_index("ix_providers_trial_ends_at", "providers", ["trial_ends_at"], unique=False)
     with op.batch_alter_table("leads") as batch_op:
         batch_op.drop_constraint(op.f("ck_leads_escrow_reason"), type_="check")
         batch_op.create_check_constraint("escrow_reason", _escrow_check(ESCROW_REASONS_AFTER))
@@ -139,6 +153,11 @@ def downgrade():
     with op.batch_alter_table("leads") as batch_op:
         batch_op.drop_constraint(op.f("ck_leads_escrow_reason"), type_="check")
         batch_op.create_check_constraint("escrow_reason", _escrow_check(ESCROW_REASONS_BEFORE))
+    op.drop_index("ix_providers_trial_ends_at", table_name="providers")
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_index("ix_providers_rotation", table_name="providers")
+    else:
+        op.drop_index("ix_providers_rotation_lite", table_name="providers")
     op.drop_index("ix_assignments_provider_created", table_name="assignments")
     op.drop_index("ix_provider_metros_metro", table_name="provider_metros")
     op.drop_index("ix_provider_zips_zip", table_name="provider_zips")
