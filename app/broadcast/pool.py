@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.core import clock
@@ -83,24 +83,10 @@ def choose(session: Session, lead: Lead, wave: dict, already: set[int], *, prior
     order, distance and response time, LIMIT the wave's size (app/leads/pool_query.py). The
     pure rules above are the reference it is tested against (tests/broadcast/test_routing_sql.py)."""
     policy = lead.metro.pool_policy
-    now = clock.now()
-    tier = pq.effective_tier(now)
-    paid = pq.is_paid(tier)
-    home = Provider.home_metro_id == lead.metro_id
-    member = {"verified": or_(paid, and_(home, ~pq.teaser_used(pq.week_start())))}
-    if policy == "strict" or priority:
-        member["verified"] = paid
+    members = "paid" if policy == "strict" or priority else "paid_or_teaser"
     if policy == "aggressive":
-        member["claimed"] = or_(paid, home)
-    query = pq.pick(
-        lead,
-        pq.site_of(lead),
-        tiers=list(wave["tiers"]),
-        member=member,
-        limit=int(wave["size"]),
-        exclude=already,
-        now=now,
-    )
+        members += "+claimed"
+    rows = pq.pick(session, lead, tiers=list(wave["tiers"]), members=members, limit=int(wave["size"]), exclude=already)
     return [
         Candidate(
             provider_id=row.id,
@@ -111,7 +97,7 @@ def choose(session: Session, lead: Lead, wave: dict, already: set[int], *, prior
             median_accept_seconds=row.median,
             miles=pq.miles_from(row.dist2),
         )
-        for row in session.execute(query)
+        for row in rows
     ]
 
 

@@ -40,16 +40,8 @@ def candidates(session: Session, lead: Lead, limit: int = NOTIFY_TOP) -> list[Pr
     """The top `limit` eligible providers in one statement: verified, paid (or in trial), not
     paused, under the weekly cap, in the lead's metro, category and service area; pro -> growth
     -> starter, then least recently offered, nearest, fastest (app/leads/pool_query.py)."""
-    now = clock.now()
-    query = pq.pick(
-        lead,
-        pq.site_of(lead),
-        tiers=["pro", "growth", "starter"],
-        member={"verified": pq.is_paid(pq.effective_tier(now))},
-        limit=limit,
-        now=now,
-    )
-    ids = [row.id for row in session.execute(query)]
+    rows = pq.pick(session, lead, tiers=["pro", "growth", "starter"], members="paid", limit=limit)
+    ids = [row.id for row in rows]
     if not ids:
         return []
     by_id = {p.id: p for p in session.scalars(select(Provider).where(Provider.id.in_(ids)))}
