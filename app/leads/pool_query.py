@@ -201,12 +201,15 @@ def _members(kind: str) -> dict[str, ColumnElement]:
     return members
 
 
-def _walk(columns, walk: list[ColumnElement], fits: list[ColumnElement], limit: int) -> Select:
+def _walk(columns, walk: list[ColumnElement], fits: list[ColumnElement], order, limit: int, fenced: bool) -> Select:
     """The index walk: the rows matching `walk` (the rotation index's equality columns) in
-    index order (least recently offered first), fenced (OFFSET 0: neither database merges it
-    into the outer query, whose filter estimates would make PostgreSQL sort the whole range),
-    then filtered by `fits` row by row and cut at `limit`; ties in last_offered_at are put in
-    distance/response order group by group (incremental sort), so the walk still stops early."""
+    index order (least recently offered first), filtered by `fits` row by row and cut at
+    `limit`; ties in last_offered_at are put in distance/response order group by group, so the
+    walk stops early. SQLite does that from the plain query ("USE TEMP B-TREE FOR RIGHT PART OF
+    ORDER BY"). PostgreSQL needs the walk `fenced` (OFFSET 0: not merged into the outer query,
+    whose filter estimates would make it sort the whole range) and then sorts incrementally."""
+    if not fenced:
+        return select(*columns).where(*walk, *fits).order_by(*order).limit(limit)
     ranged = (
         select(*columns, case((and_(*fits), 1), else_=0).label("fits"))
         .where(*walk)
@@ -230,8 +233,11 @@ def _walk(columns, walk: list[ColumnElement], fits: list[ColumnElement], limit: 
 
 
 @cache
-def _statement(tiers: tuple[str, ...], kind: str, has_site: bool, limit: int, has_exclude: bool) -> Select:
-    """The pick for one shape (see `pick`), with bind parameters for every value."""
+def _statement(
+    tiers: tuple[str, ...], kind: str, has_site: bool, limit: int, has_exclude: bool, fenced: bool
+) -> Select:
+    """The pick for one shape (see `pick`), with bind parameters for every value; `fenced` for
+    PostgreSQL (see `_walk`)."""
     tier = effective_tier(NOW)
     dist = case((Provider.base_lat.is_(None), None), else_=distance_squared(LAT, LON, KY, KX)) if has_site else null()
     columns = (
@@ -265,7 +271,7 @@ def _statement(tiers: tuple[str, ...], kind: str, has_site: bool, limit: int, ha
         for t in tiers:
             own = [Provider.tier == t] + ([not_lifted] if t in ("starter", "free") else [])
             walk = [Provider.home_metro_id == METRO, Provider.status == status, Provider.tier == t]
-            parts.append(_walk(columns, walk, [condition, *shared, *own], limit))
+            parts.append(_walk(columns, walk, [condition, *shared, *own], inner_order, limit, fenced))
         # The next two lists must start from their own small index range (the providers in a
         # trial; the metro's extra providers), not from the metro's or the state's providers:
         # `+ 0` and lower() keep both databases from walking those larger indexes instead.
@@ -348,5 +354,6 @@ def pick(
         params.update(lat=site.lat, lon=site.lon, ky=ky, kx=kx, zip=site.code)
     if exclude:
         params["exclude"] = sorted(exclude)
-    statement = _statement(tuple(tiers), members, site is not None, int(limit), bool(exclude))
+    fenced = session.get_bind().dialect.name == "postgresql"
+    statement = _statement(tuple(tiers), members, site is not None, int(limit), bool(exclude), fenced)
     return list(session.execute(statement, params))
