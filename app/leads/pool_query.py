@@ -22,11 +22,13 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Float,
     Row,
     Select,
     and_,
     bindparam,
     case,
+    cast,
     exists,
     func,
     literal,
@@ -239,7 +241,11 @@ def _statement(
     """The pick for one shape (see `pick`), with bind parameters for every value; `fenced` for
     PostgreSQL (see `_walk`)."""
     tier = effective_tier(NOW)
-    dist = case((Provider.base_lat.is_(None), None), else_=distance_squared(LAT, LON, KY, KX)) if has_site else null()
+    dist = (
+        case((Provider.base_lat.is_(None), None), else_=distance_squared(LAT, LON, KY, KX))
+        if has_site
+        else cast(null(), Float)
+    )
     columns = (
         Provider.id.label("id"),
         Provider.status.label("status"),
@@ -257,10 +263,10 @@ def _statement(
     ]
     if has_exclude:
         shared.append(Provider.id.not_in(EXCLUDE))
+    by_distance = [case((Provider.base_lat.is_(None), 1), else_=0), dist] if has_site else []
     inner_order = [
         Provider.last_offered_at.asc().nulls_first(),
-        case((Provider.base_lat.is_(None), 1), else_=0),
-        dist,
+        *by_distance,
         case((Provider.median_response_seconds.is_(None), 1), else_=0),
         Provider.median_response_seconds,
         Provider.id,
