@@ -16,6 +16,7 @@ arithmetic, so PostgreSQL and SQLite give the same answer as the Python check.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -184,6 +185,31 @@ def provider_covers(provider: Provider, site: Site | None) -> bool:
 
 def lead_covered_by(provider: Provider, lead: Lead) -> bool:
     return provider_covers(provider, site_of(lead))
+
+
+def coverage_of(session: Session, provider: Provider) -> Callable[[Lead], bool]:
+    """`lead_covered_by` for many leads: the provider's listed ZIPs are read once."""
+    if not provider.limits_area:
+        return lambda lead: True
+    listed = set(
+        session.scalars(select(provider_zips.c.zip).where(provider_zips.c.provider_id == provider.id))
+        if provider.area_zip_count
+        else ()
+    )
+    radius, lat, lon = provider.service_radius_miles, provider.base_lat, provider.base_lon
+
+    def covered(lead: Lead) -> bool:
+        site = site_of(lead)
+        if site is None or site.code in listed:
+            return True
+        return (
+            radius is not None
+            and lat is not None
+            and lon is not None
+            and zips.miles(site.lat, site.lon, lat, lon) <= radius
+        )
+
+    return covered
 
 
 # ---------------------------------------------------------------------------- the pick

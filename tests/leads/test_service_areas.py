@@ -197,3 +197,18 @@ def db_free_distance() -> float:
     a, b = zips.lookup("77002"), zips.lookup("77010")
     assert a is not None and b is not None
     return zips.miles(a.lat, a.lon, b.lat, b.lon)
+
+
+def test_a_providers_quote_list_leaves_out_open_leads_outside_its_area(db, factory, market, edge):
+    from app.quotes import preview
+
+    metro, cat, provider = market
+    near = set_area(db, provider("pro"), listed="77494")
+    z_in, z_out = edge
+    inside = factory.lead(metro=metro, category=cat, mode="quotes", delivery_status="quoting", postal_code=z_in.code)
+    listed = factory.lead(metro=metro, category=cat, mode="quotes", delivery_status="quoting", postal_code="77494")
+    outside = factory.lead(metro=metro, category=cat, mode="quotes", delivery_status="quoting", postal_code=z_out.code)
+    no_zip = factory.lead(metro=metro, category=cat, mode="quotes", delivery_status="quoting")
+    shown = {lead.id for lead in preview.visible_leads(db.session, near)}
+    assert shown == {inside.id, listed.id, no_zip.id}, (shown, outside.id)
+    assert not preview.may_preview(near, outside) and preview.may_preview(near, inside)
