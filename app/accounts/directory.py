@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from app.leads import pool_query, zips
 from app.models import Category, Metro, Provider
 from app.models.provider import provider_metros
 
@@ -31,8 +32,11 @@ def provider_by_slug(session: Session, slug: str) -> Provider | None:
     )
 
 
-def providers_in_metro(session: Session, metro: Metro, category_slug: str | None = None) -> list[Provider]:
-    """Listings serving the metro (home or extra): verified first, then by tier, then name."""
+def providers_in_metro(
+    session: Session, metro: Metro, category_slug: str | None = None, site: zips.Zip | None = None
+) -> list[Provider]:
+    """Listings serving the metro (home or extra): verified first, then by tier, then name;
+    with a customer's ZIP (`site`), only those whose service area covers it (issue 13)."""
     status_order = case({"verified": 0, "claimed": 1, "unclaimed": 2}, value=Provider.status, else_=3)
     tier_order = case({"pro": 0, "growth": 1, "starter": 2, "free": 3}, value=Provider.tier, else_=4)
     in_extra = select(provider_metros.c.provider_id).where(provider_metros.c.metro_id == metro.id)
@@ -45,6 +49,8 @@ def providers_in_metro(session: Session, metro: Metro, category_slug: str | None
     )
     if category_slug:
         query = query.where(Provider.categories.any(Category.slug == category_slug))
+    if site is not None:
+        query = query.where(pool_query.covers(site))
     return list(session.scalars(query))
 
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from app.leads import eligibility
-from app.models import Category, Lead, Metro, Offer, Provider
+from app.core import clock
+from app.leads import pool_query as pq
+from app.models import Category, Lead, Metro, Provider
 from app.models.metro import POOL_POLICIES
 from app.models.provider import PAID_TIERS, TIER_RANK
 
@@ -28,7 +28,8 @@ class Candidate:
     under_cap: bool = True
     teaser_left: bool = True
     last_offered_at: datetime | None = None
-    median_accept_seconds: float | None = None
+    median_accept_seconds: float | None = None  # median response (accept or unlock) seconds
+    miles: float | None = None  # from the lead's ZIP to the provider's base ZIP
 
     @property
     def restricted(self) -> bool:
@@ -56,10 +57,11 @@ def pool_member(c: Candidate, policy: str, *, priority: bool = False) -> bool:
 
 def order_key(c: Candidate):
     """Within a wave: able-to-accept first, higher tier, least recently offered (never offered
-    first), then the faster median accept time, then the older listing."""
+    first), then the nearest, then the faster median response time, then the older listing."""
     last = c.last_offered_at.timestamp() if c.last_offered_at else float("-inf")
+    miles = c.miles if c.miles is not None else float("inf")
     median = c.median_accept_seconds if c.median_accept_seconds is not None else float("inf")
-    return (c.restricted, TIER_RANK[c.tier], last, median, c.provider_id)
+    return (c.restricted, TIER_RANK[c.tier], last, miles, median, c.provider_id)
 
 
 def choose_wave(
@@ -76,52 +78,27 @@ def choose_wave(
 
 
 # ---------------------------------------------------------------------------- pool lookup
-def candidates(session: Session, lead: Lead) -> list[Candidate]:
-    """Providers of the lead's metro (home or extra) and category, with what the rules need."""
-    providers = list(
-        session.scalars(
-            select(Provider).where(
-                Provider.categories.any(Category.id == lead.category_id),
-                or_(Provider.home_metro_id == lead.metro_id, Provider.extra_metros.any(Metro.id == lead.metro_id)),
-                Provider.status.in_(("verified", "claimed")),
-                Provider.paused.is_(False),
-            )
+def choose(session: Session, lead: Lead, wave: dict, already: set[int], *, priority: bool = False) -> list[Candidate]:
+    """`choose_wave` in one SQL statement: the wave's providers with their tier, rotation
+    order, distance and response time, LIMIT the wave's size (app/leads/pool_query.py). The
+    pure rules above are the reference it is tested against (tests/broadcast/test_routing_sql.py)."""
+    policy = lead.metro.pool_policy
+    members = "paid" if policy == "strict" or priority else "paid_or_teaser"
+    if policy == "aggressive":
+        members += "+claimed"
+    rows = pq.pick(session, lead, tiers=list(wave["tiers"]), members=members, limit=int(wave["size"]), exclude=already)
+    return [
+        Candidate(
+            provider_id=row.id,
+            status=row.status,
+            tier=row.tier,
+            home=bool(row.home),
+            last_offered_at=clock.as_utc(row.last_offered_at),
+            median_accept_seconds=row.median,
+            miles=pq.miles_from(row.dist2),
         )
-    )
-    medians = median_accept_seconds(session, [p.id for p in providers])
-    result = []
-    for p in providers:
-        tier = p.effective_tier
-        result.append(
-            Candidate(
-                provider_id=p.id,
-                status=p.status,
-                tier=tier,
-                home=p.home_metro_id == lead.metro_id,
-                paused=p.paused_now,
-                under_cap=eligibility.under_cap(p, eligibility.deliveries_this_week(session, p.id)),
-                teaser_left=tier in PAID_TIERS or eligibility.teaser_available(session, p),
-                last_offered_at=p.last_offered_at,
-                median_accept_seconds=medians.get(p.id),
-            )
-        )
-    return result
-
-
-def median_accept_seconds(session: Session, provider_ids: list[int]) -> dict[int, float]:
-    """Median seconds from offer to accept, per provider (providers with no accepts absent)."""
-    if not provider_ids:
-        return {}
-    rows = session.execute(
-        select(Offer.provider_id, Offer.offered_at, Offer.responded_at).where(
-            Offer.provider_id.in_(provider_ids), Offer.state == "accepted", Offer.responded_at.is_not(None)
-        )
-    ).all()
-    times: dict[int, list[float]] = {}
-    for pid, offered, responded in rows:
-        assert responded is not None  # the query keeps only answered offers
-        times.setdefault(pid, []).append((responded - offered).total_seconds())
-    return {pid: statistics.median(ts) for pid, ts in times.items()}
+        for row in rows
+    ]
 
 
 def hand_assign_choices(session: Session, lead: Lead) -> list[Provider]:

@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from app.broadcast.pool import Candidate, candidates, choose_wave
+from app.broadcast.pool import Candidate, choose
 from app.broadcast.wave_plan import plan_of
 from app.core import clock
 from app.core.db import affected
@@ -66,7 +66,7 @@ def start(session: Session, lead: Lead, *, user: User | None = None) -> bool:
     )
     if affected(result) != 1:
         return False
-    session.refresh(lead)
+    session.refresh(lead, ["mode", "delivery_status", "escrow_reason", "current_wave", "wave_deadline", "wave_plan"])
     if user is not None:
         timeline.record(
             session,
@@ -91,7 +91,6 @@ def expand(session: Session, lead_id: int, expected_wave: int, *, now_ok: bool =
         return "early"  # a job run before its time; the sweep (or the next job) does it at the deadline
     plan = plan_of(lead)
     already = {o.provider_id for o in lead.offers if o.state != "expired"}
-    pool = candidates(session, lead)
     priority = lead.urgency == "emergency"
     wave_no = expected_wave
     chosen: list[Candidate] = []
@@ -100,7 +99,7 @@ def expand(session: Session, lead_id: int, expected_wave: int, *, now_ok: bool =
         wave_no += 1
         if wave_no > len(plan):
             return "fallback" if fallback(session, lead, expected_wave, skipped) else "skipped"
-        chosen = choose_wave(pool, plan[wave_no - 1], lead.metro.pool_policy, already, priority=priority)
+        chosen = choose(session, lead, plan[wave_no - 1], already, priority=priority)
         if not chosen:
             skipped.append(wave_no)
     now = clock.now()
@@ -118,7 +117,7 @@ def expand(session: Session, lead_id: int, expected_wave: int, *, now_ok: bool =
     )
     if affected(claimed) != 1:
         return "skipped"
-    session.refresh(lead)
+    session.refresh(lead, ["current_wave", "wave_deadline", "updated_at"])
     for n in skipped:
         timeline.record(session, lead, "wave_skipped", f"Wave {n} skipped: nobody eligible", data={"wave": n})
     # Earlier offers stay open (waves are cumulative): their window now ends with this wave.
@@ -171,11 +170,28 @@ def _offer_to(session: Session, lead: Lead, chosen: list[Candidate], wave_no: in
             )
             session.add(offer)
         made.append(offer)
-    for c in chosen:  # fair rotation: they go to the back of their tier's queue
-        session.get_one(Provider, c.provider_id).last_offered_at = now
+    ids = [c.provider_id for c in chosen]
     session.flush()
+    # fair rotation: they go to the back of their tier's queue (one UPDATE), then the providers
+    # the notifications need, with their owners, in two statements
+    session.execute(
+        update(Provider)
+        .where(Provider.id.in_(ids))
+        .values(last_offered_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    providers = {
+        p.id: p
+        for p in session.scalars(
+            select(Provider)
+            .where(Provider.id.in_(ids))
+            .options(selectinload(Provider.owner))
+            .execution_options(populate_existing=True)
+        )
+    }
     changes.touch(session, *(o.provider_id for o in made))
     for offer in made:
+        offer.provider = providers[offer.provider_id]
         _notify_new_offer(session, lead, offer)
     session.expire(lead, ["offers"])
 

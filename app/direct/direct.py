@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.core import clock
 from app.core.db import affected
 from app.core.urls import app_path, external_url
-from app.leads import eligibility, masking, routing, timeline
+from app.leads import eligibility, masking, pool_query, routing, timeline
 from app.models import Assignment, Lead, Provider, User
 from app.models.lead import EscrowReason
 from app.pipeline import autoreply
@@ -29,7 +29,9 @@ def route(session: Session, lead: Lead) -> None:
         escrow(session, lead, "unclaimed")
         return
     decision = eligibility.check_direct(session, provider, lock=True)
-    if decision.ok:
+    if decision.ok and not pool_query.lead_covered_by(provider, lead):
+        escrow(session, lead, EscrowReason.out_of_area)  # the site is outside its service area
+    elif decision.ok:
         deliver(session, lead, provider)
     else:
         assert decision.reason is not None  # a refusal always names its reason

@@ -40,6 +40,7 @@ class InboxFilter(State):
     paused = _stored(EscrowReason.paused)
     suspended = _stored(EscrowReason.suspended)
     weekly_cap = _stored(EscrowReason.weekly_cap)
+    out_of_area = _stored(EscrowReason.out_of_area)
     consented = "consented", "Customer consented to broadcast", "info"
     unaccepted_broadcast = _stored(EscrowReason.unaccepted_broadcast)
     no_matching_provider = _stored(EscrowReason.no_matching_provider)
@@ -67,6 +68,7 @@ DIRECT_REASONS = (
     InboxFilter.paused,
     InboxFilter.suspended,
     InboxFilter.weekly_cap,
+    InboxFilter.out_of_area,
 )
 
 
@@ -95,12 +97,14 @@ def reason_of(lead: Lead) -> str:
     provider = lead.requested_provider
     if lead.mode == "direct" and lead.delivery_status == "pending" and provider is not None:
         # The provider may have changed since the lead was escrowed (claimed, verified...): say
-        # what holds it now. The weekly cap needs a count, so it is kept as stored.
+        # what holds it now. The weekly cap needs a count, so it is kept as stored; so is a site
+        # outside the provider's service area (a place, not a state of the provider).
         live = eligibility.direct(provider, 0)
         if not live.ok:
             assert live.reason is not None  # a refusal always names its reason
             return live.reason
-        return "weekly_cap" if lead.escrow_reason == "weekly_cap" else "eligible_now"
+        kept = (EscrowReason.weekly_cap, EscrowReason.out_of_area)
+        return lead.escrow_reason if lead.escrow_reason in kept else "eligible_now"
     return lead.escrow_reason or "unclaimed"
 
 

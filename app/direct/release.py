@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from app.direct import direct
@@ -48,6 +48,7 @@ def release_for_provider(session: Session, provider: Provider) -> list[int]:
                 Lead.delivery_status == "pending",
                 Lead.requested_provider_id == provider.id,
                 Lead.escrow_reason != decision.reason,
+                Lead.escrow_reason != "out_of_area",  # a place, not a state of the provider
             )
             .values(escrow_reason=decision.reason)
         )
@@ -59,6 +60,8 @@ def release_for_provider(session: Session, provider: Provider) -> list[int]:
             Lead.status == "verified",
             Lead.delivery_status == "pending",
             Lead.requested_provider_id == provider.id,
+            # outside its area: the customer or an admin decides
+            or_(Lead.escrow_reason.is_(None), Lead.escrow_reason != "out_of_area"),
         )
         .order_by(Lead.created_at, Lead.id)
     )

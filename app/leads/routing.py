@@ -57,7 +57,7 @@ def route(session: Session, lead_id: int) -> bool:
     if affected(result) != 1:
         return False
     lead = session.get_one(Lead, lead_id)  # the UPDATE above just moved it
-    session.refresh(lead)
+    session.refresh(lead, ["status", "delivery_status", "routed_at", "updated_at"])
     timeline.record(session, lead, "ready", "Verified and ready for routing")
     _ROUTERS[lead.mode](session, lead)
     return True

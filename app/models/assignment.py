@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Model, State, TimestampMixin, UTCDateTime, check_in, check_state
@@ -43,6 +43,8 @@ class Assignment(TimestampMixin, Model):
         CheckConstraint(
             "customer_verdict IS NULL OR customer_verdict IN ('confirmed', 'disputed')", name="customer_verdict"
         ),
+        # the weekly cap and teaser counts: one provider's leads since the week began
+        Index("ix_assignments_provider_created", "provider_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -56,7 +56,8 @@ class DeliveryStatus(State):
 
 class EscrowReason(State):
     """Why a lead waits in escrow (delivery_status `pending`). The first six are the direct
-    eligibility rules (app/leads/eligibility.py); the last two are the other modes' fallbacks."""
+    eligibility rules (app/leads/eligibility.py); `out_of_area` a direct request whose ZIP the
+    provider's service area does not cover (issue 13); the last two are the other modes' fallbacks."""
 
     unclaimed = "unclaimed", "Listing not claimed", "warn"
     unverified = "unverified", "Claimed but not verified", "warn"
@@ -64,6 +65,7 @@ class EscrowReason(State):
     paused = "paused", "Paused", "muted"
     suspended = "suspended", "Suspended", "bad"
     weekly_cap = "weekly_cap", "Weekly lead cap reached", "muted"
+    out_of_area = "out_of_area", "Outside the provider's service area", "warn"
     unaccepted_broadcast = "unaccepted_broadcast", "Unaccepted broadcast", "warn"
     no_matching_provider = "no_matching_provider", "No matching provider", "warn"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import JSON, CheckConstraint, Column, Float, ForeignKey, Index, Integer, String, Table, Text, text
 from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -49,6 +49,7 @@ provider_metros = Table(
     db.metadata,
     Column("provider_id", ForeignKey("providers.id", ondelete="CASCADE"), primary_key=True),
     Column("metro_id", ForeignKey("metros.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_provider_metros_metro", "metro_id", "provider_id"),  # routing: a metro's extra providers
 )
 
 provider_categories = Table(
@@ -56,6 +57,15 @@ provider_categories = Table(
     db.metadata,
     Column("provider_id", ForeignKey("providers.id", ondelete="CASCADE"), primary_key=True),
     Column("category_id", ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True),
+)
+
+# Service area (issue 13): the ZIP codes a provider listed, besides (or instead of) a radius.
+provider_zips = Table(
+    "provider_zips",
+    db.metadata,
+    Column("provider_id", ForeignKey("providers.id", ondelete="CASCADE"), primary_key=True),
+    Column("zip", String(5), primary_key=True),
+    Index("ix_provider_zips_zip", "zip", "provider_id"),
 )
 
 
@@ -66,6 +76,22 @@ class Provider(TimestampMixin, Model):
         check_state("tier", Tier),
         CheckConstraint("weekly_cap IS NULL OR weekly_cap >= 0", name="weekly_cap"),
         CheckConstraint("weekly_budget IS NULL OR weekly_budget >= 0", name="weekly_budget"),
+        CheckConstraint(
+            "service_radius_miles IS NULL OR (service_radius_miles BETWEEN 1 AND 200 AND base_lat IS NOT NULL)",
+            name="service_radius",
+        ),
+        CheckConstraint("area_zip_count >= 0 AND answered_count >= 0", name="area_counts"),
+        Index("ix_providers_area_lat", "area_min_lat", "area_max_lat"),
+        # Routing walks a metro's providers of one state and tier least recently offered first
+        # (app/leads/pool_query.py: pick). PostgreSQL needs NULLS FIRST in the index for that
+        # order; SQLite puts NULLs first anyway and has no such index syntax.
+        Index(
+            "ix_providers_rotation", "home_metro_id", "status", "tier", text("last_offered_at ASC NULLS FIRST")
+        ).ddl_if(dialect="postgresql"),
+        Index("ix_providers_rotation_lite", "home_metro_id", "status", "tier", "last_offered_at").ddl_if(
+            dialect="sqlite"
+        ),
+        Index("ix_providers_trial_ends_at", "trial_ends_at"),  # the few in a Growth trial
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -97,10 +123,36 @@ class Provider(TimestampMixin, Model):
     paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     auto_reply: Mapped[str | None] = mapped_column(Text)
 
+    # Service area (issue 13). Without a radius and without listed ZIPs a provider covers its
+    # metros (home and extra) everywhere, as before. `base_zip` (with its centre's lat/lon) is
+    # where distances are measured from; `service_radius_miles` covers every lead whose ZIP
+    # centre is that close; `area_*` is the radius circle's bounding box (the cheap prefilter);
+    # `area_zip_count` is how many ZIPs are listed in provider_zips (0: none).
+    base_zip: Mapped[str | None] = mapped_column(String(5))
+    base_lat: Mapped[float | None] = mapped_column(Float)
+    base_lon: Mapped[float | None] = mapped_column(Float)
+    service_radius_miles: Mapped[int | None] = mapped_column(Integer)
+    area_min_lat: Mapped[float | None] = mapped_column(Float)
+    area_max_lat: Mapped[float | None] = mapped_column(Float)
+    area_min_lon: Mapped[float | None] = mapped_column(Float)
+    area_max_lon: Mapped[float | None] = mapped_column(Float)
+    area_zip_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    # Response time (issue 10), kept up to date as the provider answers (app/leads/response_stats.py):
+    # how many offers/quote leads it took, the last RECENT_RESPONSES seconds-to-answer, their median.
+    answered_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    recent_response_seconds: Mapped[list | None] = mapped_column(JSON)
+    median_response_seconds: Mapped[float | None] = mapped_column(Float)
+
     home_metro: Mapped[Metro] = relationship(lazy="joined")
     extra_metros: Mapped[list[Metro]] = relationship(secondary=provider_metros, order_by=Metro.name)
     categories: Mapped[list[Category]] = relationship(secondary=provider_categories, order_by=Category.position)
     owner = relationship("User", back_populates="provider", foreign_keys=[owner_id])
+
+    @property
+    def limits_area(self) -> bool:
+        """Whether the provider set a radius or listed ZIPs (else it covers its metros)."""
+        return self.service_radius_miles is not None or self.area_zip_count > 0
 
     @property
     def in_trial(self) -> bool:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.core.db import insert_once
 from app.core.refusal import Refusal
-from app.leads import intake, timeline, tracking, validation
+from app.leads import intake, timeline, tracking, validation, zips
 from app.models import ApiIdempotency, ApiKey, Category, Lead, Metro, PartnerLead, Provider
 from app.models.lead import BUDGETS, URGENCIES
 
@@ -128,6 +128,9 @@ def parse_lead(session: Session, payload) -> tuple[intake.LeadInput, str | None]
             errors["category"] = f"category: no service category with slug {v['category']!r}."
         elif provider is not None and provider.categories and category not in provider.categories:
             errors["category"] = f"category: {provider.name} does not offer {category.name}."
+    postal_code, zip_error = zips.check(v.get("postal_code"))
+    if zip_error and "postal_code" not in errors:
+        errors["postal_code"] = f"postal_code: {zip_error}"
     if errors:
         raise Refusal("Some fields are missing or invalid; see fields.", errors, code="validation_failed")
     assert metro is not None and category is not None  # each path leaving one unset records an error
@@ -144,7 +147,7 @@ def parse_lead(session: Session, payload) -> tuple[intake.LeadInput, str | None]
         customer_phone=phone.e164 if phone else None,
         phone_valid=phone.valid if phone else True,
         street=v.get("street") or None,
-        postal_code=v.get("postal_code") or None,
+        postal_code=postal_code,
         business_name=v.get("business_name") or None,
         urgency=v.get("urgency") or "this_week",
         preferred_time=v.get("preferred_time") or None,

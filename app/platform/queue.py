@@ -94,13 +94,26 @@ def get_push_queue(app: Flask | None = None) -> Queue:
     return get_queue(app, app.config["RQ_PUSH_QUEUE"])
 
 
-def worker_queues(app: Flask | None = None) -> list[Queue]:
-    """The queues a worker listens on, in priority order (push first)."""
-    return [get_push_queue(app), get_queue(app)]
+def get_urgent_queue(app: Flask | None = None) -> Queue:
+    """Routing and wave deadlines: listened to before anything else (issue 10)."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    return get_queue(app, app.config["RQ_URGENT_QUEUE"])
+
+
+def worker_queues(app: Flask | None = None, *, urgent_only: bool = False) -> list[Queue]:
+    """The queues a worker listens on, in priority order: urgent (routing, wave deadlines),
+    push, then the main queue (emails). RQ always takes from the first non-empty queue.
+    `urgent_only`: the urgent worker's queues (no email ever occupies it)."""
+    queues = [get_urgent_queue(app), get_push_queue(app)]
+    return queues if urgent_only else [*queues, get_queue(app)]
 
 
 # Jobs that run on a queue other than RQ_QUEUE: dotted path -> config key of the queue name.
-QUEUES = {"app.jobs.send_push": "RQ_PUSH_QUEUE"}
+QUEUES = {
+    "app.jobs.send_push": "RQ_PUSH_QUEUE",
+    "app.jobs.route_lead": "RQ_URGENT_QUEUE",
+    "app.jobs.expand_wave": "RQ_URGENT_QUEUE",
+}
 # RQ retries, for jobs whose row keeps no retry schedule of its own (emails back off in their row).
 RETRIES = {"app.jobs.send_push": Retry(max=3, interval=[1, 5, 15])}
 

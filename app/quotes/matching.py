@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.core import clock
 from app.core.db import affected, keyset
 from app.core.urls import app_path, external_url
 from app.leads import eligibility, masking, routing, timeline
+from app.leads import pool_query as pq
 from app.models import Lead, Provider
-from app.models.provider import TIER_RANK, provider_categories, provider_metros
 from app.pipeline import spend
 from app.platform import notify, sweep
 from app.platform.push import PushText
@@ -21,9 +21,9 @@ NOTIFY_TOP = 10
 
 # ---------------------------------------------------------------- matching and routing
 def serves(provider: Provider, lead: Lead) -> bool:
-    """Category and service area (home or extra metro) match."""
+    """Category, metro (home or extra) and service area (radius or listed ZIPs) match."""
     in_area = provider.home_metro_id == lead.metro_id or any(m.id == lead.metro_id for m in provider.extra_metros)
-    return in_area and any(c.id == lead.category_id for c in provider.categories)
+    return in_area and any(c.id == lead.category_id for c in provider.categories) and pq.lead_covered_by(provider, lead)
 
 
 def check(session: Session, provider: Provider, lead: Lead, *, lock: bool = False) -> eligibility.Eligibility:
@@ -37,28 +37,16 @@ def check(session: Session, provider: Provider, lead: Lead, *, lock: bool = Fals
     return decision
 
 
-def candidates(session: Session, lead: Lead) -> list[Provider]:
-    """Eligible providers, pro -> growth -> starter, then least recently offered first."""
-    in_metro = or_(
-        Provider.home_metro_id == lead.metro_id,
-        exists().where(provider_metros.c.provider_id == Provider.id, provider_metros.c.metro_id == lead.metro_id),
-    )
-    offers_category = exists().where(
-        provider_categories.c.provider_id == Provider.id, provider_categories.c.category_id == lead.category_id
-    )
-    pool = session.scalars(
-        select(Provider).where(Provider.status == "verified", Provider.paused.is_(False), in_metro, offers_category)
-    )
-    eligible = [p for p in pool if eligibility.check_direct(session, p).ok]
-    epoch = clock.as_utc(clock.now()).replace(year=1970, month=1, day=1)
-    eligible.sort(
-        key=lambda p: (
-            TIER_RANK[p.effective_tier],
-            clock.as_utc(p.last_offered_at) if p.last_offered_at else epoch,
-            p.id,
-        )
-    )
-    return eligible
+def candidates(session: Session, lead: Lead, limit: int = NOTIFY_TOP) -> list[Provider]:
+    """The top `limit` eligible providers in one statement: verified, paid (or in trial), not
+    paused, under the weekly cap, in the lead's metro, category and service area; pro -> growth
+    -> starter, then least recently offered, nearest, fastest (app/leads/pool_query.py)."""
+    rows = pq.pick(session, lead, tiers=["pro", "growth", "starter"], members="paid", limit=limit)
+    ids = [row.id for row in rows]
+    if not ids:
+        return []
+    by_id = {p.id: p for p in session.scalars(select(Provider).where(Provider.id.in_(ids)))}
+    return [by_id[i] for i in ids]
 
 
 @routing.router("quotes")
@@ -162,7 +150,7 @@ def reroute_unmatched(session: Session, limit: int = 100) -> int:
         Lead.id,
         limit,
     ):
-        if not candidates(session, lead):
+        if not candidates(session, lead, limit=1):
             continue
         claimed = session.execute(
             update(Lead)

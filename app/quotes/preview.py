@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.core import clock
 from app.leads import masking
+from app.leads import pool_query as pq
 from app.models import Assignment, Lead, Provider, QuoteView
 from app.pipeline import spend
 from app.quotes import credits, pricing
@@ -67,7 +68,9 @@ def visible_leads(session: Session, provider: Provider, limit: int = 100) -> lis
         .order_by(Lead.id.desc())
         .limit(limit)
     )
-    return list(session.scalars(query))
+    mine_ids = set(session.scalars(mine))
+    covered = pq.coverage_of(session, provider)  # open leads outside its service area are not listed
+    return [lead for lead in session.scalars(query) if lead.id in mine_ids or covered(lead)]
 
 
 @dataclass

@@ -13,8 +13,8 @@ from app.core import clock
 from app.core.db import insert_once
 from app.core.refusal import Refusal
 from app.core.urls import app_path, external_url
-from app.leads import masking, timeline
-from app.models import Assignment, Lead, Review
+from app.leads import masking, response_stats, timeline
+from app.models import Lead, Review
 from app.platform import notify
 from app.quotes.result import Done
 
@@ -115,8 +115,9 @@ def reputation(session: Session, provider_id: int, recent: int = 5) -> Reputatio
 
 
 def reputations(session: Session, provider_ids, recent: int = 5) -> dict[int, Reputation]:
-    """Every listed provider's reputation in four statements, whatever the number of providers:
-    average and count, the `recent` latest reviews each, the median time to respond and the
+    """Every listed provider's reputation in four statements, whatever the number of providers
+    or their history: average and count, the `recent` latest reviews each, the median time to
+    respond (stored on the provider row as it answers: app/leads/response_stats.py) and the
     jobs done on FogForge."""
     ids = sorted(set(provider_ids))
     if not ids:
@@ -144,17 +145,7 @@ def reputations(session: Session, provider_ids, recent: int = 5) -> dict[int, Re
             .order_by(Review.created_at.desc(), Review.id.desc())
         ):
             latest[review.provider_id].append(review)
-    waits: dict[int, list[timedelta]] = {pid: [] for pid in ids}
-    for pid, told, got in session.execute(
-        select(Assignment.provider_id, Assignment.notified_at, Assignment.created_at).where(
-            Assignment.provider_id.in_(ids),
-            Assignment.notified_at.is_not(None),
-            Assignment.kind.in_(("quote", "broadcast")),
-        )
-    ):  # direct deliveries need no response
-        assert told is not None  # the query keeps only notified rows
-        if got >= told:
-            waits[pid].append(clock.as_utc(got) - clock.as_utc(told))
+    answered = response_stats.figures(session, ids)  # kept up to date as offers are answered
     jobs: dict[int | None, int] = {
         pid: n
         for pid, n in session.execute(
@@ -170,17 +161,11 @@ def reputations(session: Session, provider_ids, recent: int = 5) -> dict[int, Re
             average=round(float(avg), 1) if avg is not None else None,
             count=count or 0,
             recent=latest[pid],
-            median_response=_median(waits[pid]) if waits[pid] else None,
+            median_response=_seconds(answered.get(pid, (0, None))[1]),
             jobs_done=jobs.get(pid, 0),
         )
     return result
 
 
-def _median(values: list[timedelta]) -> timedelta:
-    """`statistics.median` for timedeltas (its stub admits numbers only): the middle value,
-    or the mean of the two middle values."""
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    if len(ordered) % 2:
-        return ordered[mid]
-    return (ordered[mid - 1] + ordered[mid]) / 2
+def _seconds(value: float | None) -> timedelta | None:
+    return None if value is None else timedelta(seconds=value)

@@ -14,7 +14,7 @@ from app.web.admin import compliance as admin_compliance  # noqa: F401
 from app.web.admin.views import bp as admin_bp
 from app.web.api.views import bp as api_bp
 from app.web.auth.views import bp as auth_bp
-from app.web.provider import compliance, inbox, offers, pipeline, push, quotes  # noqa: F401
+from app.web.provider import area, compliance, inbox, offers, pipeline, push, quotes  # noqa: F401
 from app.web.provider import economics as provider_economics  # noqa: F401
 from app.web.provider.views import bp as provider_bp
 from app.web.public import compliance as public_compliance  # noqa: F401

@@ -19,6 +19,7 @@ def fill_request(
     page.get_by_label("How soon?").select_option(urgency)
     page.get_by_label("Your name").fill(name)
     page.get_by_label("City").fill("Houston")
+    page.get_by_label("ZIP code").fill("77002")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Phone").fill(phone)
     page.get_by_role("button", name="Send request").click()

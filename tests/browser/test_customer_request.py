@@ -27,6 +27,7 @@ def test_customer_requests_a_provider_fixes_a_mistake_and_tracks_it(live_server,
     page.get_by_label("Your name").fill("Maria Garcia")
     page.get_by_label("Business name (optional)").fill("Taqueria Maria")
     page.get_by_label("City").fill("Houston")
+    page.get_by_label("ZIP code").fill("77002")
     page.get_by_label("Email").fill("maria@")  # the mistake
     page.get_by_label("Phone").fill("713 555 0142")
     page.get_by_role("button", name="Send request").click()

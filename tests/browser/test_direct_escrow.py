@@ -26,6 +26,7 @@ def request_provider(page, base, slug, name, email, phone):
     page.get_by_label("How soon?").select_option("emergency")
     page.get_by_label("Your name").fill(name)
     page.get_by_label("City").fill("Houston")
+    page.get_by_label("ZIP code").fill("77002")
     page.get_by_label("Street address (optional)").fill("12 Main St")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Phone").fill(phone)

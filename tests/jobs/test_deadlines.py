@@ -57,6 +57,8 @@ def test_the_sweep_loop_wakes_for_a_wave_deadline_with_no_job_scheduled(app, db,
         DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
         REDIS_URL=app.config["REDIS_URL"],
         RQ_QUEUE=app.config["RQ_QUEUE"],
+        RQ_URGENT_QUEUE=app.config["RQ_URGENT_QUEUE"],
+        RQ_PUSH_QUEUE=app.config["RQ_PUSH_QUEUE"],
         SECRET_KEY="test-secret-key",
         FOGFORGE_ENV="test",
         SWEEP_INTERVAL_SECONDS="60",  # far longer than the wait: only the deadline wakes it

@@ -136,7 +136,7 @@ def test_email_headers_cannot_be_injected(db):
 def test_sweep_reenqueues_a_lead_whose_route_job_was_lost_at_once(db, factory, rq, clock, app):
     lead = submit(db, factory)
     assert sweep.run(db.session) == dict.fromkeys(sweep.steps(), 0)  # the jobs are in Redis: nothing twice
-    rq.queue.empty()  # Redis lost every job
+    rq.empty()  # Redis lost every job
     counts = sweep.run(db.session)  # no waiting: the sweep sees the jobs are gone
     assert (counts["emails"], counts["leads"]) == (1, 1)
     assert sweep.run(db.session)["leads"] == 0  # and enqueues them once

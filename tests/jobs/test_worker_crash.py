@@ -24,6 +24,8 @@ def start_worker(app, smtp) -> subprocess.Popen:
         DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
         REDIS_URL=app.config["REDIS_URL"],
         RQ_QUEUE=app.config["RQ_QUEUE"],
+        RQ_URGENT_QUEUE=app.config["RQ_URGENT_QUEUE"],
+        RQ_PUSH_QUEUE=app.config["RQ_PUSH_QUEUE"],
         MAIL_SERVER="127.0.0.1",
         MAIL_PORT=str(smtp.port),
         APP_BASE_URL=app.config["APP_BASE_URL"],

@@ -134,6 +134,8 @@ def test_without_a_status_our_quality_checks_decide(client, key):
         ({"mode": "direct", "provider": ...}, "provider", "required"),
         ({"mode": "direct", "provider": "nobody"}, "provider", "no provider"),
         ({"colour": "red"}, "colour", "unknown field"),
+        ({"postal_code": "00000"}, "postal_code", "5-digit US ZIP code we know"),
+        ({"postal_code": "7700"}, "postal_code", "5-digit US ZIP code we know"),
     ],
 )
 def test_invalid_fields_answer_422_naming_the_field_and_create_nothing(client, key, overrides, field, words):

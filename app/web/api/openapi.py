@@ -53,6 +53,10 @@ def _lead_create_schema() -> dict:
         "customer_name": {"minLength": 2, "pattern": r"\S"},
         "customer_email": {"format": "email", "description": "customer_email or customer_phone is required."},
         "customer_phone": {"description": "With area code; stored in E.164."},
+        "postal_code": {
+            "description": "The site's US ZIP code (5 digits, or ZIP+4), checked against the US ZIP list; "
+            "it decides which providers' service areas the lead reaches. Without it the lead is routed by metro."
+        },
         "urgency": {"enum": list(URGENCIES), "default": "this_week"},
         "budget": {"enum": list(BUDGETS)},
         "trap_type": {"enum": list(TrapType.values()), "description": "Grease trap type (issue 12)."},

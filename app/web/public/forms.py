@@ -8,7 +8,7 @@ from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.core import clock
-from app.leads import validation
+from app.leads import validation, zips
 from app.leads.intake import BUDGET_LABELS, URGENCY_LABELS
 from app.models.compliance import TrapType
 from app.models.lead import BUDGETS, URGENCIES
@@ -104,7 +104,11 @@ class LeadForm(TrapFields, Form):
             Length(max=80, message="Keep the city under 80 characters."),
         ],
     )
-    postal_code = StringField("ZIP code (optional)", validators=[Optional(), Length(max=12)])
+    # Issue 13: routing by service area needs the site's ZIP (checked against the bundled US list).
+    postal_code = StringField(
+        "ZIP code",
+        validators=[DataRequired(message="Enter the ZIP code where the service is needed (for example 77002).")],
+    )
     # One-time key, made when the form is shown: a double submit finds the lead it made.
     submission_key = HiddenField()  # set by the view when it shows the form
     # Honeypot: hidden from people by CSS, tempting to bots. Filled → held for review.
@@ -112,6 +116,12 @@ class LeadForm(TrapFields, Form):
 
     phone_e164: str | None = None
     phone_valid: bool = True
+
+    def validate_postal_code(self, field):
+        code, error = zips.check(field.data)
+        if error:
+            raise ValidationError(error)
+        field.data = code
 
     def validate_customer_email(self, field):
         check = validation.check_email(field.data)

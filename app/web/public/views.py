@@ -14,7 +14,7 @@ from app.core import clock
 from app.direct import consent
 from app.economics import refunds
 from app.extensions import db, limiter
-from app.leads import intake, timeline
+from app.leads import intake, timeline, zips
 from app.leads import tracking as tracking_service
 from app.models import Lead, OutboxEmail
 from app.pipeline import stages
@@ -47,10 +47,15 @@ def how_it_works_providers():
 def metro(slug: str):
     metro = directory.metro_by_slug(db.session, slug) or abort(404)
     category = request.args.get("category") or None
-    providers = directory.providers_in_metro(db.session, metro, category)
+    zip_code, zip_error = zips.check(request.args.get("zip", "")[:20])
+    site = zips.lookup(zip_code) if zip_code else None
+    providers = directory.providers_in_metro(db.session, metro, category, site)
     return render_template(
         "public/metro.html",
         metro=metro,
+        zip_code=zip_code or (request.args.get("zip", "")[:20] if zip_error else ""),
+        zip_error=zip_error,
+        site=site,
         providers=providers,
         reputations=reviews.reputations(db.session, [p.id for p in providers], recent=0),
         show_tier=_sees_tier(),
