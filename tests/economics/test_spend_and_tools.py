@@ -58,8 +58,11 @@ def test_pause_until_keeps_leads_away_then_resumes_by_itself(db, factory, clock)
     assert provider.paused_now and not provider.paused, "pause-until is separate from the vacation flag"
     assert eligibility.direct(provider, 0).reason == "paused"
     lead = factory.lead(metro=provider.home_metro, category=provider.categories[0], status="verified")
-    [candidate] = [c for c in pool.candidates(db.session, lead) if c.provider_id == provider.id]
-    assert candidate.paused and not pool.pool_member(candidate, "aggressive"), "broadcast offers ignore the pause"
+    wave = {"tiers": ["pro", "growth", "starter", "free"], "size": 10, "minutes": 5}
+    chosen = [c.provider_id for c in pool.choose(db.session, lead, wave, set())]
+    assert provider.id not in chosen, f"broadcast offers ignore the pause: {chosen}"
+    quote_ids = [p.id for p in matching.candidates(db.session, lead)]
+    assert provider.id not in quote_ids, f"quote routing ignores the pause: {quote_ids}"
     past = refusal_of(spend.update, db.session, provider, budget="x", paused_until="2020-01-01", auto_reply="a" * 1001)
     assert set(past.fields) == {"weekly_budget", "paused_until", "auto_reply"}, past.fields
     clock.advance(timedelta(days=4))
@@ -67,6 +70,7 @@ def test_pause_until_keeps_leads_away_then_resumes_by_itself(db, factory, clock)
     assert pauses.end_pauses(db.session) == 1
     db.session.refresh(provider)
     assert provider.paused_until is None and eligibility.direct(provider, 0).ok
+    assert provider.id in [c.provider_id for c in pool.choose(db.session, lead, wave, set())], "offers resume"
 
 
 def test_the_auto_reply_goes_to_the_customer_with_this_providers_name_only(db, factory, smtp, rq):
