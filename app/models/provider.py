@@ -65,6 +65,7 @@ class Provider(TimestampMixin, Model):
         check_state("status", ProviderStatus),
         check_state("tier", Tier),
         CheckConstraint("weekly_cap IS NULL OR weekly_cap >= 0", name="weekly_cap"),
+        CheckConstraint("missed_in_row >= 0", name="missed_in_row"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -89,6 +90,11 @@ class Provider(TimestampMixin, Model):
     email_prefs: Mapped[dict] = mapped_column(JSON, default=dict)
     # A short sound on the open offers page when a new offer arrives (issue 11).
     offer_sound: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    # SLA escalation (issue 13): offers in a row whose window closed unanswered (an accept or a
+    # decline resets it), and when the provider was paused automatically for it. The automatic
+    # pause is the ordinary `paused` flag; `sla_paused_at` says why (cleared on resume).
+    missed_in_row: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    sla_paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     home_metro: Mapped[Metro] = relationship(lazy="joined")
     extra_metros: Mapped[list[Metro]] = relationship(secondary=provider_metros, order_by=Metro.name)
@@ -114,6 +120,11 @@ class Provider(TimestampMixin, Model):
     @property
     def is_verified(self) -> bool:
         return self.status == ProviderStatus.verified
+
+    @property
+    def sla_paused(self) -> bool:
+        """Paused automatically for unanswered offers (and not resumed since)."""
+        return bool(self.paused and self.sla_paused_at is not None)
 
     def wants_email(self, kind: str) -> bool:
         return bool((self.email_prefs or {}).get(kind, True))
