@@ -15,7 +15,7 @@ from app.web.api.views import bp as api_bp
 from app.web.auth.views import bp as auth_bp
 from app.web.provider import inbox, offers, push, quotes  # noqa: F401
 from app.web.provider.views import bp as provider_bp
-from app.web.public import consent, pwa  # noqa: F401
+from app.web.public import consent, pwa, sla  # noqa: F401
 from app.web.public import quotes as public_quotes  # noqa: F401
 from app.web.public.views import bp as public_bp
 
