@@ -2,9 +2,10 @@
 (created from the models' metadata), its own engine and session, deleted afterwards.
 
 The real database is never touched: the session is bound to the sandbox engine only, and the
-simulation never commits (one transaction, rolled back at the end), so the after-commit hooks
-that would enqueue jobs, publish live-poll versions or send emails never fire, and nothing
-reaches Redis or SMTP either."""
+simulation never commits (one transaction, rolled back at the end). SQLAlchemy fires the commit
+events for savepoints too, so the session is marked (`core.db.SANDBOX`) and the after-commit
+hooks that would enqueue jobs or publish live-poll versions skip it: nothing reaches Redis,
+the workers or SMTP."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
+from app.core.db import SANDBOX
 from app.extensions import db
 
 
@@ -31,7 +33,7 @@ def sandbox() -> Iterator[Session]:
     engine = create_engine(f"sqlite:///{folder / 'day.db'}", poolclass=StaticPool)
     try:
         db.metadata.create_all(engine)
-        session = Session(bind=engine, autoflush=True, expire_on_commit=False)
+        session = Session(bind=engine, autoflush=True, expire_on_commit=False, info={SANDBOX: True})
 
         def refuse_commit() -> None:
             raise SandboxCommit("the simulation never commits")

@@ -75,7 +75,7 @@ def _table_counts():
         }
 
 
-def test_it_never_writes_to_the_real_database(db, factory):
+def test_it_never_writes_to_the_real_database(db, factory, rq):
     metro = factory.metro("Houston", slug="houston")
     category = factory.category()
     for tier in ("pro", "growth", "starter", "free"):
@@ -92,6 +92,11 @@ def test_it_never_writes_to_the_real_database(db, factory):
     db.session.expire_all()
     assert _table_counts() == before
     assert db.session.scalar(select(func.count(Lead.id))) == 1
+    # nor to the real queue or the live-poll versions (savepoint releases fire commit events)
+    assert rq.jobs() == [] and rq.push_queue.jobs == []
+    from app.platform.queue import redis_connection
+
+    assert not [k for k in redis_connection().keys("*") if b"change" in k.lower()], redis_connection().keys("*")
     assert str(_db.engine.url) != "" and "fogforge-sim-" not in str(_db.engine.url)
 
 
