@@ -9,7 +9,18 @@ from __future__ import annotations
 from flask import Flask
 
 from app.web import errors, input_guard, responses, security, templating
-from app.web.admin import audit, credits, disputes, escrow, leads, metros, partners, providers, verification  # noqa: F401
+from app.web.admin import (  # noqa: F401
+    audit,
+    credits,
+    disputes,
+    escrow,
+    leads,
+    metros,
+    partners,
+    providers,
+    try_plan,
+    verification,
+)
 from app.web.admin.views import bp as admin_bp
 from app.web.api.views import bp as api_bp
 from app.web.auth.views import bp as auth_bp
