@@ -23,15 +23,15 @@ MAX_REPLAY_DAYS = 14
 def provider_counts(session: Session, metro: Metro) -> dict[str, int]:
     """Verified, unsuspended providers serving the metro (home or extra), counted per tier (the
     tier that counts now: a trial counts as growth)."""
-    providers = session.scalars(
-        select(Provider)
+    serving = (
+        select(Provider.id)
         .outerjoin(provider_metros, provider_metros.c.provider_id == Provider.id)
         .where(
             Provider.status == "verified",
             or_(Provider.home_metro_id == metro.id, provider_metros.c.metro_id == metro.id),
         )
-        .distinct()
-    ).all()
+    )
+    providers = session.scalars(select(Provider).where(Provider.id.in_(serving))).all()
     counts = Counter(str(p.effective_tier) for p in providers)
     return {tier: counts.get(tier, 0) for tier in DEFAULT_PROVIDERS}
 
