@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from app.broadcast import offer_actions, sla, waves
 from app.core import clock
 from app.core.refusal import Refusal
-from app.direct import consent
+from app.direct import consent, release
 from app.dispatch.report import Report, build_report
 from app.dispatch.sandbox import sandbox
 from app.dispatch.scenario import Arrival, Scenario, response
@@ -217,7 +217,9 @@ class _Day:
 
     def on_resume(self, provider_id: int) -> None:
         self.resuming.discard(provider_id)
-        if sla.resume(self.session, self.session.get_one(Provider, provider_id)):
+        provider = self.session.get_one(Provider, provider_id)
+        if sla.resume(self.session, provider):
+            release.release_for_provider(self.session, provider)  # as the resume views do
             self.stats["resumed"] += 1
 
     # ------------------------------------------------------------------ what the engine did

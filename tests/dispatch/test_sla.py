@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.broadcast import offer_actions, sla, waves
+from app.leads import routing
 from app.models import AuditLog, Notification, Offer, OutboxEmail, Provider
 from tests.conftest import csrf_from
 
@@ -143,6 +144,11 @@ def _pause(db, factory, market, clock):
 
 def test_resume_works_from_the_email_link_once(client, db, factory, market, clock):
     slow, url = _pause(db, factory, market, clock)
+    metro, cat, *_ = market
+    held = factory.lead(mode="direct", metro=metro, category=cat, requested_provider_id=slow.id)
+    routing.route(db.session, held.id)
+    db.session.commit()
+    assert held.delivery_status == "pending" and held.escrow_reason == "paused"
     path = url
     page = client.get(path)
     text = page.get_data(as_text=True)
@@ -153,6 +159,8 @@ def test_resume_works_from_the_email_link_once(client, db, factory, market, cloc
     assert done.status_code == 303
     db.session.refresh(slow)
     assert not slow.paused and slow.sla_paused_at is None and slow.missed_in_row == 0
+    db.session.refresh(held)
+    assert held.delivery_status == "delivered" and held.assigned_provider_id == slow.id  # held while paused
     assert client.get(path).status_code == 404  # the link belonged to that pause
     assert "provider.sla_resume" in [a.action for a in db.session.scalars(select(AuditLog))]
 

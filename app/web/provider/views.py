@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.accounts import claims, onboarding, plans, provider_settings, verification
 from app.broadcast import sla
 from app.core.refusal import Refusal
+from app.direct import release
 from app.extensions import db
 from app.models import Category, Metro, Provider
 from app.quotes import teaser
@@ -196,6 +197,7 @@ def sla_resume():
     """Lift an automatic (SLA) pause from the dashboard (issue 13)."""
     provider = current_user.provider or abort(404)
     if sla.resume(db.session, provider, current_user):
+        release.release_for_provider(db.session, provider)  # direct requests held while paused go out
         db.session.commit()
         flash("Offers are back on.", "success")
     else:

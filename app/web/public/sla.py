@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from app.broadcast import sla
+from app.direct import release
 from app.extensions import db
 from app.web.public.views import bp
 
@@ -20,6 +21,7 @@ def sla_resume(token: str):
     if request.method == "POST":
         if not sla.resume(db.session, provider):
             abort(409)
+        release.release_for_provider(db.session, provider)  # direct requests held while paused go out
         db.session.commit()
         flash(f"Welcome back: {provider.name} gets offers again.", "success")
         return redirect(url_for("public.provider", slug=provider.slug), code=303)
