@@ -184,3 +184,28 @@ def test_after_the_wait_the_customer_is_asked_and_yes_offers_it_to_others(
     expect(page.locator(".flashes")).to_contain_text("we've noted your answer")
     expect(page.locator(".consent-form")).to_have_count(0)
     expect(page.locator("#status")).to_contain_text("As you agreed, we're now offering your request to other providers")
+
+
+def test_an_emergency_for_a_listing_that_cannot_receive_it_asks_at_once_and_yes_offers_it(
+    live_server, db, page, smtp, monkeypatch
+):
+    """Issue 13: no silent wait. The tracking page asks at once (no 24 h wait for an emergency),
+    and "yes" has it offered to other providers within seconds (the real worker routes it)."""
+    monkeypatch.setitem(live_server.app.config, "TRACKING_POLL_SECONDS", 1)
+    demo.seed(db.session)
+    db.session.commit()
+    request_provider(
+        page,
+        live_server.url,
+        "houston-aaa-grease-trap-cleaners",
+        "Rosa Delgado",
+        "rosa.delgado@gmail.com",
+        "713 555 0199",
+    )
+    form = page.locator(".consent-form")
+    expect(form).to_contain_text("Offer your request to other providers?", timeout=15_000)
+    expect(page.locator("#status")).to_contain_text(f"{AAA} can't take your emergency request right now")
+    expect(page.locator("#status")).to_contain_text("hasn't set up their FogForge account yet")
+    form.get_by_role("button", name="Yes, offer it to others").click()
+    expect(page.locator(".flashes")).to_contain_text("we've noted your answer")
+    expect(page.locator(".timeline")).to_contain_text(re.compile(r"Offered to \d+ providers? near you"), timeout=15_000)
