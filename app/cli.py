@@ -1,4 +1,4 @@
-"""Command-line tasks: flask seed-demo, create-admin, sweep."""
+"""Command-line tasks: flask seed-demo, create-admin, sweep, simulate."""
 
 from __future__ import annotations
 
@@ -13,7 +13,11 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from app import demo, jobs
 from app.accounts import users as accounts
 from app.core import clock
+from app.dispatch import metro_day
+from app.dispatch import simulate as simulator
+from app.dispatch.text import report_lines
 from app.extensions import db
+from app.models import Metro
 
 
 def register_cli(app: Flask) -> None:
@@ -76,3 +80,59 @@ def register_cli(app: Flask) -> None:
             if not loop:
                 return
             time.sleep(jobs.sweep_pause())
+
+    @app.cli.command("simulate")
+    @click.option(
+        "--metro", "metro_slug", default=None, help="Metro slug (its plan and provider mix); default: the first."
+    )
+    @click.option("--seed", default=1, show_default=True, type=int)
+    @click.option("--leads", default=2000, show_default=True, type=click.IntRange(1, 5000))
+    @click.option(
+        "--replay-days",
+        default=None,
+        type=click.IntRange(1, metro_day.MAX_REPLAY_DAYS),
+        help="Replay the metro's last N days of leads (anonymised) instead of the day curve.",
+    )
+    @click.option("--synthetic-providers", is_flag=True, help="300 synthetic providers instead of the metro's mix.")
+    @click.option(
+        "--plan", "plan_json", default=None, help="A candidate wave plan as JSON, run beside the current one."
+    )
+    @click.option("--json", "as_json", is_flag=True, help="Print the report(s) as JSON.")
+    def simulate(metro_slug, seed, leads, replay_days, synthetic_providers, plan_json, as_json):
+        """Replay a metro day through the real engine on a throwaway database (never the real one)."""
+        import json
+
+        from sqlalchemy import select
+
+        from app.broadcast import wave_plan
+
+        query = select(Metro).order_by(Metro.id)
+        metro = db.session.scalar(query.where(Metro.slug == metro_slug) if metro_slug else query)
+        if metro is None:
+            raise click.ClickException(f"No metro {metro_slug!r}." if metro_slug else "No metro: run flask seed-demo.")
+        scenario = metro_day.scenario_for(
+            db.session, metro, seed=seed, leads=leads, replay_days=replay_days, synthetic_providers=synthetic_providers
+        )
+        current = simulator.Plan.of(metro)
+        runs = [("current", current)]
+        if plan_json:
+            try:
+                rows = json.loads(plan_json)
+            except ValueError as exc:
+                raise click.ClickException(f"--plan: not JSON ({exc}).") from exc
+            plan, errors = wave_plan.validate_plan(rows if isinstance(rows, list) else [])
+            if errors or not plan:
+                raise click.ClickException("--plan: " + ("; ".join(errors.values()) or "a list of waves, please."))
+            runs.append(("candidate", simulator.Plan(**{**current.__dict__, "wave_plan": plan})))
+        db.session.rollback()  # the real database is only read, before the simulation starts
+        reports = [(name, simulator.run(scenario, plan)) for name, plan in runs]
+        if as_json:
+            click.echo(
+                json.dumps({name: r.as_dict() | {"wall_seconds": r.wall_seconds} for name, r in reports}, indent=2)
+            )
+            return
+        click.echo(f"{metro.name}: {scenario.leads} leads, providers {scenario.providers}, seed {seed}")
+        for name, report in reports:
+            click.echo(f"\n== {name} plan ==")
+            for line in report_lines(report):
+                click.echo(f"  {line}")

@@ -44,6 +44,8 @@ def update_settings(
     provider.extra_metros = list(
         session.scalars(select(Metro).where(Metro.id.in_(extra_metro_ids), Metro.id != provider.home_metro_id))
     )
+    if provider.paused and not paused:  # resuming by hand also ends an automatic (SLA) pause
+        provider.sla_paused_at, provider.missed_in_row = None, 0
     provider.paused = paused
     provider.weekly_cap = weekly_cap
     provider.email_prefs = {kind: kind in email_on for kind in EMAIL_KINDS}

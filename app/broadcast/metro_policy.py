@@ -22,6 +22,8 @@ POLICY_LABELS = {
     "aggressive": "Aggressive: balanced, plus claimed-unverified (restricted preview, cannot accept)",
 }
 MAX_CONSENT_WAIT_HOURS = 24 * 14
+MAX_EMERGENCY_WAIT_MINUTES = 24 * 60
+MAX_SLA_MISS_LIMIT = 50
 
 
 @dataclass
@@ -32,6 +34,9 @@ class PolicyInput:
     wave_plan: list[dict]
     errors: dict[str, str] = field(default_factory=dict)
     rows: list[dict] = field(default_factory=list)  # what was typed, to re-render
+    # issue 13: the emergency consent wait (minutes, 0 = ask at once) and the SLA pause threshold
+    consent_wait_emergency_minutes: int | None = 0
+    sla_miss_limit: int | None = 3
 
 
 def form_rows(form, count: int = wave_plan.MAX_WAVES) -> list[dict]:
@@ -72,7 +77,25 @@ def parse(form) -> PolicyInput:
     wait = int(raw_wait) if raw_wait.isdigit() else None
     if wait is None or not 1 <= wait <= MAX_CONSENT_WAIT_HOURS:
         errors["consent_wait_hours"] = f"Consent wait: a whole number of hours from 1 to {MAX_CONSENT_WAIT_HOURS}."
+    emergency = _whole(
+        form,
+        "consent_wait_emergency_minutes",
+        0,
+        MAX_EMERGENCY_WAIT_MINUTES,
+        errors,
+        f"Emergency consent wait: a whole number of minutes from 0 (ask at once) to {MAX_EMERGENCY_WAIT_MINUTES}.",
+    )
+    misses = _whole(
+        form,
+        "sla_miss_limit",
+        0,
+        MAX_SLA_MISS_LIMIT,
+        errors,
+        f"Unanswered offers before a pause: a whole number from 0 (never pause) to {MAX_SLA_MISS_LIMIT}.",
+    )
     return PolicyInput(
+        consent_wait_emergency_minutes=emergency,
+        sla_miss_limit=misses,
         pool_policy=policy,
         unverified_preview=form.get("unverified_preview") in ("1", "on", "y"),
         consent_wait_hours=wait,
@@ -80,6 +103,17 @@ def parse(form) -> PolicyInput:
         errors=errors,
         rows=rows,
     )
+
+
+def _whole(form, key: str, low: int, high: int, errors: dict[str, str], message: str) -> int | None:
+    if key not in form:  # a form without the field (an older page) keeps the metro's value
+        return None
+    raw = (form.get(key) or "").strip()
+    value = int(raw) if raw.isdigit() and len(raw) < 7 else None
+    if value is None or not low <= value <= high:
+        errors[key] = message
+        return None
+    return value
 
 
 def _num(key: str) -> int | None:
@@ -97,6 +131,11 @@ def update(session: Session, metro: Metro, data: PolicyInput, user: User, ip: st
     if data.errors:
         raise Refusal("Please fix the broadcast policy.", data.errors)
     assert data.consent_wait_hours is not None  # parse reports a missing wait as an error
+    fields = ("consent_wait_emergency_minutes", "sla_miss_limit")
+    before_dispatch = {k: getattr(metro, k) for k in fields}
+    for k in fields:
+        if getattr(data, k) is not None:  # None: the form did not carry the field
+            setattr(metro, k, getattr(data, k))
     before = {
         "pool_policy": metro.pool_policy,
         "wave_plan": metro.wave_plan,
@@ -114,6 +153,8 @@ def update(session: Session, metro: Metro, data: PolicyInput, user: User, ip: st
         "unverified_preview": metro.unverified_preview,
         "consent_wait_hours": metro.consent_wait_hours,
     }
+    before |= before_dispatch
+    after |= {k: getattr(metro, k) for k in fields}
     changed = {k: {"from": before[k], "to": after[k]} for k in after if before[k] != after[k]}
     audit.log(
         session,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app.broadcast import sla
 from app.broadcast.waves import expand
 from app.core import clock
 from app.core.db import affected
@@ -92,6 +93,7 @@ def accept(session: Session, offer_id: int, provider_id: int, *, user: User | No
     )
     if affected(mine) != 1:  # cannot happen while the lead UPDATE above holds; never half-accept
         raise Refusal(STATE_REASONS["expired"])
+    sla.answered(session, provider_id)  # an answer ends a streak of unanswered offers
     taken_ids = set(
         session.scalars(
             update(Offer)
@@ -203,6 +205,7 @@ def decline(session: Session, offer_id: int, provider_id: int, reason: str | Non
     session.refresh(offer)
     if affected(done) != 1:
         raise Refusal(STATE_REASONS.get(offer.state, "This offer is no longer open."))
+    sla.answered(session, provider_id)  # a decline is an answer: never a penalty
     changes.touch(session, provider_id)
     lead = offer.lead
     timeline.record(

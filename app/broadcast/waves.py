@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from app.broadcast import sla
 from app.broadcast.pool import Candidate, choose
 from app.broadcast.wave_plan import plan_of
 from app.core import clock
@@ -118,6 +119,8 @@ def expand(session: Session, lead_id: int, expected_wave: int, *, now_ok: bool =
     if affected(claimed) != 1:
         return "skipped"
     session.refresh(lead, ["current_wave", "wave_deadline", "updated_at"])
+    if expected_wave:  # wave N's window closed unanswered by those still open in it (issue 13)
+        sla.mark_missed(session, lead, expected_wave)
     for n in skipped:
         timeline.record(session, lead, "wave_skipped", f"Wave {n} skipped: nobody eligible", data={"wave": n})
     # Earlier offers stay open (waves are cumulative): their window now ends with this wave.
@@ -271,6 +274,8 @@ def fallback(session: Session, lead: Lead, expected_wave: int, skipped: list[int
     )
     if affected(result) != 1:
         return False
+    if expected_wave:  # the last window closed: its open offers went unanswered (issue 13)
+        sla.mark_missed(session, lead, expected_wave)
     expired = session.scalars(
         update(Offer)
         .where(Offer.lead_id == lead.id, Offer.state == "offered")

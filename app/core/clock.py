@@ -7,6 +7,8 @@ Times are timezone-aware UTC everywhere in the code; the database stores naive U
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import overload
 from zoneinfo import ZoneInfo
@@ -16,10 +18,17 @@ UTC = UTC
 _lock = threading.Lock()
 _frozen: datetime | None = None
 _offset = timedelta(0)
+# The policy simulator (app/dispatch) runs the real engine on simulated time in *its own thread*
+# only: a web request simulating a day must not move the clock of the requests beside it.
+_simulated = threading.local()
 
 
 def now() -> datetime:
-    """The current time, aware, in UTC (frozen or shifted when a test says so)."""
+    """The current time, aware, in UTC (frozen or shifted when a test says so; the simulated
+    time in a thread running a simulation)."""
+    at = getattr(_simulated, "at", None)
+    if at is not None:
+        return at
     with _lock:
         if _frozen is not None:
             return _frozen
@@ -43,6 +52,38 @@ def advance(delta: timedelta) -> None:
             _frozen = _frozen + delta
         else:
             _offset = _offset + delta
+
+
+class SimulatedClock:
+    """This thread's simulated time (see `simulated`): moved forward in steps, never back."""
+
+    def __init__(self, at: datetime) -> None:
+        self.set(at)
+
+    @property
+    def at(self) -> datetime:
+        return _simulated.at
+
+    def set(self, at: datetime) -> None:
+        at = as_utc(at)
+        current = getattr(_simulated, "at", None)
+        if current is not None and at < current:
+            raise ValueError("simulated time only moves forward")
+        _simulated.at = at
+
+    def advance(self, delta: timedelta) -> None:
+        self.set(_simulated.at + delta)
+
+
+@contextmanager
+def simulated(at: datetime) -> Iterator[SimulatedClock]:
+    """Run the block on simulated time starting at `at`, in this thread only."""
+    previous = getattr(_simulated, "at", None)
+    _simulated.at = None
+    try:
+        yield SimulatedClock(at)
+    finally:
+        _simulated.at = previous
 
 
 def reset() -> None:

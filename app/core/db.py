@@ -60,3 +60,14 @@ def transition(session: Session, model, where, values: dict, *, obj=None, refuse
     if obj is not None:
         session.refresh(obj)
     return True
+
+
+# A session the policy simulator (app/dispatch) runs the engine in, on its throwaway database: its
+# after-commit side effects (enqueued jobs, live-poll versions published to Redis) must never
+# leave it. SQLAlchemy fires the commit events for every savepoint too (insert_once), so the
+# hooks themselves check this flag.
+SANDBOX = "fogforge_sandbox"
+
+
+def is_sandbox(session: Session) -> bool:
+    return bool(session.info.get(SANDBOX))

@@ -1,13 +1,15 @@
 """Customer consent for a direct request waiting in escrow.
 
-After the metro's consent wait (default 24 h) the tracking page asks the customer whether we
-may offer the request to other providers (and the sweep emails the question once). "Yes"
-converts the lead to broadcast; "no" keeps waiting for the requested provider.
+After the metro's consent wait for the request's urgency (emergency: at once by default; this
+week and flexible: 24 h by default) the tracking page asks the customer whether we may offer
+the request to other providers (and the sweep emails the question once, unless the
+confirmation email already asked). "Yes" converts the lead to broadcast and routes it at once;
+"no" keeps waiting for the requested provider.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -17,14 +19,35 @@ from app.core.db import affected, keyset
 from app.core.refusal import Refusal
 from app.core.urls import external_url
 from app.direct import escrow_actions
-from app.leads import timeline, tracking
+from app.leads import eligibility, timeline, tracking
 from app.leads.tracking import TrackingView
-from app.models import Lead
+from app.models import Lead, OutboxEmail
 from app.platform import outbox, sweep
 
 
 def asks_at(lead: Lead) -> datetime:
-    return clock.as_utc(lead.routed_at or lead.created_at) + timedelta(hours=lead.metro.consent_wait_hours)
+    return clock.as_utc(lead.routed_at or lead.created_at) + eligibility.consent_wait(lead.metro, lead.urgency)
+
+
+def why(lead: Lead) -> str:
+    """Why the request waits, in the customer's words (what holds the provider now; the weekly
+    cap as stored, since it needs a count)."""
+    provider = lead.requested_provider
+    if provider is None:
+        return ""
+    reason = eligibility.direct(provider, 0).reason
+    if reason is None and lead.delivery_status == "pending" and lead.escrow_reason == "weekly_cap":
+        reason = "weekly_cap"
+    return eligibility.customer_reason(reason, provider.name)
+
+
+def confirmation_asked(session: Session, lead: Lead) -> bool:
+    """Did the customer's confirmation email already ask the consent question (an emergency to a
+    provider that could not receive it)? Then the sweep does not email the question again."""
+    context = session.scalar(
+        select(OutboxEmail.context).where(OutboxEmail.dedupe_key == f"lead:{lead.id}:confirmation")
+    )
+    return bool(context and context.get("ask_consent"))
 
 
 def due(lead: Lead, now: datetime | None = None) -> bool:
@@ -107,15 +130,20 @@ def ask_due(session: Session, limit: int = 200) -> int:
         if affected(result) != 1:
             continue
         name = lead.requested_provider.name if lead.requested_provider else "the provider"
+        emergency = lead.urgency == "emergency"
         timeline.record(
             session,
             lead,
             "consent_asked",
-            "Customer asked whether to offer the request to others",
-            public_text=f"{name} hasn't picked up your request yet. We asked whether you'd like "
-            "us to offer it to other providers.",
+            "Customer asked whether to offer the request to others" + (" (emergency)" if emergency else ""),
+            public_text=(
+                "Because it's an emergency, we asked whether you'd like us to offer it to other providers now."
+                if emergency
+                else f"{name} hasn't picked up your request yet. We asked whether you'd like "
+                "us to offer it to other providers."
+            ),
         )
-        if lead.customer_email:
+        if lead.customer_email and not confirmation_asked(session, lead):
             outbox.queue_email(
                 session,
                 kind="consent_request",
@@ -126,6 +154,8 @@ def ask_due(session: Session, limit: int = 200) -> int:
                 context={
                     "customer_name": lead.customer_name,
                     "provider_name": name,
+                    "why": why(lead),
+                    "emergency": emergency,
                     "category_name": lead.category.name,
                     "tracking_url": external_url("public.tracking", token=lead.public_token),
                     "sent_at": lead.created_at.isoformat(),
@@ -142,17 +172,37 @@ def tracking_view(lead: Lead) -> TrackingView | None:
     provider = lead.requested_provider
     if provider is None or (lead.delivery_status == "delivered" and lead.assigned_provider is not None):
         return None
+    reason = why(lead) if lead.delivery_status in ("new", "ready", "pending") else ""
     if due(lead):
+        if lead.urgency == "emergency":
+            return TrackingView(
+                f"{provider.name} can't take your emergency request right now",
+                f"{reason} Would you like us to offer it to other providers nearby now? The first to accept "
+                "contacts you. Nothing changes until you say so.".strip(),
+                "waiting",
+                False,
+            )
         return TrackingView(
             f"{provider.name} hasn't picked up your request yet",
-            "Would you like us to offer it to other providers nearby? Nothing changes until you say so.",
+            f"{reason} Would you like us to offer it to other providers nearby? Nothing changes until you "
+            "say so.".strip(),
             "waiting",
             False,
         )
     if lead.consent == "no":
         return TrackingView(
             f"Waiting for {provider.name}",
-            f"As you asked, we're keeping your request for {provider.name} only.",
+            f"{reason} As you asked, we're keeping your request for {provider.name} only.".strip(),
+            "waiting",
+            False,
+        )
+    if reason:
+        wait = eligibility.consent_wait(lead.metro, lead.urgency)
+        when = "in a moment" if wait.total_seconds() < 60 else f"after {_duration(wait)}"
+        return TrackingView(
+            f"{provider.name} can't receive your request yet",
+            f"{reason} We will not send it to anyone else without asking you first; we'll ask you {when} "
+            "whether to offer it to other providers.",
             "waiting",
             False,
         )
@@ -162,3 +212,11 @@ def tracking_view(lead: Lead) -> TrackingView | None:
         "waiting",
         False,
     )
+
+
+def _duration(wait) -> str:
+    minutes = int(wait.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} minutes"
+    hours = minutes // 60
+    return f"{hours} hour{'s' if hours != 1 else ''}"

@@ -51,13 +51,22 @@ def escrow(session: Session, lead: Lead, reason: str) -> bool:
         return False
     session.refresh(lead)
     name = lead.requested_provider.name if lead.requested_provider else "the provider"
+    words = eligibility.customer_reason(reason, name)  # in words, never the provider's plan
+    ask_now = eligibility.consent_wait(lead.metro, lead.urgency).total_seconds() <= 0
     timeline.record(
         session,
         lead,
         "escrowed",
-        f"Held in escrow for {name}: {EscrowReason(reason).title}",
-        public_text=f"Waiting for {name} to confirm. We won't send your request to anyone else "
-        "without asking you first.",
+        f"Held in escrow for {name}: {EscrowReason(reason).title}"
+        + (" (emergency)" if lead.urgency == "emergency" else ""),
+        public_text=(
+            f"{words} "
+            + (
+                "Because it's an emergency, we're asking you now whether we may offer it to other providers."
+                if ask_now
+                else "We won't send your request to anyone else without asking you first."
+            )
+        ).strip(),
         data={"reason": reason},
     )
     return True

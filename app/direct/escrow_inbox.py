@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, case, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.core import clock
@@ -30,6 +30,7 @@ class InboxFilter(State):
     """The inbox's filters, in the order the page lists them: the stored escrow reasons plus
     the groups staff work by (all direct, eligible now, held for review, teasers, consented)."""
 
+    emergency = "emergency", "Emergencies", "bad"
     direct = "direct", "Direct pending (all reasons)", "muted"
     eligible_now = "eligible_now", "Provider eligible now: release", "good"
     low_quality = "low_quality", "Low quality (held for review)", "warn"
@@ -146,12 +147,13 @@ def is_waiting(lead: Lead) -> bool:
 
 
 def inbox(session: Session, reason: str | None = None, metro_id: int | None = None, limit: int = 500) -> Inbox:
-    """Leads waiting on staff, oldest first, with counts per reason (within the metro filter)."""
+    """Leads waiting on staff, emergencies first, then oldest first, with counts per reason (within
+    the metro filter)."""
     query = (
         select(Lead)
         .where(in_inbox_clause())
         .options(selectinload(Lead.requested_provider))  # every row shows it: one statement for all
-        .order_by(Lead.created_at, Lead.id)
+        .order_by(case((Lead.urgency == "emergency", 0), else_=1), Lead.created_at, Lead.id)
         .limit(limit)
     )
     if metro_id:
@@ -167,9 +169,13 @@ def inbox(session: Session, reason: str | None = None, metro_id: int | None = No
             counts["direct"] = counts.get("direct", 0) + 1
         if lead.id in teasers:
             counts["teaser"] = counts.get("teaser", 0) + 1
+        if lead.urgency == "emergency":
+            counts["emergency"] = counts.get("emergency", 0) + 1
     wanted = DIRECT_GROUP if reason == "direct" else {reason}
     if reason == "teaser":
         rows = [lead for lead in leads if lead.id in teasers]
+    elif reason == "emergency":
+        rows = [lead for lead in leads if lead.urgency == "emergency"]
     else:
         rows = [lead for lead in leads if reason is None or reasons[lead.id] in wanted]
     return Inbox(rows=rows, counts=counts, total=len(leads))

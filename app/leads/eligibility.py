@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.core import clock
-from app.models import Assignment, Provider
+from app.models import Assignment, Metro, Provider
 from app.models.lead import EscrowReason
 from app.models.provider import ProviderStatus
 
@@ -122,3 +123,43 @@ def teasers_available(session: Session, providers: Iterable[Provider]) -> dict[i
         else set()
     )
     return {p.id: p.id in eligible and p.id not in used for p in providers}
+
+
+# --------------------------------------------------------------- what the customer is told
+# Issue 13: a direct request that cannot be delivered says why at once, in words a customer can
+# use, never the provider's plan ("free plan" reads "doesn't take requests through FogForge
+# right now"). Shared by the confirmation email (leads.intake), the tracking page and the
+# provider page and request form (web.public).
+CUSTOMER_WORDS = {
+    EscrowReason.unclaimed: "{name} hasn't set up their FogForge account yet, so we can't pass requests to them "
+    "straight away. We're inviting them now.",
+    EscrowReason.unverified: "{name} is still finishing FogForge's business checks, so they can't receive "
+    "requests yet.",
+    EscrowReason.free_plan: "{name} doesn't take requests instantly through FogForge right now. Our team "
+    "lets them know you asked for them.",
+    EscrowReason.paused: "{name} has paused new requests for now.",
+    EscrowReason.suspended: "{name} can't receive requests through FogForge at the moment.",
+    EscrowReason.weekly_cap: "{name} has all the requests they can take this week.",
+}
+
+
+def customer_reason(reason: str | None, name: str) -> str:
+    """Why a direct request waits, for the customer (empty when nothing holds it)."""
+    if reason is None or reason not in CUSTOMER_WORDS:
+        return ""
+    return CUSTOMER_WORDS[EscrowReason(reason)].format(name=name)
+
+
+def takes_direct_requests(provider: Provider) -> bool:
+    """Would a direct request reach this provider at once (leaving the weekly cap aside)? Public
+    pages show the response-time badge only then."""
+    return direct(provider, 0).ok
+
+
+def consent_wait(metro: Metro, urgency: str) -> timedelta:
+    """How long an escrowed direct request waits before the customer is asked whether others may
+    have it: per urgency (metro settings). Emergencies: `consent_wait_emergency_minutes` (0 = at
+    once); this week and flexible: `consent_wait_hours` (default 24 h)."""
+    if urgency == "emergency":
+        return timedelta(minutes=metro.consent_wait_emergency_minutes or 0)
+    return timedelta(hours=metro.consent_wait_hours)

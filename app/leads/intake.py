@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from app.core import clock
 from app.core.db import insert_once
 from app.core.urls import external_url
-from app.leads import quality, routing, timeline, validation
+from app.leads import eligibility, quality, routing, timeline, validation
 from app.models import Lead, LeadMode
 from app.platform import outbox
 
@@ -239,6 +239,15 @@ def queue_confirmation(session: Session, lead: Lead) -> None:
             "provider_name": provider.name if provider else None,
             "description": lead.description,
         }
+        if lead.mode == "direct" and provider is not None:
+            # Issue 13: a request the provider cannot receive says why at once (in words, not its
+            # plan); an emergency asks at once whether others may have it (the metro's wait).
+            decision = eligibility.check_direct(session, provider)
+            context["why"] = eligibility.customer_reason(decision.reason, provider.name)
+            context["emergency"] = lead.urgency == "emergency"
+            context["ask_consent"] = (
+                not decision.ok and eligibility.consent_wait(lead.metro, lead.urgency).total_seconds() <= 0
+            )
     outbox.queue_email(
         session,
         kind="lead_confirmation",

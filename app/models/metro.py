@@ -25,7 +25,11 @@ def default_wave_plan() -> list[dict]:
 
 class Metro(TimestampMixin, Model):
     __tablename__ = "metros"
-    __table_args__ = (CheckConstraint(check_in("pool_policy", POOL_POLICIES), name="pool_policy"),)
+    __table_args__ = (
+        CheckConstraint(check_in("pool_policy", POOL_POLICIES), name="pool_policy"),
+        CheckConstraint("consent_wait_emergency_minutes >= 0", name="consent_wait_emergency_minutes"),
+        CheckConstraint("sla_miss_limit >= 0", name="sla_miss_limit"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80))
@@ -36,6 +40,11 @@ class Metro(TimestampMixin, Model):
     unverified_preview: Mapped[bool] = mapped_column(default=False)
     consent_wait_hours: Mapped[int] = mapped_column(Integer, default=24)
     wave_plan: Mapped[list] = mapped_column(JSON, default=default_wave_plan)  # issue 5
+    # Dispatch (issue 13): an escrowed emergency direct request asks the customer after this many
+    # minutes (0 = at once; consent_wait_hours stays for this-week and flexible requests), and a
+    # provider is paused automatically after this many offers in a row expire unanswered (0 = never).
+    consent_wait_emergency_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    sla_miss_limit: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
 
     def __repr__(self) -> str:
         return f"<Metro {self.slug}>"

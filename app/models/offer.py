@@ -56,6 +56,8 @@ class Offer(TimestampMixin, Model):
     restricted: Mapped[bool] = mapped_column(default=False)
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decline_reason: Mapped[str | None] = mapped_column(Text)
+    # SLA (issue 13): when this offer's own wave window closed with no answer (counted once).
+    missed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     lead = relationship("Lead", back_populates="offers")
     provider = relationship("Provider", lazy="joined")

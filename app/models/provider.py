@@ -92,6 +92,7 @@ class Provider(TimestampMixin, Model):
             dialect="sqlite"
         ),
         Index("ix_providers_trial_ends_at", "trial_ends_at"),  # the few in a Growth trial
+        CheckConstraint("missed_in_row >= 0", name="missed_in_row"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -143,6 +144,11 @@ class Provider(TimestampMixin, Model):
     answered_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     recent_response_seconds: Mapped[list | None] = mapped_column(JSON)
     median_response_seconds: Mapped[float | None] = mapped_column(Float)
+    # SLA escalation (issue 13): offers in a row whose window closed unanswered (an accept or a
+    # decline resets it), and when the provider was paused automatically for it. The automatic
+    # pause is the ordinary `paused` flag; `sla_paused_at` says why (cleared on resume).
+    missed_in_row: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    sla_paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     home_metro: Mapped[Metro] = relationship(lazy="joined")
     extra_metros: Mapped[list[Metro]] = relationship(secondary=provider_metros, order_by=Metro.name)
@@ -178,6 +184,11 @@ class Provider(TimestampMixin, Model):
     def paused_now(self) -> bool:
         """Paused for vacation, or until a date that has not come yet."""
         return self.paused or (self.paused_until is not None and clock.now() < clock.as_utc(self.paused_until))
+
+    @property
+    def sla_paused(self) -> bool:
+        """Paused automatically for unanswered offers (and not resumed since)."""
+        return bool(self.paused and self.sla_paused_at is not None)
 
     def wants_email(self, kind: str) -> bool:
         return bool((self.email_prefs or {}).get(kind, True))

@@ -20,6 +20,8 @@ from rq.job import Job
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from app.core.db import is_sandbox
+
 log = logging.getLogger(__name__)
 
 _AFTER_COMMIT_KEY = "fogforge_after_commit_jobs"
@@ -205,6 +207,8 @@ def enqueue_after_commit(session: Session, func: str, *args) -> None:
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
     jobs = session.info.pop(_AFTER_COMMIT_KEY, None)
+    if is_sandbox(session):  # the simulator's throwaway database: its jobs go nowhere
+        return
     for func, args in jobs or ():
         enqueue(func, *args)
 

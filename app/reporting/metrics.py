@@ -184,6 +184,55 @@ def fill_rate(session: Session, period: Period) -> FillRate:
     )
 
 
+# Issue 13: how fast requests are filled, per metro. "Filled within 20 minutes" and "answered
+# within 5 minutes" both time a verified lead from its creation to the first provider who got it
+# (its first assignment: direct delivery, broadcast accept, quote unlock, teaser), like speed to
+# lead; a lead still unfilled counts in the total, not in the share.
+FILL_WITHIN = timedelta(minutes=20)
+ANSWER_WITHIN = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class MetroSpeed:
+    metro: str
+    total: int
+    filled_in_20: int
+    answered_in_5: int
+
+    @property
+    def fill_rate_20(self) -> float | None:
+        return self.filled_in_20 / self.total if self.total else None
+
+    @property
+    def answered_rate_5(self) -> float | None:
+        return self.answered_in_5 / self.total if self.total else None
+
+
+def speed_per_metro(session: Session, period: Period) -> list[MetroSpeed]:
+    """Per metro: verified leads of the period, those filled within 20 minutes and those
+    answered within 5 minutes of coming in."""
+    first = (
+        select(Assignment.lead_id, func.min(Assignment.created_at).label("first_at"))
+        .group_by(Assignment.lead_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Metro.name, Lead.created_at, first.c.first_at)
+        .join(Metro, Metro.id == Lead.metro_id)
+        .outerjoin(first, first.c.lead_id == Lead.id)
+        .where(Lead.status.in_(VERIFIED_STATUSES), _in_period(Lead.created_at, period))
+    ).all()
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for name, created, got in rows:
+        bucket = counts[name]
+        bucket[0] += 1
+        if got is not None:
+            waited = clock.as_utc(got) - clock.as_utc(created)
+            bucket[1] += waited <= FILL_WITHIN
+            bucket[2] += waited <= ANSWER_WITHIN
+    return [MetroSpeed(name, *values) for name, values in sorted(counts.items())]
+
+
 @dataclass
 class MetroLeads:
     metro: str
@@ -256,6 +305,7 @@ class Dashboard:
     accept: Durations
     metros: list[MetroLeads]
     backlog: Backlog
+    speed_by_metro: list[MetroSpeed] = field(default_factory=list)  # issue 13
 
 
 def dashboard(session: Session, days: int = DEFAULT_DAYS) -> Dashboard:
@@ -268,4 +318,5 @@ def dashboard(session: Session, days: int = DEFAULT_DAYS) -> Dashboard:
         time_to_accept(session, period),
         leads_per_metro(session, period),
         escrow_backlog(session, period),
+        speed_per_metro(session, period),
     )

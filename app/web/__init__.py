@@ -9,7 +9,19 @@ from __future__ import annotations
 from flask import Flask
 
 from app.web import errors, input_guard, responses, security, templating
-from app.web.admin import audit, credits, disputes, economics, escrow, leads, metros, partners, providers, verification  # noqa: F401
+from app.web.admin import (  # noqa: F401
+    audit,
+    credits,
+    disputes,
+    economics,
+    escrow,
+    leads,
+    metros,
+    partners,
+    providers,
+    try_plan,
+    verification,
+)
 from app.web.admin import compliance as admin_compliance  # noqa: F401
 from app.web.admin.views import bp as admin_bp
 from app.web.api.views import bp as api_bp
@@ -18,7 +30,7 @@ from app.web.provider import area, compliance, inbox, offers, pipeline, push, qu
 from app.web.provider import economics as provider_economics  # noqa: F401
 from app.web.provider.views import bp as provider_bp
 from app.web.public import compliance as public_compliance  # noqa: F401
-from app.web.public import consent, pwa  # noqa: F401
+from app.web.public import consent, pwa, sla  # noqa: F401
 from app.web.public import pipeline as public_pipeline  # noqa: F401
 from app.web.public import quotes as public_quotes  # noqa: F401
 from app.web.public.views import bp as public_bp

@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import select
 
 from app import demo
+from app.broadcast import sla
 from app.core import clock
 from app.leads import intake
 from app.models import Category, Metro, Provider
@@ -63,6 +64,7 @@ PAGES: list[tuple[str, str]] = [
     ("anon", "/dev/mailbox"),
     ("anon", "/dev/mailbox/{email_id}"),
     ("anon", "/no-such-page"),
+    ("anon", "/resume-offers/{resume_token}"),
     ("provider", "/provider/"),
     ("provider", "/provider/inbox"),
     ("provider", "/provider/inbox/{direct_lead}"),
@@ -92,6 +94,7 @@ PAGES: list[tuple[str, str]] = [
     ("admin", "/admin/broadcasts/{broadcast_lead}"),
     ("admin", "/admin/metros"),
     ("admin", "/admin/metros/{metro_id}"),
+    ("admin", "/admin/metros/{metro_id}/try"),
     ("admin", "/admin/disputes"),
     ("admin", "/admin/credits"),
     ("admin", "/admin/plan-prices"),
@@ -203,10 +206,16 @@ def build_data(db, factory, rq) -> dict:
     factory.outbox_email(to="maria@example.org", status="failed", subject="We received your request")
     db.session.commit()
     email_id = factory.outbox_email(to="li@example.org", status="stored", subject="Your tracking link").id
+    # a provider paused for unanswered offers (issue 13): its one-click resume page
+    slow = db.session.scalar(
+        select(Provider).where(Provider.status == "verified", Provider.id != pro.id).order_by(Provider.id)
+    )
+    slow.paused, slow.sla_paused_at, slow.missed_in_row = True, clock.now(), 3
     db.session.commit()
     compliance = _compliance_data(db, pro, direct)
     return {
         **compliance,
+        "resume_token": sla.resume_token(slow),
         "direct_lead": direct.id,
         "direct_token": direct.public_token,
         "escrow_token": escrow.public_token,

@@ -18,12 +18,12 @@ pytestmark = pytest.mark.browser
 AAA = "Houston AAA Grease Trap Cleaners"
 
 
-def request_provider(page, base, slug, name, email, phone):
+def request_provider(page, base, slug, name, email, phone, urgency="emergency"):
     page.goto(f"{base}/p/{slug}")
     page.get_by_role("link", name="Request this provider").click()
     page.get_by_label("Service needed").select_option(label="Grease trap pumping")
     page.get_by_label("What do you need done?").fill("1,500 gallon trap overflowing into the parking lot.")
-    page.get_by_label("How soon?").select_option("emergency")
+    page.get_by_label("How soon?").select_option(urgency)
     page.get_by_label("Your name").fill(name)
     page.get_by_label("City").fill("Houston")
     page.get_by_label("ZIP code").fill("77002")
@@ -48,11 +48,18 @@ def test_escrowed_request_reaches_the_provider_after_outreach_claim_verification
     db.session.commit()
     base = live_server.url
 
-    # The customer asks for the unclaimed listing: told it waits for that provider.
+    # The customer asks for the unclaimed listing (this week): told at once why it waits for that
+    # provider (issue 13), and that nobody else gets it without asking.
     request_provider(
-        page, base, "houston-aaa-grease-trap-cleaners", "Rosa Delgado", "rosa.delgado@gmail.com", "713 555 0199"
+        page,
+        base,
+        "houston-aaa-grease-trap-cleaners",
+        "Rosa Delgado",
+        "rosa.delgado@gmail.com",
+        "713 555 0199",
+        urgency="this_week",
     )
-    expect(page.locator("#status")).to_contain_text(f"Waiting for {AAA}")
+    expect(page.locator("#status")).to_contain_text(f"{AAA} hasn't set up their FogForge account yet")
     expect(page.locator("#status")).to_contain_text("We will not send it to anyone else")
 
     # The admin sees it in escrow at once, with the reason, and sends outreach in one click.
@@ -164,8 +171,10 @@ def test_after_the_wait_the_customer_is_asked_and_yes_offers_it_to_others(
         "Rosa Delgado",
         "rosa.delgado@gmail.com",
         "713 555 0199",
+        urgency="this_week",  # an emergency is asked at once (issue 13); this week waits the 24 h
     )
-    expect(page.locator("#status")).to_contain_text(f"Waiting for {AAA} to confirm")  # escrowed (polled in)
+    # escrowed (polled in): the timeline says why, in words
+    expect(page.locator(".timeline")).to_contain_text(f"{AAA} hasn't set up their FogForge account yet")
     expect(page.locator(".consent-form")).to_have_count(0)
     clock.advance(timedelta(hours=24, minutes=1))
     page.reload()
@@ -176,3 +185,28 @@ def test_after_the_wait_the_customer_is_asked_and_yes_offers_it_to_others(
     expect(page.locator(".flashes")).to_contain_text("we've noted your answer")
     expect(page.locator(".consent-form")).to_have_count(0)
     expect(page.locator("#status")).to_contain_text("As you agreed, we're now offering your request to other providers")
+
+
+def test_an_emergency_for_a_listing_that_cannot_receive_it_asks_at_once_and_yes_offers_it(
+    live_server, db, page, smtp, monkeypatch
+):
+    """Issue 13: no silent wait. The tracking page asks at once (no 24 h wait for an emergency),
+    and "yes" has it offered to other providers within seconds (the real worker routes it)."""
+    monkeypatch.setitem(live_server.app.config, "TRACKING_POLL_SECONDS", 1)
+    demo.seed(db.session)
+    db.session.commit()
+    request_provider(
+        page,
+        live_server.url,
+        "houston-aaa-grease-trap-cleaners",
+        "Rosa Delgado",
+        "rosa.delgado@gmail.com",
+        "713 555 0199",
+    )
+    form = page.locator(".consent-form")
+    expect(form).to_contain_text("Offer your request to other providers?", timeout=15_000)
+    expect(page.locator("#status")).to_contain_text(f"{AAA} can't take your emergency request right now")
+    expect(page.locator("#status")).to_contain_text("hasn't set up their FogForge account yet")
+    form.get_by_role("button", name="Yes, offer it to others").click()
+    expect(page.locator(".flashes")).to_contain_text("we've noted your answer")
+    expect(page.locator(".timeline")).to_contain_text(re.compile(r"Offered to \d+ providers? near you"), timeout=15_000)

@@ -36,7 +36,7 @@ def statements():
 def _listed(db, factory, metro, n, start):
     """n providers in the metro, each with two reviews and a timed response."""
     for i in range(n):
-        provider = factory.provider(metro=metro, name=f"Listed {start + i}", tier="free")
+        provider = factory.provider(metro=metro, name=f"Listed {start + i}", tier="growth")
         for stars in (4, 5):
             lead = factory.lead(metro=metro, category=provider.categories[0])
             db.session.add(Review(lead_id=lead.id, provider_id=provider.id, rating=stars, text="ok", author_name="A."))

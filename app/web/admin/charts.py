@@ -262,6 +262,44 @@ def fill_rate(f: metrics.FillRate) -> Chart:
     )
 
 
+def metro_speed(speeds: list[metrics.MetroSpeed]) -> Chart:
+    """Issue 13: per metro, the share filled within 20 minutes and answered within 5 minutes."""
+    labels = [f"{m.metro} · {kind}" for m in speeds for kind in ("within 20 min", "within 5 min")]
+    filled = [v for m in speeds for v in ((m.fill_rate_20 or 0) * 100, 0.0)]
+    answered = [v for m in speeds for v in (0.0, (m.answered_rate_5 or 0) * 100)]
+    values = [
+        text
+        for m in speeds
+        for text in (
+            f"{percent(m.fill_rate_20)} · {m.filled_in_20}/{m.total}",
+            f"{percent(m.answered_rate_5)} · {m.answered_in_5}/{m.total}",
+        )
+    ]
+    total = sum(m.total for m in speeds)
+    return Chart(
+        key="metro-speed",
+        title="Filled fast, per metro",
+        note="Share of verified leads a provider got within 20 minutes (fill rate) and within 5 minutes "
+        "(answered) of coming in, per metro.",
+        svg=bars(
+            "metro-speed",
+            "Per metro: percent of leads filled within 20 minutes and answered within 5 minutes",
+            labels,
+            [("Filled within 20 min", filled), ("Answered within 5 min", answered)],
+            fmt=lambda v: f"{v:.0f}%",
+            axis_top=100,
+            value_labels=values,
+        ),
+        headers=["Metro", "Verified leads", "Filled within 20 min", "Answered within 5 min"],
+        rows=[[m.metro, str(m.total), percent(m.fill_rate_20), percent(m.answered_rate_5)] for m in speeds],
+        figures=[
+            ("Filled within 20 min", percent(sum(m.filled_in_20 for m in speeds) / total if total else None)),
+            ("Answered within 5 min", percent(sum(m.answered_in_5 for m in speeds) / total if total else None)),
+        ],
+        legend=["Filled within 20 min", "Answered within 5 min"],
+    )
+
+
 def leads_per_metro(metros: list[metrics.MetroLeads]) -> Chart:
     series = [(LeadMode(mode).title, [m.by_mode.get(mode, 0) for m in metros]) for mode in metrics.MODES]
     return Chart(
@@ -321,6 +359,7 @@ def dashboard_charts(data: metrics.Dashboard) -> list[Chart]:
     return [
         speed_to_lead(data.speed),
         fill_rate(data.fill),
+        metro_speed(data.speed_by_metro),
         time_to_accept(data.accept),
         leads_per_metro(data.metros),
         *escrow_backlog(data.backlog),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 from htmx_flask import request as hx_request
@@ -67,15 +69,26 @@ def escrow_timeline(lead_id: int):
 
 
 def _row(lead_id: int, tone: str, text: str):
-    """The inbox row again, saying what the action did (htmx swaps it in place)."""
+    """The inbox row again, saying what the action did (htmx swaps it in place), and the filter
+    counts of the page it came from out of band, so the badges stay true after every action."""
     lead = db.session.get(Lead, lead_id) or abort(404)
+    back = _back()
+    query = parse_qs(urlsplit(back).query)
+    reason: str | None = (query.get("reason") or [""])[0] or None
+    metro = (query.get("metro") or [""])[0]
+    metro_id = int(metro) if metro.isdigit() else None
+    box = escrow_inbox.inbox(db.session, reason if reason in escrow_inbox.FILTER_ORDER else None, metro_id)
     return render(
-        "admin/_escrow_row.html",
+        "admin/_escrow_row_action.html",
         private=True,
         lead=lead,
         notice={"tone": tone, "text": text},
-        back=_back(),
+        back=back,
         escrow_rows=escrow_rows([lead]),
+        box=box,
+        reason=reason,
+        metro_id=metro_id,
+        order=escrow_inbox.FILTER_ORDER,
     )
 
 

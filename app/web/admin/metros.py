@@ -52,6 +52,8 @@ def metro_edit(metro_id: int):
         metro.consent_wait_hours,
         metro.wave_plan,
         rows=metro_policy.rows_for(metro),
+        consent_wait_emergency_minutes=metro.consent_wait_emergency_minutes,
+        sla_miss_limit=metro.sla_miss_limit,
     )
     return render_template(
         "admin/metro_edit.html", metro=metro, data=data, tiers=TIERS, labels=metro_policy.POLICY_LABELS

@@ -25,6 +25,9 @@ def providers_list():
         query = query.where(Provider.status == status)
     if metro:
         query = query.join(Metro, Provider.home_metro_id == Metro.id).where(Metro.slug == metro)
+    sla_only = request.args.get("paused") == "sla"  # issue 13: paused automatically for unanswered offers
+    if sla_only:
+        query = query.where(Provider.paused.is_(True), Provider.sla_paused_at.is_not(None))
     metros = list(db.session.scalars(select(Metro).order_by(Metro.name)))
     return render_template(
         "admin/providers.html",
@@ -33,6 +36,7 @@ def providers_list():
         status=status,
         metro=metro,
         metros=metros,
+        sla_only=sla_only,
     )
 
 

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from app.broadcast import sla
 from app.extensions import db
 from app.models import Lead, OutboxEmail, VerificationRequest
 from app.platform import audit, outbox
@@ -52,6 +53,7 @@ def dashboard():
         days=days,
         periods=metrics.PERIODS,
         charts=charts,
+        sla_paused=sla.auto_paused_count(db.session),
     )
 
 

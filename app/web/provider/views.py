@@ -7,7 +7,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.accounts import claims, onboarding, plans, provider_settings, verification
+from app.broadcast import sla
 from app.core.refusal import Refusal
+from app.direct import release
 from app.extensions import db
 from app.models import Category, Metro, Provider
 from app.quotes import teaser
@@ -38,6 +40,7 @@ def dashboard():
         latest=latest,
         trial_available=provider is not None and plans.trial_available(provider),
         teaser_pitch=teaser.pitch(db.session, provider) if provider else None,
+        responsiveness=sla.responsiveness(db.session, provider.id) if provider else None,
     )
 
 
@@ -186,3 +189,17 @@ def start_trial():
         flash(plans.start_trial(db.session, provider), "success")
         db.session.commit()
     return redirect(url_for("provider.plan"), code=303)
+
+
+@bp.post("/resume-offers")
+@provider_required
+def sla_resume():
+    """Lift an automatic (SLA) pause from the dashboard (issue 13)."""
+    provider = current_user.provider or abort(404)
+    if sla.resume(db.session, provider, current_user):
+        release.release_for_provider(db.session, provider)  # direct requests held while paused go out
+        db.session.commit()
+        flash("Offers are back on.", "success")
+    else:
+        flash("Offers were not paused automatically; nothing changed.", "info")
+    return redirect(url_for("provider.dashboard"), code=303)

@@ -14,7 +14,7 @@ from app.core import clock
 from app.direct import consent
 from app.economics import refunds
 from app.extensions import db, limiter
-from app.leads import intake, timeline, zips
+from app.leads import eligibility, intake, timeline, zips
 from app.leads import tracking as tracking_service
 from app.models import Lead, OutboxEmail
 from app.pipeline import stages
@@ -58,6 +58,7 @@ def metro(slug: str):
         site=site,
         providers=providers,
         reputations=reviews.reputations(db.session, [p.id for p in providers], recent=0),
+        takes_requests={p.id for p in providers if eligibility.takes_direct_requests(p)},
         show_tier=_sees_tier(),
         categories=directory.categories(db.session),
         category=category,
@@ -69,8 +70,21 @@ def provider(slug: str):
     provider = directory.provider_by_slug(db.session, slug) or abort(404)
     reputation = reviews.reputation(db.session, provider.id)
     return render_template(
-        "public/provider.html", provider=provider, reputation=reputation, show_tier=_sees_tier(provider)
+        "public/provider.html",
+        provider=provider,
+        reputation=reputation,
+        show_tier=_sees_tier(provider),
+        **_direct_words(provider),
     )
+
+
+def _direct_words(provider) -> dict:
+    """Whether a direct request reaches the provider at once, and if not why (customer words)."""
+    decision = eligibility.direct(provider, 0)
+    return {
+        "takes_requests": decision.ok,
+        "why": eligibility.customer_reason(decision.reason, provider.name),
+    }
 
 
 def _sees_tier(provider=None) -> bool:
@@ -123,7 +137,17 @@ def _lead_form_view(mode: str, metro, provider=None):
         # is saved and the customer must get its tracking page, not an error.
         return redirect(tracking_url, code=303)
     status = 422 if request.method == "POST" else 200
-    return render_template("public/request.html", form=form, mode=mode, metro=metro, provider=provider), status
+    words = _direct_words(provider) if provider is not None else {}
+    return render_template(
+        "public/request.html",
+        form=form,
+        mode=mode,
+        metro=metro,
+        provider=provider,
+        emergency_wait_minutes=metro.consent_wait_emergency_minutes,
+        consent_wait_hours=metro.consent_wait_hours,
+        **words,
+    ), status
 
 
 def _lead_rate_limit():
