@@ -64,9 +64,15 @@ def transition(session: Session, model, where, values: dict, *, obj=None, refuse
 
 # A session the policy simulator (app/dispatch) runs the engine in, on its throwaway database: its
 # after-commit side effects (enqueued jobs, live-poll versions published to Redis) must never
-# leave it. SQLAlchemy fires the commit events for every savepoint too (insert_once), so the
-# hooks themselves check this flag.
+# leave it: the hooks themselves check this flag.
 SANDBOX = "fogforge_sandbox"
+
+
+def savepoint_event(session: Session) -> bool:
+    """True inside a commit/rollback event fired for a savepoint (SQLAlchemy fires
+    before_commit, after_commit and after_rollback for `begin_nested()` too): after-commit side
+    effects wait for the outermost transaction, and a savepoint rolled back drops none of them."""
+    return session.in_nested_transaction()
 
 
 def is_sandbox(session: Session) -> bool:

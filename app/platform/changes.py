@@ -24,7 +24,7 @@ from flask import has_app_context
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
-from app.core.db import affected, insert_once, is_sandbox
+from app.core.db import affected, insert_once, is_sandbox, savepoint_event
 from app.models import ProviderChange
 from app.platform.queue import redis_connection
 
@@ -113,6 +113,8 @@ def _bump(session: Session, provider_ids: list[int]) -> dict[int, int]:
 
 @event.listens_for(Session, "before_commit")
 def _bump_before_commit(session: Session) -> None:
+    if savepoint_event(session):  # bumped once, when the outermost transaction commits
+        return
     if is_sandbox(session):  # the simulator's throwaway database: no live polls watch it
         session.info.pop(_TOUCHED, None)
         return
@@ -124,6 +126,8 @@ def _bump_before_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _publish_after_commit(session: Session) -> None:
+    if savepoint_event(session):  # published before the real commit, a poll would miss the change
+        return
     bumped = session.info.pop(_BUMPED, None)
     if not bumped or not has_app_context():
         return

@@ -20,7 +20,7 @@ from rq.job import Job
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from app.core.db import is_sandbox
+from app.core.db import is_sandbox, savepoint_event
 
 log = logging.getLogger(__name__)
 
@@ -206,6 +206,8 @@ def enqueue_after_commit(session: Session, func: str, *args) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
+    if savepoint_event(session):  # a savepoint released: the transaction around it may still roll back
+        return
     jobs = session.info.pop(_AFTER_COMMIT_KEY, None)
     if is_sandbox(session):  # the simulator's throwaway database: its jobs go nowhere
         return
@@ -215,4 +217,5 @@ def _run_after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _drop_after_rollback(session: Session) -> None:
-    session.info.pop(_AFTER_COMMIT_KEY, None)
+    if not savepoint_event(session):  # a savepoint rolled back keeps the jobs of the transaction around it
+        session.info.pop(_AFTER_COMMIT_KEY, None)
