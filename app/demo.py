@@ -10,6 +10,7 @@ from slugify import slugify
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.accounts import service_area
 from app.accounts import users as accounts
 from app.compliance import demo as compliance_demo
 from app.core import clock
@@ -111,9 +112,18 @@ def seed(session: Session) -> list[tuple[str, str, str]]:
                     logins.append((f"provider ({status}, {tier})", email, DEMO_PASSWORD))
     _demo_credits(session)
     _demo_verification_request(session)
+    _demo_service_area(session)
     compliance_demo.seed(session)  # issue 12: sites with manifests, one trap due soon, one overdue
     session.flush()
     return logins
+
+
+def _demo_service_area(session: Session) -> None:
+    """Houston Starter Trap Co works within 25 miles of downtown (77002): a lead in Katy (77494,
+    ~29 miles west) does not reach it, one in the Heights does (issue 13's service areas)."""
+    provider = session.scalar(select(Provider).where(Provider.slug == "houston-starter-trap-co"))
+    if provider is not None and provider.base_zip is None:
+        service_area.update_area(session, provider, base_zip="77002", radius="25", zip_list="")
 
 
 def _demo_verification_request(session: Session) -> None:

@@ -127,3 +127,12 @@ def test_badges_show_fast_responders_and_ratings(client, db, factory):
     assert "Responds within 5 min" in fast_card and "★ 5.0 (1)" in fast_card
     assert "Responds within 5 min" not in slow_card and "★ 3.0 (1)" in slow_card
     assert "Responds within 5 min" in text(client.get(f"/p/{fast.slug}"))
+
+
+def test_metro_page_zip_filter_shows_the_demo_service_area(client, seeded):
+    """The demo's Houston Starter Trap Co covers 25 miles around 77002: listed for a Heights
+    ZIP (77008), not for Katy (77494, ~28 miles out)."""
+    near = text(client.get("/m/houston?zip=77008"))
+    far = text(client.get("/m/houston?zip=77494"))
+    assert "Houston Starter Trap Co" in near, near[:500]
+    assert "Houston Starter Trap Co" not in far and "Houston Pro Pumping" in far, far[:500]
