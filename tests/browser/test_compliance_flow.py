@@ -32,6 +32,7 @@ def test_request_with_trap_manifest_reminder_and_one_click_rebooking(live_server
     page.get_by_label("Business name (optional)").fill("Casa Verde Cocina")
     page.get_by_label("Street address (optional)").fill("77 Polk St")
     page.get_by_label("City").fill("Houston")
+    page.get_by_label("ZIP code").fill("77002")
     page.get_by_label("Trap type (optional)").select_option(label="Outdoor interceptor")
     page.get_by_label("Trap size in gallons").fill("1000000000")  # a typo first: told, nothing saved
     page.get_by_label("Last pumped (optional)").fill((today - timedelta(days=85)).isoformat())

@@ -41,7 +41,7 @@ def test_a_provider_moves_a_broadcast_lead_to_job_done_and_sees_it_on_results(li
     page.goto(base + "/provider/results?days=30")
     won_before = int(page.locator("#won").inner_text())
 
-    page.goto(base + "/provider/inbox?q=Rosa")
+    page.goto(base + "/provider/inbox?q=Rosa+Pipeline")  # the demo has another Rosa (compliance)
     expect(page.locator(".lead-card")).to_have_count(1)
     expect(page.locator(".lead-card .stage-badge")).to_have_text("New")
     page.locator(".lead-card .card-title a").click()
