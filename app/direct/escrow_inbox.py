@@ -10,14 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.core import clock
 from app.leads import eligibility
 from app.models import Lead
 from app.models.base import State
-from app.models.lead import EscrowReason
+from app.models.lead import EscrowReason, Waiting
 
 OUTREACH_COOLDOWN = timedelta(hours=24)
 
@@ -124,12 +124,16 @@ def label_of(reason: str, teaser_available: bool) -> str:
     return reason
 
 
-def in_inbox_clause():
-    return or_(
-        Lead.status == "pending",
-        and_(Lead.status == "verified", Lead.delivery_status == "pending"),
-        and_(Lead.status == "verified", Lead.consent == "yes", Lead.delivery_status.in_(("new", "ready"))),
-    )
+def in_inbox_clause() -> ColumnElement[bool]:
+    """The leads waiting on staff: exactly the predicate of the partial index ix_leads_waiting
+    (app/models/lead.Waiting), so the inbox reads only waiting rows however many leads the
+    table holds."""
+    return Waiting()
+
+
+def waiting_leads() -> Select[Lead]:
+    """SELECT the leads waiting on staff (through ix_leads_waiting)."""
+    return select(Lead).where(in_inbox_clause())
 
 
 def is_waiting(lead: Lead) -> bool:
@@ -144,8 +148,7 @@ def is_waiting(lead: Lead) -> bool:
 def inbox(session: Session, reason: str | None = None, metro_id: int | None = None, limit: int = 500) -> Inbox:
     """Leads waiting on staff, oldest first, with counts per reason (within the metro filter)."""
     query = (
-        select(Lead)
-        .where(in_inbox_clause())
+        waiting_leads()
         .options(selectinload(Lead.requested_provider))  # every row shows it: one statement for all
         .order_by(Lead.created_at, Lead.id)
         .limit(limit)

@@ -6,8 +6,21 @@ import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import NullType
 
 from app.core import clock
 from app.models.base import Model, State, TimestampMixin, UTCDateTime, check_in, check_state
@@ -79,6 +92,45 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+# The escrow inbox's rule (app/direct/escrow_inbox.in_inbox_clause renders exactly this SQL,
+# constants inline, so both PostgreSQL and SQLite can use the partial index ix_leads_waiting).
+def waiting_sql(table: str = "") -> str:
+    """The rule as SQL, its columns prefixed with `table` ("leads." in a query)."""
+    t = table
+    return (
+        f"{t}status = 'pending' OR ({t}status = 'verified' AND {t}delivery_status = 'pending')"
+        f" OR ({t}status = 'verified' AND {t}consent = 'yes' AND {t}delivery_status IN ('new', 'ready'))"
+    )
+
+
+WAITING_SQL = waiting_sql()
+# SQLite's planner (no statistics) would OR three single-column indexes, one of them
+# `status = 'verified'` (nearly every lead); a unary + keeps a column out of index choice, so
+# the partial index, whose predicate is written the same way, is the one plan left.
+WAITING_SQL_SQLITE = waiting_sql("+")
+
+
+class Waiting(ColumnElement[bool]):
+    """`leads` rows waiting on staff: WAITING_SQL, in the spelling of the partial index
+    ix_leads_waiting on each database (compiled below)."""
+
+    inherit_cache = True
+    type = NullType()  # type: ignore[assignment]  # not Boolean: SQLite would compare the clause "= 1", hiding it from the index
+
+
+@compiles(Waiting)
+def _waiting(element, compiler, **kw) -> str:
+    return f"({waiting_sql('leads.')})"
+
+
+@compiles(Waiting, "sqlite")
+def _waiting_sqlite(element, compiler, **kw) -> str:
+    return f"({waiting_sql('+leads.')})"
+
+
+TRIGRAM_COLUMNS = ("customer_name", "business_name", "city", "customer_email")
+
+
 class Lead(TimestampMixin, Model):
     __tablename__ = "leads"
     __table_args__ = (
@@ -92,6 +144,29 @@ class Lead(TimestampMixin, Model):
         # quote leads (issue 6): at most max_providers unlocks, enforced by the database
         CheckConstraint("unlock_count >= 0 AND unlock_count <= max_providers", name="unlock_count"),
         CheckConstraint("max_providers BETWEEN 1 AND 10", name="max_providers"),
+        # Period-first reads (issue 10): the dashboard's windows, the near-duplicate check.
+        Index("ix_leads_created_at", "created_at"),
+        Index("ix_leads_metro_id_created_at", "metro_id", "created_at"),
+        # The escrow inbox and the dashboard's backlog: only the leads waiting on staff.
+        Index(
+            "ix_leads_waiting",
+            "created_at",
+            "id",
+            postgresql_where=text(WAITING_SQL),
+            sqlite_where=text(WAITING_SQL_SQLITE),
+        ),
+        # Admin search (app/leads/search.py): an e-mail address is found by its lower-case form.
+        Index("ix_leads_customer_email_lower", func.lower(text("customer_email"))),
+        # ... and names by trigrams on PostgreSQL (pg_trgm, migration 0013); SQLite scans.
+        *(
+            Index(
+                f"ix_leads_{column}_trgm",
+                column,
+                postgresql_using="gin",
+                postgresql_ops={column: "gin_trgm_ops"},
+            ).ddl_if(dialect="postgresql")
+            for column in TRIGRAM_COLUMNS
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -169,6 +244,7 @@ class LeadEvent(Model):
     """
 
     __tablename__ = "lead_events"
+    __table_args__ = (Index("ix_lead_events_kind_created_at", "kind", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -65,6 +65,10 @@ class Provider(TimestampMixin, Model):
         check_state("status", ProviderStatus),
         check_state("tier", Tier),
         CheckConstraint("weekly_cap IS NULL OR weekly_cap >= 0", name="weekly_cap"),
+        # the admin providers search (issue 10): trigrams on PostgreSQL (pg_trgm, migration 0013)
+        Index("ix_providers_name_trgm", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}).ddl_if(
+            dialect="postgresql"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

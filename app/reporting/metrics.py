@@ -15,12 +15,12 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.core import clock
 from app.direct import escrow_inbox
-from app.models import Assignment, Lead, LeadEvent, LeadMode, Metro, Offer
+from app.models import Assignment, Lead, LeadEvent, LeadMode, Metro, Offer, OutboxEmail
 
 PERIODS = (7, 30, 90)
 DEFAULT_DAYS = 30
@@ -109,34 +109,31 @@ def _in_period(column, period: Period):
 
 def speed_to_lead(session: Session, period: Period) -> Durations:
     """Lead created -> the first provider got it (its first assignment), for leads created in
-    the period that reached a provider (every mode)."""
-    first = (
-        select(Assignment.lead_id, func.min(Assignment.created_at).label("first_at"))
-        .group_by(Assignment.lead_id)
-        .subquery()
-    )
+    the period that reached a provider (every mode). Period first: the leads of the period
+    (ix_leads_created_at), then their assignments (by lead id), never the whole table."""
     rows = session.execute(
-        select(Lead.created_at, first.c.first_at)
-        .join(first, first.c.lead_id == Lead.id)
+        select(Lead.created_at, func.min(Assignment.created_at))
+        .join(Assignment, Assignment.lead_id == Lead.id)
         .where(_in_period(Lead.created_at, period))
+        .group_by(Lead.id, Lead.created_at)
     ).all()
     return _durations(period, [(created, clock.as_utc(got)) for created, got in rows])
 
 
 def time_to_accept(session: Session, period: Period) -> Durations:
     """Broadcast: the first wave's offers went out -> a provider accepted, for leads created in
-    the period with an accepted offer."""
+    the period with an accepted offer (period first, like speed_to_lead)."""
+    in_period = select(Lead.id).where(_in_period(Lead.created_at, period)).scalar_subquery()
     wave_one = (
         select(Offer.lead_id, func.min(Offer.offered_at).label("offered_at"))
-        .where(Offer.wave == 1)
+        .where(Offer.wave == 1, Offer.lead_id.in_(in_period))
         .group_by(Offer.lead_id)
         .subquery()
     )
     rows = session.execute(
         select(wave_one.c.offered_at, Offer.responded_at)
         .join(wave_one, wave_one.c.lead_id == Offer.lead_id)
-        .join(Lead, Lead.id == Offer.lead_id)
-        .where(Offer.state == "accepted", Offer.responded_at.is_not(None), _in_period(Lead.created_at, period))
+        .where(Offer.state == "accepted", Offer.responded_at.is_not(None))
     ).all()
     return _durations(period, [(clock.as_utc(offered), accepted) for offered, accepted in rows])
 
@@ -160,12 +157,12 @@ class FillRate:
 
 
 def fill_rate(session: Session, period: Period) -> FillRate:
-    """Share of verified leads created in the period that reached a provider (an assignment)."""
-    reached = select(Assignment.lead_id).distinct().subquery()
+    """Share of verified leads created in the period that reached a provider (an assignment):
+    each lead of the period probes its assignments by lead id (no scan of all assignments)."""
+    reached = case((exists().where(Assignment.lead_id == Lead.id), 1), else_=0)
     rows = session.execute(
-        select(Lead.mode, Metro.name, func.count(Lead.id), func.count(reached.c.lead_id))
+        select(Lead.mode, Metro.name, func.count(Lead.id), func.coalesce(func.sum(reached), 0))
         .join(Metro, Metro.id == Lead.metro_id)
-        .outerjoin(reached, reached.c.lead_id == Lead.id)
         .where(Lead.status.in_(VERIFIED_STATUSES), _in_period(Lead.created_at, period))
         .group_by(Lead.mode, Metro.name)
     ).all()
@@ -233,7 +230,7 @@ def escrow_backlog(session: Session, period: Period) -> Backlog:
     customer has waited; and per day of the period, how many leads entered it."""
     now = period.end
     waiting: dict[str, dict[str, int]] = {}
-    query = select(Lead).where(escrow_inbox.in_inbox_clause()).options(selectinload(Lead.requested_provider))
+    query = escrow_inbox.waiting_leads().options(selectinload(Lead.requested_provider))
     for lead in session.scalars(query):
         ages = waiting.setdefault(escrow_inbox.reason_of(lead), dict.fromkeys(AGE_BUCKETS, 0))
         ages[age_bucket((now - clock.as_utc(lead.created_at)).total_seconds())] += 1
@@ -256,6 +253,52 @@ class Dashboard:
     accept: Durations
     metros: list[MetroLeads]
     backlog: Backlog
+
+
+_CACHE: dict[int, Dashboard] = {}
+
+
+def cached_dashboard(session: Session, days: int, max_age_seconds: int) -> Dashboard:
+    """The dashboard for `days`, computed at most once every `max_age_seconds` per period in
+    this process (the page shows its `period.end` as "as of"): a dashboard view costs the same
+    however many leads the period holds. 0 computes it every time."""
+    now = clock.now()
+    hit = _CACHE.get(days)
+    if (
+        max_age_seconds > 0
+        and hit is not None
+        and timedelta(0) <= now - hit.period.end < timedelta(seconds=max_age_seconds)
+    ):
+        return hit
+    fresh = dashboard(session, days)
+    _CACHE[days] = fresh
+    return fresh
+
+
+EMAIL_WAITING = ("pending", "sending", "failed")  # few at any time: counted by ix_outbox_emails_status
+EMAIL_DONE = ("sent", "stored")  # grows forever: counted for the period only (ix_outbox_emails_sent_at)
+
+
+def email_counts(session: Session, days: int = DEFAULT_DAYS) -> dict[str, int]:
+    """The Emails card: emails waiting or failed now, and emails sent in the last `days` days."""
+    period = Period.last(days)
+    waiting = dict(
+        session.execute(
+            select(OutboxEmail.status, func.count(OutboxEmail.id))
+            .where(OutboxEmail.status.in_(EMAIL_WAITING))
+            .group_by(OutboxEmail.status)
+        )
+        .tuples()
+        .all()
+    )
+    counts = {status: waiting[status] for status in EMAIL_WAITING if status in waiting}
+    for status, n in session.execute(
+        select(OutboxEmail.status, func.count(OutboxEmail.id))
+        .where(OutboxEmail.sent_at >= period.start, OutboxEmail.status.in_(EMAIL_DONE))
+        .group_by(OutboxEmail.status)
+    ):
+        counts[f"{status} in {days} days"] = n
+    return counts
 
 
 def dashboard(session: Session, days: int = DEFAULT_DAYS) -> Dashboard:

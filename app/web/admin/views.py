@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -31,19 +31,20 @@ def dashboard():
     escrowed = db.session.scalar(
         select(func.count(Lead.id)).where(Lead.delivery_status == "pending", Lead.status == "verified")
     )
-    email_counts = dict(
-        db.session.execute(select(OutboxEmail.status, func.count(OutboxEmail.id)).group_by(OutboxEmail.status)).all()
-    )
     pending_verifications = db.session.scalar(
         select(func.count(VerificationRequest.id)).where(VerificationRequest.status == "pending")
     )
     days = metrics.parse_days(request.args.get("days"))
-    charts = dashboard_charts(metrics.dashboard(db.session, days))
+    cache_seconds = current_app.config["DASHBOARD_CACHE_SECONDS"]
+    figures = metrics.cached_dashboard(db.session, days, cache_seconds)
+    charts = dashboard_charts(figures)
     return render_template(
         "admin/dashboard.html",
         held=held,
         escrowed=escrowed,
-        email_counts=email_counts,
+        email_counts=metrics.email_counts(db.session, days),
+        as_of=figures.period.end,
+        cache_seconds=cache_seconds,
         pending_verifications=pending_verifications,
         days=days,
         periods=metrics.PERIODS,

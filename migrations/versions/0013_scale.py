@@ -1,0 +1,85 @@
+"""Metro scale: period-first and partial indexes, indexed search (pg_trgm on PostgreSQL)
+
+Revision ID: 0013
+Revises: 0012
+Create Date: 2026-12-03
+
+- leads.created_at and (metro_id, created_at): the dashboard's periods, the near-duplicate check.
+- ix_leads_waiting: a partial index holding only the leads waiting on staff (the escrow inbox's
+  rule, frozen below), so the inbox and the dashboard's backlog read only those rows.
+- lead_events (kind, created_at): the backlog's "entered per day" in the period.
+- outbox_emails.sent_at: the dashboard counts emails sent in its period.
+- lower(leads.customer_email): an e-mail address is looked up exactly, by its lower-case form.
+- PostgreSQL only: the pg_trgm extension and trigram (GIN) indexes on the names admins search
+  (lead customer name, business name, city, e-mail; provider name). SQLite has no trigram
+  index: its search scans newest first (README, "Admin search").
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0013"
+down_revision = "0012"
+branch_labels = None
+depends_on = None
+
+# The escrow inbox's rule as of this revision (app/models/lead.py: waiting_sql).
+WAITING_SQL = (
+    "status = 'pending' OR (status = 'verified' AND delivery_status = 'pending')"
+    " OR (status = 'verified' AND consent = 'yes' AND delivery_status IN ('new', 'ready'))"
+)
+# SQLite spells it with a unary + on each column, so its planner cannot pick the single-column
+# indexes instead (app/models/lead.py: WAITING_SQL_SQLITE); the query is written the same way.
+WAITING_SQL_SQLITE = (
+    "+status = 'pending' OR (+status = 'verified' AND +delivery_status = 'pending')"
+    " OR (+status = 'verified' AND +consent = 'yes' AND +delivery_status IN ('new', 'ready'))"
+)
+LEAD_TRIGRAMS = ("customer_name", "business_name", "city", "customer_email")
+
+
+def _postgresql() -> bool:
+    return op.get_bind().dialect.name == "postgresql"
+
+
+def upgrade() -> None:
+    op.create_index("ix_leads_created_at", "leads", ["created_at"])
+    op.create_index("ix_leads_metro_id_created_at", "leads", ["metro_id", "created_at"])
+    op.create_index(
+        "ix_leads_waiting",
+        "leads",
+        ["created_at", "id"],
+        postgresql_where=sa.text(WAITING_SQL),
+        sqlite_where=sa.text(WAITING_SQL_SQLITE),
+    )
+    op.create_index("ix_leads_customer_email_lower", "leads", [sa.text("lower(customer_email)")])
+    op.create_index("ix_lead_events_kind_created_at", "lead_events", ["kind", "created_at"])
+    op.create_index("ix_outbox_emails_sent_at", "outbox_emails", ["sent_at"])
+    if _postgresql():
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        for column in LEAD_TRIGRAMS:
+            op.create_index(
+                f"ix_leads_{column}_trgm",
+                "leads",
+                [column],
+                postgresql_using="gin",
+                postgresql_ops={column: "gin_trgm_ops"},
+            )
+        op.create_index(
+            "ix_providers_name_trgm", "providers", ["name"], postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}
+        )
+
+
+def downgrade() -> None:
+    if _postgresql():
+        op.drop_index("ix_providers_name_trgm", table_name="providers")
+        for column in LEAD_TRIGRAMS:
+            op.drop_index(f"ix_leads_{column}_trgm", table_name="leads")
+        # the extension stays: other objects may use it
+    op.drop_index("ix_outbox_emails_sent_at", table_name="outbox_emails")
+    op.drop_index("ix_lead_events_kind_created_at", table_name="lead_events")
+    op.drop_index("ix_leads_customer_email_lower", table_name="leads")
+    op.drop_index("ix_leads_waiting", table_name="leads")
+    op.drop_index("ix_leads_metro_id_created_at", table_name="leads")
+    op.drop_index("ix_leads_created_at", table_name="leads")
