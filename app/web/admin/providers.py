@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from app.accounts import plans, verification
 from app.extensions import db
+from app.leads import search as lead_search
 from app.models import AuditLog, Metro, Provider
 from app.models.provider import PROVIDER_STATUSES, TIERS
 from app.web.access import admin_required
@@ -20,7 +21,9 @@ def providers_list():
     q, status, metro = (request.args.get("q") or "").strip(), request.args.get("status"), request.args.get("metro")
     query = select(Provider).order_by(Provider.name).limit(300)
     if q:
-        query = query.where(or_(func.lower(Provider.name).contains(q.lower()), Provider.slug.contains(q.lower())))
+        # ILIKE on PostgreSQL reads the name's trigram index (ix_providers_name_trgm)
+        like = lead_search.like_pattern(q)
+        query = query.where(or_(Provider.name.ilike(like, escape="\\"), Provider.slug.ilike(like, escape="\\")))
     if status in PROVIDER_STATUSES:
         query = query.where(Provider.status == status)
     if metro:
