@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session, selectinload
 
-from app.core import clock
+from app.core import clock, paging
 from app.leads import eligibility
-from app.models import Lead
+from app.models import Lead, Provider
 from app.models.base import State
 from app.models.lead import EscrowReason, Waiting
 
@@ -78,9 +78,10 @@ FILTER_ORDER: tuple[str, ...] = tuple(InboxFilter)
 
 @dataclass
 class Inbox:
-    rows: list[Lead]
+    rows: list[Lead]  # this page's rows
     counts: dict[str, int] = field(default_factory=dict)
     total: int = 0
+    page: paging.Page[Lead] | None = None  # the rows with their "next page" cursor
 
 
 def reason_of(lead: Lead) -> str:
@@ -132,8 +133,13 @@ def in_inbox_clause() -> ColumnElement[bool]:
 
 
 def waiting_leads() -> Select[Lead]:
-    """SELECT the leads waiting on staff (through ix_leads_waiting)."""
-    return select(Lead).where(in_inbox_clause())
+    """SELECT the leads waiting on staff (through ix_leads_waiting), with what their reason
+    reads (the requested provider and its owner): one statement each for all the rows."""
+    return (
+        select(Lead)
+        .where(in_inbox_clause())
+        .options(selectinload(Lead.requested_provider).selectinload(Provider.owner))
+    )
 
 
 def is_waiting(lead: Lead) -> bool:
@@ -145,14 +151,22 @@ def is_waiting(lead: Lead) -> bool:
     )
 
 
-def inbox(session: Session, reason: str | None = None, metro_id: int | None = None, limit: int = 500) -> Inbox:
-    """Leads waiting on staff, oldest first, with counts per reason (within the metro filter)."""
-    query = (
-        waiting_leads()
-        .options(selectinload(Lead.requested_provider))  # every row shows it: one statement for all
-        .order_by(Lead.created_at, Lead.id)
-        .limit(limit)
-    )
+PAGE = 500
+PAGE_KEY = (datetime, int)  # the rows' order and paging cursor: (created_at, id)
+
+
+def inbox(
+    session: Session,
+    reason: str | None = None,
+    metro_id: int | None = None,
+    after: str | None = None,
+    size: int = PAGE,
+) -> Inbox:
+    """Leads waiting on staff, oldest first, one page of `size` after the cursor `after`, with
+    counts per reason over all of them (within the metro filter). Every waiting lead is read
+    (through the partial index ix_leads_waiting: only waiting rows, however long the history)
+    because a reason is decided in Python from the provider's live eligibility."""
+    query = waiting_leads().order_by(Lead.created_at, Lead.id)
     if metro_id:
         query = query.where(Lead.metro_id == metro_id)
     leads = list(session.scalars(query))
@@ -171,7 +185,8 @@ def inbox(session: Session, reason: str | None = None, metro_id: int | None = No
         rows = [lead for lead in leads if lead.id in teasers]
     else:
         rows = [lead for lead in leads if reason is None or reasons[lead.id] in wanted]
-    return Inbox(rows=rows, counts=counts, total=len(leads))
+    page = paging.page_of(rows, lambda lead: (lead.created_at, lead.id), PAGE_KEY, after=after, size=size)
+    return Inbox(rows=page.rows, counts=counts, total=len(leads), page=page)
 
 
 def teaser_requests(session: Session, leads: list[Lead]) -> set[int]:

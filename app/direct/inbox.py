@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from app.core import paging
 from app.leads import eligibility, masking
 from app.models import Assignment, Lead, Provider
 
@@ -43,20 +44,33 @@ def may_preview(lead: Lead, provider: Provider) -> bool:
     )
 
 
+PAGE = 200
+
+
 def items(session: Session, provider: Provider | None) -> list[InboxItem]:
+    """The first page of the inbox (see `page`)."""
+    return page(session, provider).rows
+
+
+def page(
+    session: Session, provider: Provider | None, after: str | None = None, size: int = PAGE
+) -> paging.Page[InboxItem]:
+    """The provider's deliveries, newest first, one keyset page after the cursor `after`; the
+    first page also lists the masked previews of requests waiting for it in escrow."""
     if provider is None:
-        return []
-    result = [
-        InboxItem(a.lead_id, masking.for_viewer(a.lead, entitled=True), a, a.lead.mode)
-        for a in session.scalars(
-            select(Assignment)
-            .options(joinedload(Assignment.lead))  # the leads' offers/assignments: one selectin each
-            .where(Assignment.provider_id == provider.id)
-            .order_by(Assignment.created_at.desc(), Assignment.id.desc())
-            .limit(200)
-        )
-    ]
-    if provider.status == "claimed":
+        return paging.Page([], None, True)
+    delivered = paging.page(
+        session,
+        select(Assignment)
+        .options(joinedload(Assignment.lead))  # the leads' offers/assignments: one selectin each
+        .where(Assignment.provider_id == provider.id),
+        [Assignment.created_at, Assignment.id],
+        after=after,
+        size=size,
+        descending=True,
+    )
+    result = [InboxItem(a.lead_id, masking.for_viewer(a.lead, entitled=True), a, a.lead.mode) for a in delivered]
+    if provider.status == "claimed" and delivered.first:
         waiting = session.scalars(
             select(Lead)
             .where(
@@ -72,7 +86,7 @@ def items(session: Session, provider: Provider | None) -> list[InboxItem]:
             for lead in waiting
             if may_preview(lead, provider)
         ]
-    return result
+    return paging.Page(result, delivered.next_after, delivered.first)
 
 
 @dataclass(frozen=True)

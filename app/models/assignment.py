@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Model, State, TimestampMixin, UTCDateTime, check_in, check_state
@@ -35,6 +35,8 @@ class Assignment(TimestampMixin, Model):
         CheckConstraint(check_in("kind", ASSIGNMENT_KINDS), name="kind"),
         check_state("status", AssignmentStatus),
         CheckConstraint("credits_spent >= 0", name="credits_spent"),
+        # the provider's inbox, newest first, paged by (created_at, id) (issue 10)
+        Index("ix_assignments_provider_id_created_at", "provider_id", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, exists, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from app.core import clock
 from app.direct import escrow_inbox
@@ -230,7 +230,7 @@ def escrow_backlog(session: Session, period: Period) -> Backlog:
     customer has waited; and per day of the period, how many leads entered it."""
     now = period.end
     waiting: dict[str, dict[str, int]] = {}
-    query = escrow_inbox.waiting_leads().options(selectinload(Lead.requested_provider))
+    query = escrow_inbox.waiting_leads()
     for lead in session.scalars(query):
         ages = waiting.setdefault(escrow_inbox.reason_of(lead), dict.fromkeys(AGE_BUCKETS, 0))
         ages[age_bucket((now - clock.as_utc(lead.created_at)).total_seconds())] += 1

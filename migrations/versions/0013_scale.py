@@ -9,6 +9,8 @@ Create Date: 2026-12-03
   rule, frozen below), so the inbox and the dashboard's backlog read only those rows.
 - lead_events (kind, created_at): the backlog's "entered per day" in the period.
 - outbox_emails.sent_at: the dashboard counts emails sent in its period.
+- assignments (provider_id, created_at, id), notifications (provider_id, id) and the unread
+  ones: a provider's inbox pages, notifications and bell stay flat however long its history.
 - lower(leads.customer_email): an e-mail address is looked up exactly, by its lower-case form.
 - PostgreSQL only: the pg_trgm extension and trigram (GIN) indexes on the names admins search
   (lead customer name, business name, city, e-mail; provider name). SQLite has no trigram
@@ -56,6 +58,15 @@ def upgrade() -> None:
     op.create_index("ix_leads_customer_email_lower", "leads", [sa.text("lower(customer_email)")])
     op.create_index("ix_lead_events_kind_created_at", "lead_events", ["kind", "created_at"])
     op.create_index("ix_outbox_emails_sent_at", "outbox_emails", ["sent_at"])
+    op.create_index("ix_assignments_provider_id_created_at", "assignments", ["provider_id", "created_at", "id"])
+    op.create_index("ix_notifications_provider_id_id", "notifications", ["provider_id", "id"])
+    op.create_index(
+        "ix_notifications_unread",
+        "notifications",
+        ["provider_id"],
+        postgresql_where=sa.text("read_at IS NULL"),
+        sqlite_where=sa.text("read_at IS NULL"),
+    )
     if _postgresql():
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         for column in LEAD_TRIGRAMS:
@@ -77,6 +88,9 @@ def downgrade() -> None:
         for column in LEAD_TRIGRAMS:
             op.drop_index(f"ix_leads_{column}_trgm", table_name="leads")
         # the extension stays: other objects may use it
+    op.drop_index("ix_notifications_unread", table_name="notifications")
+    op.drop_index("ix_notifications_provider_id_id", table_name="notifications")
+    op.drop_index("ix_assignments_provider_id_created_at", table_name="assignments")
     op.drop_index("ix_outbox_emails_sent_at", table_name="outbox_emails")
     op.drop_index("ix_lead_events_kind_created_at", table_name="lead_events")
     op.drop_index("ix_leads_customer_email_lower", table_name="leads")

@@ -6,11 +6,16 @@ loop) makes the second count larger and fails here with both statement lists."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 import pytest
 
 from app.core import clock
+from app.models import User
+from app.platform import audit
+
+_accounts = itertools.count(1)
 
 
 class World:
@@ -23,6 +28,13 @@ class World:
         self.provider = factory.provider(metro=self.metro, categories=[self.category], name="Aaa Grease")
         self.provider_client = as_provider(self.provider)
         self.admin_client = as_admin
+
+    def account(self, role: str = "provider") -> User:
+        """A user row without the password hashing (none of them signs in)."""
+        user = User(email=f"u{next(_accounts)}@example.com", password_hash="-", role=role)
+        self.db.session.add(user)
+        self.db.session.flush()
+        return user
 
     def grow(self, n: int) -> None:
         f, metro, category, now = self.factory, self.metro, self.category, clock.now()
@@ -47,7 +59,10 @@ class World:
             f.offer(won, self.provider, state="accepted", responded_at=now)
             f.assignment(won, self.provider, kind="broadcast")
             # another listing in the metro, with a review and a quote it answered
-            other = f.provider(metro=metro, categories=[self.category], status="unclaimed", tier="free")
+            other = f.provider(
+                metro=metro, categories=[self.category], status="unclaimed", tier="free", owner=self.account()
+            )
+            audit.log(self.db.session, self.account("admin"), "test.grow", other, f"Listed {other.name}")
             done = f.lead(
                 metro=metro, category=category, mode="quotes", status="completed", assigned_provider_id=other.id
             )
@@ -85,6 +100,7 @@ PAGES = [
     ("admin", "/admin/providers"),
     ("admin", "/admin/"),
     ("admin", "/admin/emails"),
+    ("admin", "/admin/audit"),
 ]
 
 

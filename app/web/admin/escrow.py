@@ -43,7 +43,9 @@ def escrow_rows(leads: list[Lead]) -> dict[int, escrow_actions.Row]:
 def escrow_page():
     reason = request.args.get("reason") or None
     metro_id = request.args.get("metro", type=int)
-    box = escrow_inbox.inbox(db.session, reason if reason in escrow_inbox.FILTER_ORDER else None, metro_id)
+    box = escrow_inbox.inbox(
+        db.session, reason if reason in escrow_inbox.FILTER_ORDER else None, metro_id, request.args.get("after")
+    )
     metros = list(db.session.scalars(select(Metro).order_by(Metro.name)))
     return render(
         "admin/escrow.html",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, request
 
+from app.core import paging
 from app.direct import escrow_inbox
 from app.extensions import db
 from app.leads import search as lead_search
@@ -13,10 +14,13 @@ from app.web.admin.escrow import escrow_rows
 from app.web.admin.views import bp
 from app.web.responses import render
 
+PAGE = 100
 
-def search(q: str, status: str | None, limit: int = 100) -> list[Lead]:
-    stmt = lead_search.leads(lead_search.parse(q), status).order_by(Lead.id.desc()).limit(limit)
-    return list(db.session.scalars(stmt))
+
+def search(q: str, status: str | None, after: str | None = None, size: int = PAGE) -> paging.Page[Lead]:
+    """Matching leads, newest first, one keyset page at a time."""
+    stmt = lead_search.leads(lead_search.parse(q), status)
+    return paging.page(db.session, stmt, [Lead.id], after=after, size=size, descending=True)
 
 
 @bp.get("/leads")
@@ -25,7 +29,14 @@ def leads():
     q = (request.args.get("q") or "").strip()
     status = request.args.get("status") or None
     parsed = lead_search.parse(q)
-    return render("admin/leads.html", private=True, leads=search(q, status), q=q, status=status, note=parsed.note)
+    return render(
+        "admin/leads.html",
+        private=True,
+        leads=search(q, status, request.args.get("after")),
+        q=q,
+        status=status,
+        note=parsed.note,
+    )
 
 
 @bp.get("/leads/<int:lead_id>")

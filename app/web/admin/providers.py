@@ -5,8 +5,10 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from app.accounts import plans, verification
+from app.core import paging
 from app.extensions import db
 from app.leads import search as lead_search
 from app.models import AuditLog, Metro, Provider
@@ -14,12 +16,14 @@ from app.models.provider import PROVIDER_STATUSES, TIERS
 from app.web.access import admin_required
 from app.web.admin.views import bp
 
+PROVIDERS_PAGE = 100
+
 
 @bp.get("/providers", endpoint="providers")
 @admin_required
 def providers_list():
     q, status, metro = (request.args.get("q") or "").strip(), request.args.get("status"), request.args.get("metro")
-    query = select(Provider).order_by(Provider.name).limit(300)
+    query = select(Provider).options(selectinload(Provider.owner))  # every row shows its owner
     if q:
         # ILIKE on PostgreSQL reads the name's trigram index (ix_providers_name_trgm)
         like = lead_search.like_pattern(q)
@@ -31,7 +35,9 @@ def providers_list():
     metros = list(db.session.scalars(select(Metro).order_by(Metro.name)))
     return render_template(
         "admin/providers.html",
-        providers=list(db.session.scalars(query)),
+        providers=paging.page(
+            db.session, query, [Provider.name, Provider.id], after=request.args.get("after"), size=PROVIDERS_PAGE
+        ),
         q=q,
         status=status,
         metro=metro,

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from app.core import paging
 from app.extensions import db
 from app.models import Lead, OutboxEmail, VerificationRequest
 from app.platform import audit, outbox
@@ -14,6 +15,7 @@ from app.web.access import admin_required
 from app.web.admin.charts import dashboard_charts
 
 bp = Blueprint("admin", __name__)
+EMAILS_PAGE = 200
 
 
 @bp.after_request
@@ -56,10 +58,13 @@ def dashboard():
 @admin_required
 def emails():
     status = request.args.get("status") or None
-    query = select(OutboxEmail).order_by(OutboxEmail.id.desc()).limit(200)
+    query = select(OutboxEmail)
     if status:
         query = query.where(OutboxEmail.status == status)
-    return render_template("admin/emails.html", emails=list(db.session.scalars(query)), status=status)
+    emails = paging.page(
+        db.session, query, [OutboxEmail.id], after=request.args.get("after"), size=EMAILS_PAGE, descending=True
+    )
+    return render_template("admin/emails.html", emails=emails, status=status)
 
 
 @bp.post("/emails/<int:email_id>/retry")

@@ -25,8 +25,8 @@ def _provider():
 @bp.get("/inbox")
 @provider_required
 def inbox():
-    items = inbox_service.items(db.session, _provider())
-    held = inbox_service.held(db.session, _provider(), items)
+    items = inbox_service.page(db.session, _provider(), request.args.get("after"))
+    held = inbox_service.held(db.session, _provider(), items.rows)
     return render("provider/inbox.html", private=True, provider=_provider(), items=items, held=held)
 
 
