@@ -104,6 +104,7 @@ def waiting_sql(table: str = "") -> str:
 
 
 WAITING_SQL = waiting_sql()
+UNROUTED_SQL = "status = 'verified' AND delivery_status = 'new'"
 # SQLite's planner (no statistics) would OR three single-column indexes, one of them
 # `status = 'verified'` (nearly every lead); a unary + keeps a column out of index choice, so
 # the partial index, whose predicate is written the same way, is the one plan left.
@@ -154,6 +155,14 @@ class Lead(TimestampMixin, Model):
             "id",
             postgresql_where=text(WAITING_SQL),
             sqlite_where=text(WAITING_SQL_SQLITE),
+        ),
+        # The sweep's walk of unrouted leads (and /healthz's count): leads closed before they
+        # were routed (spam, cancelled) keep delivery_status "new" and pile up with history.
+        Index(
+            "ix_leads_unrouted",
+            "id",
+            postgresql_where=text(UNROUTED_SQL),
+            sqlite_where=text(UNROUTED_SQL),
         ),
         # Admin search (app/leads/search.py): an e-mail address is found by its lower-case form.
         Index("ix_leads_customer_email_lower", func.lower(text("customer_email"))),

@@ -7,6 +7,8 @@ Create Date: 2026-12-03
 - leads.created_at and (metro_id, created_at): the dashboard's periods, the near-duplicate check.
 - ix_leads_waiting: a partial index holding only the leads waiting on staff (the escrow inbox's
   rule, frozen below), so the inbox and the dashboard's backlog read only those rows.
+- ix_leads_unrouted: the sweep's walk of verified leads not routed yet (leads closed before
+  routing keep delivery_status "new" and would otherwise pile up under that walk).
 - lead_events (kind, created_at): the backlog's "entered per day" in the period.
 - outbox_emails.sent_at: the dashboard counts emails sent in its period.
 - assignments (provider_id, created_at, id), notifications (provider_id, id) and the unread
@@ -38,6 +40,7 @@ WAITING_SQL_SQLITE = (
     "+status = 'pending' OR (+status = 'verified' AND +delivery_status = 'pending')"
     " OR (+status = 'verified' AND +consent = 'yes' AND +delivery_status IN ('new', 'ready'))"
 )
+UNROUTED_SQL = "status = 'verified' AND delivery_status = 'new'"
 LEAD_TRIGRAMS = ("customer_name", "business_name", "city", "customer_email")
 
 
@@ -54,6 +57,13 @@ def upgrade() -> None:
         ["created_at", "id"],
         postgresql_where=sa.text(WAITING_SQL),
         sqlite_where=sa.text(WAITING_SQL_SQLITE),
+    )
+    op.create_index(
+        "ix_leads_unrouted",
+        "leads",
+        ["id"],
+        postgresql_where=sa.text(UNROUTED_SQL),
+        sqlite_where=sa.text(UNROUTED_SQL),
     )
     op.create_index("ix_leads_customer_email_lower", "leads", [sa.text("lower(customer_email)")])
     op.create_index("ix_lead_events_kind_created_at", "lead_events", ["kind", "created_at"])
@@ -94,6 +104,7 @@ def downgrade() -> None:
     op.drop_index("ix_outbox_emails_sent_at", table_name="outbox_emails")
     op.drop_index("ix_lead_events_kind_created_at", table_name="lead_events")
     op.drop_index("ix_leads_customer_email_lower", table_name="leads")
+    op.drop_index("ix_leads_unrouted", table_name="leads")
     op.drop_index("ix_leads_waiting", table_name="leads")
     op.drop_index("ix_leads_metro_id_created_at", table_name="leads")
     op.drop_index("ix_leads_created_at", table_name="leads")

@@ -87,3 +87,17 @@ def test_names_are_searched_by_trigrams_on_postgresql(db, leads):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("pg_trgm is PostgreSQL's")
     _uses(db, select(Lead.id).where(Lead.customer_name.ilike("%garc%")), "ix_leads_customer_name_trgm")
+
+
+def test_the_sweeps_walk_of_unrouted_leads_reads_only_those(db, leads):
+    """Leads closed before routing (spam, cancelled) keep delivery_status "new": the walk must
+    not read them (ix_leads_unrouted, checked on PostgreSQL)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's planner, without statistics, prefers the delivery_status index")
+    stmt = (
+        select(Lead.id)
+        .where(Lead.status == "verified", Lead.delivery_status == "new", Lead.updated_at < clock.now())
+        .order_by(Lead.id)
+        .limit(500)
+    )
+    _uses(db, stmt, "ix_leads_unrouted")
