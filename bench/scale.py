@@ -284,9 +284,7 @@ def accept_race(app, base: str, race_metro: int, rounds: int) -> tuple[list[floa
                     select(Provider.id, User.email)
                     .join(User, User.id == Provider.owner_id)
                     .where(Provider.home_metro_id == race_metro)
-                )
-                .tuples()
-                .all()
+                ).all()
             )
             offers = [(o.id, owners[o.provider_id]) for o in lead.offers]
             lead_id = lead.id

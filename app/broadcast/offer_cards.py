@@ -116,7 +116,7 @@ def cards(session: Session, offers: list[Offer]) -> list[Card]:
                     Assignment.lead_id.in_({lead for lead, _ in accepted}),
                     Assignment.provider_id.in_({provider for _, provider in accepted}),
                 )
-            ).tuples()
+            ).all()
         )
     return [card(session, o, entitled=(o.lead_id, o.provider_id) in entitled) for o in offers]
 

@@ -287,9 +287,7 @@ def email_counts(session: Session, days: int = DEFAULT_DAYS) -> dict[str, int]:
             select(OutboxEmail.status, func.count(OutboxEmail.id))
             .where(OutboxEmail.status.in_(EMAIL_WAITING))
             .group_by(OutboxEmail.status)
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     counts = {status: waiting[status] for status in EMAIL_WAITING if status in waiting}
     for status, n in session.execute(
