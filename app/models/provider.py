@@ -65,6 +65,8 @@ class Provider(TimestampMixin, Model):
         check_state("status", ProviderStatus),
         check_state("tier", Tier),
         CheckConstraint("weekly_cap IS NULL OR weekly_cap >= 0", name="weekly_cap"),
+        # the admin providers list, paged by (name, id) (issue 10)
+        Index("ix_providers_name_id", "name", "id"),
         # the admin providers search (issue 10): trigrams on PostgreSQL (pg_trgm, migration 0013)
         Index("ix_providers_name_trgm", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}).ddl_if(
             dialect="postgresql"

@@ -253,6 +253,7 @@ class Dashboard:
     accept: Durations
     metros: list[MetroLeads]
     backlog: Backlog
+    emails: dict[str, int] = field(default_factory=dict)  # the Emails card (email_counts)
 
 
 _CACHE: dict[int, Dashboard] = {}
@@ -309,4 +310,5 @@ def dashboard(session: Session, days: int = DEFAULT_DAYS) -> Dashboard:
         time_to_accept(session, period),
         leads_per_metro(session, period),
         escrow_backlog(session, period),
+        email_counts(session, days),
     )
