@@ -23,6 +23,9 @@ from app.direct import escrow_inbox
 from app.models import Assignment, Lead, LeadEvent, LeadMode, Metro, Offer, OutboxEmail
 
 PERIODS = (7, 30, 90)
+# Per-metro charts show the busiest metros and fold the others into one "Other metros (n)" row:
+# a chart of 300 bars is unreadable, and rendering it would grow with the marketplace.
+TOP_METROS = 12
 DEFAULT_DAYS = 30
 # Lead modes in display order, with the words the dashboard uses.
 MODES = LeadMode.values()
@@ -177,7 +180,7 @@ def fill_rate(session: Session, period: Period) -> FillRate:
     return FillRate(
         overall=Fill("All leads", total, filled),
         by_mode=[Fill(mode, t, f) for mode, (t, f) in modes.items()],
-        by_metro=[Fill(name, t, f) for name, (t, f) in sorted(metros.items())],
+        by_metro=_top_fills(metros),
     )
 
 
@@ -202,8 +205,26 @@ def leads_per_metro(session: Session, period: Period) -> list[MetroLeads]:
     metros: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(MODES, 0))
     for name, mode, count in rows:
         metros[name][mode] = count
-    result = [MetroLeads(name, by_mode) for name, by_mode in metros.items()]
-    return sorted(result, key=lambda m: (-m.total, m.metro))
+    result = sorted((MetroLeads(name, by_mode) for name, by_mode in metros.items()), key=lambda m: (-m.total, m.metro))
+    if len(result) <= TOP_METROS:
+        return result
+    rest = result[TOP_METROS:]
+    other = dict.fromkeys(MODES, 0)
+    for m in rest:
+        for mode, count in m.by_mode.items():
+            other[mode] = other.get(mode, 0) + count
+    return [*result[:TOP_METROS], MetroLeads(f"Other metros ({len(rest)})", other)]
+
+
+def _top_fills(metros: dict[str, list[int]]) -> list[Fill]:
+    """Fill per metro by name; beyond TOP_METROS, the busiest ones and "Other metros (n)"."""
+    if len(metros) <= TOP_METROS:
+        return [Fill(name, t, f) for name, (t, f) in sorted(metros.items())]
+    busiest = sorted(metros.items(), key=lambda item: (-item[1][0], item[0]))
+    top, rest = busiest[:TOP_METROS], busiest[TOP_METROS:]
+    return [Fill(name, t, f) for name, (t, f) in sorted(top)] + [
+        Fill(f"Other metros ({len(rest)})", sum(t for _, (t, _f) in rest), sum(f for _, (_t, f) in rest))
+    ]
 
 
 def age_bucket(seconds: float) -> str:

@@ -6,7 +6,7 @@ from app.accounts import directory
 
 def test_metro_lists_home_and_extra_metro_providers_once(db, factory):
     houston, dallas, austin = factory.metro("Houston"), factory.metro("Dallas"), factory.metro("Austin")
-    home = factory.provider(metro=houston, name="Home Grease")
+    factory.provider(metro=houston, name="Home Grease")
     extra = factory.provider(metro=dallas, name="Extra Grease")
     extra.extra_metros = [houston, austin]
     both = factory.provider(metro=houston, name="Both Grease")

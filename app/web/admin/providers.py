@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import load_only, selectinload
 
 from app.accounts import plans, verification
 from app.core import paging
@@ -32,7 +32,7 @@ def providers_list():
         query = query.where(Provider.status == status)
     if metro:
         query = query.join(Metro, Provider.home_metro_id == Metro.id).where(Metro.slug == metro)
-    metros = list(db.session.scalars(select(Metro).order_by(Metro.name)))
+    metros = list(db.session.scalars(select(Metro).options(load_only(Metro.slug, Metro.name)).order_by(Metro.name)))
     return render_template(
         "admin/providers.html",
         providers=paging.page(
