@@ -160,6 +160,9 @@ class Lead(TimestampMixin, Model):
         # SQLite's planner (no statistics) picks this one instead of `status` alone, which
         # holds about half the table (replaces the single-column ix_leads_delivery_status).
         Index("ix_leads_delivery_status_status", "delivery_status", "status"),
+        # a provider's jobs done (reputation on the metro page): by provider and status, so
+        # SQLite does not read every completed lead (replaces ix_leads_assigned_provider_id)
+        Index("ix_leads_assigned_provider_id_status", "assigned_provider_id", "status"),
         # The sweep's walk of unrouted leads (and /healthz's count): leads closed before they
         # were routed (spam, cancelled) keep delivery_status "new" and pile up with history.
         Index(
@@ -189,7 +192,7 @@ class Lead(TimestampMixin, Model):
     metro_id: Mapped[int] = mapped_column(ForeignKey("metros.id"), index=True)
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
     requested_provider_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id"), index=True)
-    assigned_provider_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id"), index=True)
+    assigned_provider_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id"))
 
     description: Mapped[str] = mapped_column(Text)
     urgency: Mapped[str] = mapped_column(String(16), default="this_week")

@@ -12,6 +12,7 @@ Create Date: 2026-12-03
 - (delivery_status, status) instead of delivery_status alone: every walk by state names both,
   and SQLite's planner, without statistics, then picks it over `status` (half the table).
 - providers (name, id): the admin providers list pages by name.
+- (assigned_provider_id, status) instead of assigned_provider_id alone: a provider's jobs done.
 - lead_events (kind, created_at): the backlog's "entered per day" in the period.
 - outbox_emails.sent_at: the dashboard counts emails sent in its period.
 - assignments (provider_id, created_at, id), notifications (provider_id, id) and the unread
@@ -56,6 +57,8 @@ def upgrade() -> None:
     op.drop_index("ix_leads_delivery_status", table_name="leads")
     op.create_index("ix_leads_delivery_status_status", "leads", ["delivery_status", "status"])
     op.create_index("ix_providers_name_id", "providers", ["name", "id"])
+    op.drop_index("ix_leads_assigned_provider_id", table_name="leads")
+    op.create_index("ix_leads_assigned_provider_id_status", "leads", ["assigned_provider_id", "status"])
     op.create_index("ix_leads_metro_id_created_at", "leads", ["metro_id", "created_at"])
     op.create_index(
         "ix_leads_waiting",
@@ -113,6 +116,8 @@ def downgrade() -> None:
     op.drop_index("ix_leads_unrouted", table_name="leads")
     op.drop_index("ix_leads_waiting", table_name="leads")
     op.drop_index("ix_leads_metro_id_created_at", table_name="leads")
+    op.drop_index("ix_leads_assigned_provider_id_status", table_name="leads")
+    op.create_index("ix_leads_assigned_provider_id", "leads", ["assigned_provider_id"])
     op.drop_index("ix_providers_name_id", table_name="providers")
     op.drop_index("ix_leads_delivery_status_status", table_name="leads")
     op.create_index("ix_leads_delivery_status", "leads", ["delivery_status"])
