@@ -161,28 +161,20 @@ def pages(f: dict) -> list[tuple[str, str]]:
     ]
 
 
-def p50_of(session, base: str, path: str, samples: int) -> float:
-    times = []
-    for i in range(samples + 3):
-        started = time.perf_counter()
-        r = session.get(base + path, timeout=60)
-        took = time.perf_counter() - started
-        if r.status_code != 200:
-            raise SystemExit(f"GET {path} answered {r.status_code}")
-        if i >= 3:
-            times.append(took * 1000)
-    return pct(times, 50)
-
-
 def rps(make_session, base: str, path: str, clients: int = 4, seconds: float = 5) -> float:
     sessions = [make_session() for _ in range(clients)]
     done = [0] * clients
     stop = time.perf_counter() + seconds
 
     def run(i: int) -> None:
+        import requests
+
         while time.perf_counter() < stop:
-            sessions[i].get(base + path, timeout=60)
-            done[i] += 1
+            try:
+                if sessions[i].get(base + path, timeout=60).status_code == 200:
+                    done[i] += 1
+            except requests.RequestException:  # a reset under load is not an answer: not counted
+                pass
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
     for t in threads:
@@ -295,6 +287,7 @@ def accept_race(app, base: str, race_metro: int, rounds: int) -> tuple[list[floa
 
         def accept(offer_id: int, email: str, barrier: threading.Barrier, lock: threading.Lock) -> None:
             s, token = racers[email]
+            s.close()  # no pooled keep-alive connection the server may have closed meanwhile
             barrier.wait()
             started = time.perf_counter()
             s.post(
@@ -323,77 +316,85 @@ def accept_race(app, base: str, race_metro: int, rounds: int) -> tuple[list[floa
     return latencies, winners
 
 
-def measure(name: str, url: str, size: str, args, redis_url: str, tmp: str) -> dict:
-    env = env_for(url, redis_url, tmp)
-    os.environ.update({k: env[k] for k in ("FOGFORGE_INSTANCE_DIR", "SECRET_KEY", "FOGFORGE_ENV")})
-    prepare(url, size, env, args.regenerate)
-    f = facts(url)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    load_before = os.getloadavg()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-w",
-            "4",
-            "-k",
-            "gthread",
-            "--threads",
-            "4",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            "wsgi:app",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    out: dict = {"pages": {}}
-    try:
+class Server:
+    """One database served by gunicorn, with its signed-in clients."""
+
+    def __init__(self, name: str, url: str, size: str, args, redis_url: str, tmp: str):
         import requests
 
+        from app.benchdata import ADMIN_EMAIL, BENCH_PASSWORD
+
+        self.name, self.url, self.size, self.redis_url = name, url, size, redis_url
+        env = env_for(url, redis_url, tmp)
+        os.environ.update({k: env[k] for k in ("FOGFORGE_INSTANCE_DIR", "SECRET_KEY", "FOGFORGE_ENV")})
+        prepare(url, size, env, args.regenerate)
+        self.facts = facts(url)
+        port = free_port()
+        self.base = f"http://127.0.0.1:{port}"
+        gunicorn = ["-w", "4", "-k", "gthread", "--threads", "4", "-b", f"127.0.0.1:{port}", "--log-level", "warning"]
+        self.process = subprocess.Popen([sys.executable, "-m", "gunicorn", *gunicorn, "wsgi:app"], cwd=ROOT, env=env)
         deadline = time.time() + 60
         while True:
             try:
-                if requests.get(base + "/healthz", timeout=2).status_code == 200:
+                if requests.get(self.base + "/healthz", timeout=2).status_code == 200:
                     break
             except requests.RequestException:
                 pass
             if time.time() > deadline:
                 raise SystemExit(f"{name} {size}: the app did not become healthy")
             time.sleep(0.3)
-        from app.benchdata import ADMIN_EMAIL, BENCH_PASSWORD
-
-        who = {
-            "admin": login(base, ADMIN_EMAIL, BENCH_PASSWORD),
-            "provider": login(base, f["provider_email"], BENCH_PASSWORD),
+        self.who = {
+            "admin": login(self.base, ADMIN_EMAIL, BENCH_PASSWORD),
+            "provider": login(self.base, self.facts["provider_email"], BENCH_PASSWORD),
             "anon": requests.Session(),
         }
-        for role, path in pages(f):
-            key = re.sub(
-                r"q=[^&]+",
-                lambda m: (
-                    "q=" + ("<email>" if "@" in m.group(0) else "<phone>" if "2B" in m.group(0) else m.group(0)[2:])
-                ),
-                path,
-            )
-            key = key.replace(f["metro"], "<metro>")
-            out["pages"][key] = p50_of(who[role], base, path, args.samples)
-        app = in_process(url, redis_url, f["race_metro"], args.rounds)
+        self.out: dict = {"pages": {}}
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+    def the_rest(self, args) -> None:
+        """Sweep, uncached charts, inbox share of /healthz, the accept race (this server alone)."""
+        import requests
+
+        from app.benchdata import BENCH_PASSWORD
+
+        f, base, out = self.facts, self.base, self.out
+        load_before = os.getloadavg()
+        app = in_process(self.url, self.redis_url, f["race_metro"], args.rounds)
         out["sweep"], out["charts"] = sweep_and_dashboard(app)
-        inbox = rps(lambda: login(base, f["provider_email"], BENCH_PASSWORD), base, "/provider/inbox")
-        health = rps(lambda: requests.Session(), base, "/healthz")
-        out["inbox_rps"], out["health_rps"] = inbox, health
+        out["inbox_rps"] = rps(lambda: login(base, f["provider_email"], BENCH_PASSWORD), base, "/provider/inbox")
+        out["health_rps"] = rps(lambda: requests.Session(), base, "/healthz")
         out["race"], out["winners"] = accept_race(app, base, f["race_metro"], args.rounds)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-    out["load"] = (load_before, os.getloadavg())
-    print(f"  {name} {size}: done (load {load_before[0]:.2f} -> {out['load'][1][0]:.2f})", flush=True)
-    return out
+        out["load"] = (load_before, os.getloadavg())
+        print(f"  {self.name} {self.size}: done (load {load_before[0]:.2f} -> {out['load'][1][0]:.2f})", flush=True)
+
+
+def page_key(path: str, f: dict) -> str:
+    def shown(m: re.Match) -> str:
+        value = m.group(0)[2:]
+        return "q=" + ("<email>" if "@" in value else "<phone>" if "2B" in value else value)
+
+    return re.sub(r"q=[^&]+", shown, path).replace(f["metro"], "<metro>")
+
+
+def interleaved_pages(small: Server, big: Server, samples: int) -> None:
+    """Each page's p50 on both databases, their requests alternating (small, big, small, ...)
+    so that both see the same machine load (the machine is shared: load moves by the minute)."""
+    for (role, path), (_, big_path) in zip(pages(small.facts), pages(big.facts), strict=True):
+        times: dict[str, list[float]] = {"small": [], "big": []}
+        for i in range(samples + 3):
+            for server, url in ((small, path), (big, big_path)):
+                started = time.perf_counter()
+                r = server.who[role].get(server.base + url, timeout=60)
+                took = (time.perf_counter() - started) * 1000
+                if r.status_code != 200:
+                    raise SystemExit(f"{server.name} {server.size}: GET {url} answered {r.status_code}")
+                if i >= 3:
+                    times[server.size].append(took)
+        key = page_key(path, small.facts)
+        small.out["pages"][key], big.out["pages"][key] = pct(times["small"], 50), pct(times["big"], 50)
 
 
 def report(results: dict) -> None:
@@ -402,7 +403,8 @@ def report(results: dict) -> None:
 
     backends = [b for b in ("PostgreSQL", "SQLite") if b in results]
     print("\nFogForge at metro scale: 1k leads / 100 providers vs 100k leads / 10k providers (one year of history)")
-    print("gunicorn -w 4 -k gthread --threads 4, sequential requests, p50 in ms")
+    print("gunicorn -w 4 -k gthread --threads 4 per database; each page's requests alternate between the")
+    print("1k and the 100k server (same machine load for both); p50 in ms")
     head = f"{'':42}" + "".join(f"{b + ' 1k':>14}{b[:6] + ' 100k':>14}{'ratio':>8}" for b in backends)
     print(head)
     first = results[backends[0]]["small"]["pages"]
@@ -458,7 +460,17 @@ def main() -> int:
     results: dict = {}
     print(f"load average at start: {os.getloadavg()}", flush=True)
     for name, urls in targets.items():
-        results[name] = {size: measure(name, url, size, args, redis_url, tmp) for size, url in urls.items()}
+        small = Server(name, urls["small"], "small", args, redis_url, tmp)
+        big = Server(name, urls["big"], "big", args, redis_url, tmp)
+        try:
+            interleaved_pages(small, big, args.samples)
+            print(f"  {name}: pages done (load {os.getloadavg()[0]:.2f})", flush=True)
+            small.the_rest(args)
+            big.the_rest(args)
+        finally:
+            small.stop()
+            big.stop()
+        results[name] = {"small": small.out, "big": big.out}
     report(results)
     del redis_server
     return 0
