@@ -113,3 +113,15 @@ def test_provider_search_is_a_substring_of_the_name_with_wildcards_escaped(as_ad
     assert "Acme 50% Pumping" in html and "Best Grease" not in html
     html = as_admin.get("/admin/providers?q=grease").get_data(as_text=True)
     assert "Best Grease" in html and "Acme" not in html
+
+
+def test_providers_filter_by_metro_name_or_slug(as_admin, db, factory):
+    houston, dallas = factory.metro("Houston", slug="houston-tx"), factory.metro("Dallas", slug="dallas-tx")
+    factory.provider(metro=houston, name="Bayou Grease")
+    factory.provider(metro=dallas, name="Trinity Grease")
+    db.session.commit()
+    for metro in ("houston", "Houston", "houston-tx"):
+        html = as_admin.get("/admin/providers", query_string={"metro": metro}).get_data(as_text=True)
+        assert "Bayou Grease" in html and "Trinity Grease" not in html, metro
+    html = as_admin.get("/admin/providers?metro=nowhere").get_data(as_text=True)
+    assert "No providers match." in html

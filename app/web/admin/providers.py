@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import or_, select
-from sqlalchemy.orm import load_only, selectinload
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from app.accounts import plans, verification
 from app.core import paging
@@ -31,8 +31,10 @@ def providers_list():
     if status in PROVIDER_STATUSES:
         query = query.where(Provider.status == status)
     if metro:
-        query = query.join(Metro, Provider.home_metro_id == Metro.id).where(Metro.slug == metro)
-    metros = list(db.session.scalars(select(Metro).options(load_only(Metro.slug, Metro.name)).order_by(Metro.name)))
+        # typed, not picked from a list of every metro (hundreds of them at scale): name or slug
+        query = query.join(Metro, Provider.home_metro_id == Metro.id).where(
+            or_(Metro.slug == metro.strip().lower(), func.lower(Metro.name) == metro.strip().lower())
+        )
     return render_template(
         "admin/providers.html",
         providers=paging.page(
@@ -41,7 +43,6 @@ def providers_list():
         q=q,
         status=status,
         metro=metro,
-        metros=metros,
     )
 
 
