@@ -10,7 +10,7 @@ from flask import Flask, current_app
 from redis.exceptions import RedisError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from app import demo, jobs
+from app import benchdata, demo, jobs
 from app.accounts import users as accounts
 from app.core import clock
 from app.dispatch import metro_day
@@ -31,6 +31,18 @@ def register_cli(app: Flask) -> None:
         click.echo("Demo data ready. Logins:")
         for role, email, password in logins:
             click.echo(f"  {role:<28} {email:<58} {password}")
+
+    @app.cli.command("bench-data")
+    @click.option("--leads", type=int, default=1000, show_default=True)
+    @click.option("--providers", type=int, default=100, show_default=True)
+    @click.option("--days", type=int, default=365, show_default=True, help="How far back the history goes.")
+    @click.option("--seed", type=int, default=1, show_default=True)
+    def bench_data(leads: int, providers: int, days: int, seed: int):
+        """Write a year of history for the scale benchmarks (bench/scale.py), in bulk."""
+        if current_app.config["ENV_NAME"] == "production":
+            raise click.ClickException("bench-data writes fake leads and known passwords: refused in production.")
+        done = benchdata.generate(db.session, leads, providers, seed=seed, days=days, log=click.echo)
+        click.echo(f"bench data: {done['leads']} leads, {done['providers']} providers in {done['seconds']} s")
 
     @app.cli.command("create-admin")
     @click.argument("email")

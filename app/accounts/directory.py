@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, select, union
 from sqlalchemy.orm import Session, selectinload
 
 from app.leads import pool_query, zips
@@ -39,10 +39,15 @@ def providers_in_metro(
     with a customer's ZIP (`site`), only those whose service area covers it (issue 13)."""
     status_order = case({"verified": 0, "claimed": 1, "unclaimed": 2}, value=Provider.status, else_=3)
     tier_order = case({"pro": 0, "growth": 1, "starter": 2, "free": 3}, value=Provider.tier, else_=4)
-    in_extra = select(provider_metros.c.provider_id).where(provider_metros.c.metro_id == metro.id)
+    # one id list (home metro UNION extra metros): each side reads its index, where an OR of the
+    # two would make SQLite scan every provider
+    serving = union(
+        select(Provider.id).where(Provider.home_metro_id == metro.id),
+        select(provider_metros.c.provider_id).where(provider_metros.c.metro_id == metro.id),
+    )
     query = (
         select(Provider)
-        .where(or_(Provider.home_metro_id == metro.id, Provider.id.in_(in_extra)))
+        .where(Provider.id.in_(serving))
         .where(Provider.status != "suspended")
         .options(selectinload(Provider.categories))
         .order_by(status_order, tier_order, Provider.name)

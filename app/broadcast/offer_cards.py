@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.broadcast.wave_plan import plan_of
 from app.broadcast.waves import ESCROW_REASON
@@ -44,6 +44,7 @@ def open_offers(session: Session, provider_id: int) -> list[Offer]:
     return list(
         session.scalars(
             select(Offer)
+            .options(joinedload(Offer.lead))
             .where(Offer.provider_id == provider_id, Offer.state == "offered")
             .order_by(Offer.expires_at, Offer.id)
         )
@@ -55,6 +56,7 @@ def history(session: Session, provider_id: int, limit: int = 30) -> list[Offer]:
     return list(
         session.scalars(
             select(Offer)
+            .options(joinedload(Offer.lead))
             .where(Offer.provider_id == provider_id, Offer.state != "offered")
             .order_by(Offer.updated_at.desc(), Offer.id.desc())
             .limit(limit)
@@ -73,6 +75,7 @@ def live_offers(session: Session, provider_id: int, shown_ids: Iterable[int]) ->
     return list(
         session.scalars(
             select(Offer)
+            .options(joinedload(Offer.lead))
             .where(Offer.provider_id == provider_id, or_(Offer.state == "offered", Offer.id.in_(ids)))
             .order_by(Offer.id.desc())
         )
@@ -101,9 +104,30 @@ class Card:
         return f"{self.state}:{self.offer.wave}:{stamp}:{int(self.more_waves)}"
 
 
-def card(session: Session, offer: Offer) -> Card:
+def cards(session: Session, offers: list[Offer]) -> list[Card]:
+    """Every offer's card, with one statement for the entitlements whatever the number of offers
+    (the offers' leads come with them: `open_offers`, `history` and `live_offers` join them)."""
+    accepted = {(o.lead_id, o.provider_id) for o in offers if o.state == "accepted"}
+    entitled: set[tuple[int, int]] = set()
+    if accepted:
+        entitled = set(
+            session.execute(
+                select(Assignment.lead_id, Assignment.provider_id).where(
+                    Assignment.lead_id.in_({lead for lead, _ in accepted}),
+                    Assignment.provider_id.in_({provider for _, provider in accepted}),
+                )
+            ).all()
+        )
+    return [card(session, o, entitled=(o.lead_id, o.provider_id) in entitled) for o in offers]
+
+
+def card(session: Session, offer: Offer, entitled: bool | None = None) -> Card:
+    """One offer's card; `entitled` (the provider holds the lead's assignment) is looked up
+    when not given."""
     lead = offer.lead
-    mine = offer.state == "accepted" and is_entitled(session, lead.id, offer.provider_id)
+    if entitled is None and offer.state == "accepted":
+        entitled = is_entitled(session, lead.id, offer.provider_id)
+    mine = offer.state == "accepted" and bool(entitled)
     restricted = offer.restricted and not offer.provider.is_verified
     if mine:
         shown = masking.full(lead)

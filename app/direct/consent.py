@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from app.core import clock
 from app.core.db import affected, keyset
@@ -109,7 +109,9 @@ def ask_due(session: Session, limit: int = 200) -> int:
     asked = 0
     for lead in keyset(
         session,
-        select(Lead).where(
+        select(Lead)
+        .options(lazyload(Lead.offers), lazyload(Lead.assignments))  # not read here: no statement per walk
+        .where(
             Lead.mode == "direct",
             Lead.status == "verified",
             Lead.delivery_status == "pending",

@@ -10,14 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, or_, select
+from sqlalchemy import ColumnElement, Select, case, select
 from sqlalchemy.orm import Session, selectinload
 
-from app.core import clock
+from app.core import clock, paging
 from app.leads import eligibility
-from app.models import Lead
+from app.models import Lead, Provider
 from app.models.base import State
-from app.models.lead import EscrowReason
+from app.models.lead import EscrowReason, Waiting
 
 OUTREACH_COOLDOWN = timedelta(hours=24)
 
@@ -81,9 +81,10 @@ FILTER_ORDER: tuple[str, ...] = tuple(InboxFilter)
 
 @dataclass
 class Inbox:
-    rows: list[Lead]
+    rows: list[Lead]  # this page's rows
     counts: dict[str, int] = field(default_factory=dict)
     total: int = 0
+    page: paging.Page[Lead] | None = None  # the rows with their "next page" cursor
 
 
 def reason_of(lead: Lead) -> str:
@@ -129,11 +130,20 @@ def label_of(reason: str, teaser_available: bool) -> str:
     return reason
 
 
-def in_inbox_clause():
-    return or_(
-        Lead.status == "pending",
-        and_(Lead.status == "verified", Lead.delivery_status == "pending"),
-        and_(Lead.status == "verified", Lead.consent == "yes", Lead.delivery_status.in_(("new", "ready"))),
+def in_inbox_clause() -> ColumnElement[bool]:
+    """The leads waiting on staff: exactly the predicate of the partial index ix_leads_waiting
+    (app/models/lead.Waiting), so the inbox reads only waiting rows however many leads the
+    table holds."""
+    return Waiting()
+
+
+def waiting_leads() -> Select[Lead]:
+    """SELECT the leads waiting on staff (through ix_leads_waiting), with what their reason
+    reads (the requested provider and its owner): one statement each for all the rows."""
+    return (
+        select(Lead)
+        .where(in_inbox_clause())
+        .options(selectinload(Lead.requested_provider).selectinload(Provider.owner))
     )
 
 
@@ -146,16 +156,22 @@ def is_waiting(lead: Lead) -> bool:
     )
 
 
-def inbox(session: Session, reason: str | None = None, metro_id: int | None = None, limit: int = 500) -> Inbox:
-    """Leads waiting on staff, emergencies first, then oldest first, with counts per reason (within
-    the metro filter)."""
-    query = (
-        select(Lead)
-        .where(in_inbox_clause())
-        .options(selectinload(Lead.requested_provider))  # every row shows it: one statement for all
-        .order_by(case((Lead.urgency == "emergency", 0), else_=1), Lead.created_at, Lead.id)
-        .limit(limit)
-    )
+PAGE = 500
+PAGE_KEY = (int, datetime, int)  # the rows' order and paging cursor: (emergency first, created_at, id)
+
+
+def inbox(
+    session: Session,
+    reason: str | None = None,
+    metro_id: int | None = None,
+    after: str | None = None,
+    size: int = PAGE,
+) -> Inbox:
+    """Leads waiting on staff, emergencies first, then oldest first, one page of `size` after the cursor `after`, with
+    counts per reason over all of them (within the metro filter). Every waiting lead is read
+    (through the partial index ix_leads_waiting: only waiting rows, however long the history)
+    because a reason is decided in Python from the provider's live eligibility."""
+    query = waiting_leads().order_by(case((Lead.urgency == "emergency", 0), else_=1), Lead.created_at, Lead.id)
     if metro_id:
         query = query.where(Lead.metro_id == metro_id)
     leads = list(session.scalars(query))
@@ -178,7 +194,13 @@ def inbox(session: Session, reason: str | None = None, metro_id: int | None = No
         rows = [lead for lead in leads if lead.urgency == "emergency"]
     else:
         rows = [lead for lead in leads if reason is None or reasons[lead.id] in wanted]
-    return Inbox(rows=rows, counts=counts, total=len(leads))
+    page = paging.page_of(rows, _order, PAGE_KEY, after=after, size=size)
+    return Inbox(rows=page.rows, counts=counts, total=len(leads), page=page)
+
+
+def _order(lead: Lead) -> tuple[int, datetime, int]:
+    """The inbox's order (and its paging cursor): emergencies first, then oldest first."""
+    return (0 if lead.urgency == "emergency" else 1, lead.created_at, lead.id)
 
 
 def teaser_requests(session: Session, leads: list[Lead]) -> set[int]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.leads import eligibility, masking
 from app.models import Assignment, Lead, Provider
@@ -43,6 +43,9 @@ def may_preview(lead: Lead, provider: Provider) -> bool:
     )
 
 
+PAGE = 200
+
+
 def items(session: Session, provider: Provider | None) -> list[InboxItem]:
     """The provider's latest 200 deliveries, then its masked escrow previews (the pipeline inbox,
     app/pipeline/inbox.py, pages the deliveries without a cap; it takes `previews` from here)."""
@@ -52,6 +55,7 @@ def items(session: Session, provider: Provider | None) -> list[InboxItem]:
         InboxItem(a.lead_id, masking.for_viewer(a.lead, entitled=True), a, a.lead.mode)
         for a in session.scalars(
             select(Assignment)
+            .options(joinedload(Assignment.lead))  # the leads: in the same statement
             .where(Assignment.provider_id == provider.id)
             .order_by(Assignment.created_at.desc(), Assignment.id.desc())
             .limit(200)

@@ -43,8 +43,9 @@ class Assignment(TimestampMixin, Model):
         CheckConstraint(
             "customer_verdict IS NULL OR customer_verdict IN ('confirmed', 'disputed')", name="customer_verdict"
         ),
-        # the weekly cap and teaser counts: one provider's leads since the week began
-        Index("ix_assignments_provider_created", "provider_id", "created_at"),
+        # the provider's inbox, newest first, paged by (created_at, id) (issue 10); also the weekly
+        # cap and teaser counts (one provider's leads since the week began)
+        Index("ix_assignments_provider_id_created_at", "provider_id", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

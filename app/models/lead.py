@@ -6,8 +6,22 @@ import secrets
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ColumnElement,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import NullType
 
 from app.core import clock
 from app.models.base import Model, State, TimestampMixin, UTCDateTime, check_in, check_state
@@ -82,6 +96,46 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+# The escrow inbox's rule (app/direct/escrow_inbox.in_inbox_clause renders exactly this SQL,
+# constants inline, so both PostgreSQL and SQLite can use the partial index ix_leads_waiting).
+def waiting_sql(table: str = "") -> str:
+    """The rule as SQL, its columns prefixed with `table` ("leads." in a query)."""
+    t = table
+    return (
+        f"{t}status = 'pending' OR ({t}status = 'verified' AND {t}delivery_status = 'pending')"
+        f" OR ({t}status = 'verified' AND {t}consent = 'yes' AND {t}delivery_status IN ('new', 'ready'))"
+    )
+
+
+WAITING_SQL = waiting_sql()
+UNROUTED_SQL = "status = 'verified' AND delivery_status = 'new'"
+# SQLite's planner (no statistics) would OR three single-column indexes, one of them
+# `status = 'verified'` (nearly every lead); a unary + keeps a column out of index choice, so
+# the partial index, whose predicate is written the same way, is the one plan left.
+WAITING_SQL_SQLITE = waiting_sql("+")
+
+
+class Waiting(ColumnElement[bool]):
+    """`leads` rows waiting on staff: WAITING_SQL, in the spelling of the partial index
+    ix_leads_waiting on each database (compiled below)."""
+
+    inherit_cache = True
+    type = NullType()  # type: ignore[assignment]  # not Boolean: SQLite would compare the clause "= 1", hiding it from the index
+
+
+@compiles(Waiting)
+def _waiting(element, compiler, **kw) -> str:
+    return f"({waiting_sql('leads.')})"
+
+
+@compiles(Waiting, "sqlite")
+def _waiting_sqlite(element, compiler, **kw) -> str:
+    return f"({waiting_sql('+leads.')})"
+
+
+TRIGRAM_COLUMNS = ("customer_name", "business_name", "city", "customer_email")
+
+
 class Lead(TimestampMixin, Model):
     __tablename__ = "leads"
     __table_args__ = (
@@ -101,6 +155,44 @@ class Lead(TimestampMixin, Model):
             f"trap_capacity_gallons IS NULL OR trap_capacity_gallons BETWEEN {MIN_CAPACITY} AND {MAX_CAPACITY}",
             name="trap_capacity_gallons",
         ),
+        # Period-first reads (issue 10): the dashboard's windows, the near-duplicate check.
+        Index("ix_leads_created_at", "created_at"),
+        Index("ix_leads_metro_id_created_at", "metro_id", "created_at"),
+        # The escrow inbox and the dashboard's backlog: only the leads waiting on staff.
+        Index(
+            "ix_leads_waiting",
+            "created_at",
+            "id",
+            postgresql_where=text(WAITING_SQL),
+            sqlite_where=text(WAITING_SQL_SQLITE),
+        ),
+        # Every walk by state (the sweep's steps, escrow counts) names both: with both columns
+        # SQLite's planner (no statistics) picks this one instead of `status` alone, which
+        # holds about half the table (replaces the single-column ix_leads_delivery_status).
+        Index("ix_leads_delivery_status_status", "delivery_status", "status"),
+        # a provider's jobs done (reputation on the metro page): by provider and status, so
+        # SQLite does not read every completed lead (replaces ix_leads_assigned_provider_id)
+        Index("ix_leads_assigned_provider_id_status", "assigned_provider_id", "status"),
+        # The sweep's walk of unrouted leads (and /healthz's count): leads closed before they
+        # were routed (spam, cancelled) keep delivery_status "new" and pile up with history.
+        Index(
+            "ix_leads_unrouted",
+            "id",
+            postgresql_where=text(UNROUTED_SQL),
+            sqlite_where=text(UNROUTED_SQL),
+        ),
+        # Admin search (app/leads/search.py): an e-mail address is found by its lower-case form.
+        Index("ix_leads_customer_email_lower", func.lower(text("customer_email"))),
+        # ... and names by trigrams on PostgreSQL (pg_trgm, migration 0013); SQLite scans.
+        *(
+            Index(
+                f"ix_leads_{column}_trgm",
+                column,
+                postgresql_using="gin",
+                postgresql_ops={column: "gin_trgm_ops"},
+            ).ddl_if(dialect="postgresql")
+            for column in TRIGRAM_COLUMNS
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -110,7 +202,7 @@ class Lead(TimestampMixin, Model):
     metro_id: Mapped[int] = mapped_column(ForeignKey("metros.id"), index=True)
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
     requested_provider_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id"), index=True)
-    assigned_provider_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id"), index=True)
+    assigned_provider_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id"))
 
     description: Mapped[str] = mapped_column(Text)
     urgency: Mapped[str] = mapped_column(String(16), default="this_week")
@@ -132,7 +224,7 @@ class Lead(TimestampMixin, Model):
     submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     status: Mapped[str] = mapped_column(String(16), default=LeadStatus.pending, index=True)
-    delivery_status: Mapped[str] = mapped_column(String(24), default=DeliveryStatus.new, index=True)
+    delivery_status: Mapped[str] = mapped_column(String(24), default=DeliveryStatus.new)
     escrow_reason: Mapped[str | None] = mapped_column(String(40))  # an EscrowReason while pending
     routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Broadcast waves (issue 5): the plan snapshot taken when the waves started, the wave now
@@ -190,6 +282,7 @@ class LeadEvent(Model):
     """
 
     __tablename__ = "lead_events"
+    __table_args__ = (Index("ix_lead_events_kind_created_at", "kind", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)

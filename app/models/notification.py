@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core import clock
@@ -13,6 +13,17 @@ from app.models.base import Model, UTCDateTime
 
 class Notification(Model):
     __tablename__ = "notifications"
+
+    __table_args__ = (
+        # the bell's unread count and the notifications page stay flat with history (issue 10)
+        Index("ix_notifications_provider_id_id", "provider_id", "id"),
+        Index(
+            "ix_notifications_unread",
+            "provider_id",
+            postgresql_where=text("read_at IS NULL"),
+            sqlite_where=text("read_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id", ondelete="CASCADE"), index=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Model, TimestampMixin, UTCDateTime, check_in
@@ -17,7 +17,11 @@ OUTBOX_STATUSES = ("pending", "sending", "sent", "stored", "failed")
 
 class OutboxEmail(TimestampMixin, Model):
     __tablename__ = "outbox_emails"
-    __table_args__ = (CheckConstraint(check_in("status", OUTBOX_STATUSES), name="status"),)
+    __table_args__ = (
+        CheckConstraint(check_in("status", OUTBOX_STATUSES), name="status"),
+        # the dashboard counts what was sent in its period, not every email ever sent
+        Index("ix_outbox_emails_sent_at", "sent_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(40), index=True)

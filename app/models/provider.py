@@ -93,6 +93,12 @@ class Provider(TimestampMixin, Model):
         ),
         Index("ix_providers_trial_ends_at", "trial_ends_at"),  # the few in a Growth trial
         CheckConstraint("missed_in_row >= 0", name="missed_in_row"),
+        # the admin providers list, paged by (name, id) (issue 10)
+        Index("ix_providers_name_id", "name", "id"),
+        # the admin providers search (issue 10): trigrams on PostgreSQL (pg_trgm, migration 0013)
+        Index("ix_providers_name_trgm", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}).ddl_if(
+            dialect="postgresql"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -15,14 +15,17 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import case, exists, func, select
+from sqlalchemy.orm import Session
 
 from app.core import clock
 from app.direct import escrow_inbox
-from app.models import Assignment, Lead, LeadEvent, LeadMode, Metro, Offer
+from app.models import Assignment, Lead, LeadEvent, LeadMode, Metro, Offer, OutboxEmail
 
 PERIODS = (7, 30, 90)
+# Per-metro charts show the busiest metros and fold the others into one "Other metros (n)" row:
+# a chart of 300 bars is unreadable, and rendering it would grow with the marketplace.
+TOP_METROS = 12
 DEFAULT_DAYS = 30
 # Lead modes in display order, with the words the dashboard uses.
 MODES = LeadMode.values()
@@ -109,34 +112,31 @@ def _in_period(column, period: Period):
 
 def speed_to_lead(session: Session, period: Period) -> Durations:
     """Lead created -> the first provider got it (its first assignment), for leads created in
-    the period that reached a provider (every mode)."""
-    first = (
-        select(Assignment.lead_id, func.min(Assignment.created_at).label("first_at"))
-        .group_by(Assignment.lead_id)
-        .subquery()
-    )
+    the period that reached a provider (every mode). Period first: the leads of the period
+    (ix_leads_created_at), then their assignments (by lead id), never the whole table."""
     rows = session.execute(
-        select(Lead.created_at, first.c.first_at)
-        .join(first, first.c.lead_id == Lead.id)
+        select(Lead.created_at, func.min(Assignment.created_at))
+        .join(Assignment, Assignment.lead_id == Lead.id)
         .where(_in_period(Lead.created_at, period))
+        .group_by(Lead.id, Lead.created_at)
     ).all()
     return _durations(period, [(created, clock.as_utc(got)) for created, got in rows])
 
 
 def time_to_accept(session: Session, period: Period) -> Durations:
     """Broadcast: the first wave's offers went out -> a provider accepted, for leads created in
-    the period with an accepted offer."""
+    the period with an accepted offer (period first, like speed_to_lead)."""
+    in_period = select(Lead.id).where(_in_period(Lead.created_at, period)).scalar_subquery()
     wave_one = (
         select(Offer.lead_id, func.min(Offer.offered_at).label("offered_at"))
-        .where(Offer.wave == 1)
+        .where(Offer.wave == 1, Offer.lead_id.in_(in_period))
         .group_by(Offer.lead_id)
         .subquery()
     )
     rows = session.execute(
         select(wave_one.c.offered_at, Offer.responded_at)
         .join(wave_one, wave_one.c.lead_id == Offer.lead_id)
-        .join(Lead, Lead.id == Offer.lead_id)
-        .where(Offer.state == "accepted", Offer.responded_at.is_not(None), _in_period(Lead.created_at, period))
+        .where(Offer.state == "accepted", Offer.responded_at.is_not(None))
     ).all()
     return _durations(period, [(clock.as_utc(offered), accepted) for offered, accepted in rows])
 
@@ -160,12 +160,12 @@ class FillRate:
 
 
 def fill_rate(session: Session, period: Period) -> FillRate:
-    """Share of verified leads created in the period that reached a provider (an assignment)."""
-    reached = select(Assignment.lead_id).distinct().subquery()
+    """Share of verified leads created in the period that reached a provider (an assignment):
+    each lead of the period probes its assignments by lead id (no scan of all assignments)."""
+    reached = case((exists().where(Assignment.lead_id == Lead.id), 1), else_=0)
     rows = session.execute(
-        select(Lead.mode, Metro.name, func.count(Lead.id), func.count(reached.c.lead_id))
+        select(Lead.mode, Metro.name, func.count(Lead.id), func.coalesce(func.sum(reached), 0))
         .join(Metro, Metro.id == Lead.metro_id)
-        .outerjoin(reached, reached.c.lead_id == Lead.id)
         .where(Lead.status.in_(VERIFIED_STATUSES), _in_period(Lead.created_at, period))
         .group_by(Lead.mode, Metro.name)
     ).all()
@@ -180,7 +180,7 @@ def fill_rate(session: Session, period: Period) -> FillRate:
     return FillRate(
         overall=Fill("All leads", total, filled),
         by_mode=[Fill(mode, t, f) for mode, (t, f) in modes.items()],
-        by_metro=[Fill(name, t, f) for name, (t, f) in sorted(metros.items())],
+        by_metro=_top_fills(metros),
     )
 
 
@@ -254,8 +254,26 @@ def leads_per_metro(session: Session, period: Period) -> list[MetroLeads]:
     metros: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(MODES, 0))
     for name, mode, count in rows:
         metros[name][mode] = count
-    result = [MetroLeads(name, by_mode) for name, by_mode in metros.items()]
-    return sorted(result, key=lambda m: (-m.total, m.metro))
+    result = sorted((MetroLeads(name, by_mode) for name, by_mode in metros.items()), key=lambda m: (-m.total, m.metro))
+    if len(result) <= TOP_METROS:
+        return result
+    rest = result[TOP_METROS:]
+    other = dict.fromkeys(MODES, 0)
+    for m in rest:
+        for mode, count in m.by_mode.items():
+            other[mode] = other.get(mode, 0) + count
+    return [*result[:TOP_METROS], MetroLeads(f"Other metros ({len(rest)})", other)]
+
+
+def _top_fills(metros: dict[str, list[int]]) -> list[Fill]:
+    """Fill per metro by name; beyond TOP_METROS, the busiest ones and "Other metros (n)"."""
+    if len(metros) <= TOP_METROS:
+        return [Fill(name, t, f) for name, (t, f) in sorted(metros.items())]
+    busiest = sorted(metros.items(), key=lambda item: (-item[1][0], item[0]))
+    top, rest = busiest[:TOP_METROS], busiest[TOP_METROS:]
+    return [Fill(name, t, f) for name, (t, f) in sorted(top)] + [
+        Fill(f"Other metros ({len(rest)})", sum(t for _, (t, _f) in rest), sum(f for _, (_t, f) in rest))
+    ]
 
 
 def age_bucket(seconds: float) -> str:
@@ -282,7 +300,7 @@ def escrow_backlog(session: Session, period: Period) -> Backlog:
     customer has waited; and per day of the period, how many leads entered it."""
     now = period.end
     waiting: dict[str, dict[str, int]] = {}
-    query = select(Lead).where(escrow_inbox.in_inbox_clause()).options(selectinload(Lead.requested_provider))
+    query = escrow_inbox.waiting_leads()
     for lead in session.scalars(query):
         ages = waiting.setdefault(escrow_inbox.reason_of(lead), dict.fromkeys(AGE_BUCKETS, 0))
         ages[age_bucket((now - clock.as_utc(lead.created_at)).total_seconds())] += 1
@@ -306,6 +324,51 @@ class Dashboard:
     metros: list[MetroLeads]
     backlog: Backlog
     speed_by_metro: list[MetroSpeed] = field(default_factory=list)  # issue 13
+    emails: dict[str, int] = field(default_factory=dict)  # the Emails card (email_counts)
+
+
+_CACHE: dict[int, Dashboard] = {}
+
+
+def cached_dashboard(session: Session, days: int, max_age_seconds: int) -> Dashboard:
+    """The dashboard for `days`, computed at most once every `max_age_seconds` per period in
+    this process (the page shows its `period.end` as "as of"): a dashboard view costs the same
+    however many leads the period holds. 0 computes it every time."""
+    now = clock.now()
+    hit = _CACHE.get(days)
+    if (
+        max_age_seconds > 0
+        and hit is not None
+        and timedelta(0) <= now - hit.period.end < timedelta(seconds=max_age_seconds)
+    ):
+        return hit
+    fresh = dashboard(session, days)
+    _CACHE[days] = fresh
+    return fresh
+
+
+EMAIL_WAITING = ("pending", "sending", "failed")  # few at any time: counted by ix_outbox_emails_status
+EMAIL_DONE = ("sent", "stored")  # grows forever: counted for the period only (ix_outbox_emails_sent_at)
+
+
+def email_counts(session: Session, days: int = DEFAULT_DAYS) -> dict[str, int]:
+    """The Emails card: emails waiting or failed now, and emails sent in the last `days` days."""
+    period = Period.last(days)
+    waiting = dict(
+        session.execute(
+            select(OutboxEmail.status, func.count(OutboxEmail.id))
+            .where(OutboxEmail.status.in_(EMAIL_WAITING))
+            .group_by(OutboxEmail.status)
+        ).all()
+    )
+    counts = {status: waiting[status] for status in EMAIL_WAITING if status in waiting}
+    for status, n in session.execute(
+        select(OutboxEmail.status, func.count(OutboxEmail.id))
+        .where(OutboxEmail.sent_at >= period.start, OutboxEmail.status.in_(EMAIL_DONE))
+        .group_by(OutboxEmail.status)
+    ):
+        counts[f"{status} in {days} days"] = n
+    return counts
 
 
 def dashboard(session: Session, days: int = DEFAULT_DAYS) -> Dashboard:
@@ -319,4 +382,5 @@ def dashboard(session: Session, days: int = DEFAULT_DAYS) -> Dashboard:
         leads_per_metro(session, period),
         escrow_backlog(session, period),
         speed_per_metro(session, period),
+        email_counts(session, days),
     )

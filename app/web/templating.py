@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from flask import Flask, current_app, has_request_context
+from flask import Flask, current_app, has_request_context, request, url_for
 from flask_login import current_user
 
 from app.broadcast.offer_cards import without_old_call
@@ -78,6 +79,16 @@ def tz_abbrev(tz_name: str | None = None) -> str:
     return clock.local(clock.now(), tz_name or default_timezone()).strftime("%Z")
 
 
+def page_url(after: str | None) -> str:
+    """This page's URL with the same filters and the paging cursor `after` (None: first page)."""
+    args = request.args.to_dict()
+    args.pop("after", None)
+    if after:
+        args["after"] = after
+    values: dict[str, Any] = {**(request.view_args or {}), **args}
+    return url_for(request.endpoint or "public.home", **values)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["in_metro"] = in_metro
@@ -122,6 +133,8 @@ def init_app(app: Flask) -> None:
     # template is not run when only one of its blocks is rendered for htmx).
     macros = app.jinja_env.get_template("_forms.html").module
     app.jinja_env.globals.update({name: getattr(macros, name) for name in ("csrf_field", "plain_field")})
+    app.jinja_env.globals["page_url"] = page_url  # before the pager's module is loaded: it calls it
+    app.jinja_env.globals["pager"] = app.jinja_env.get_template("_pager.html").module.pager  # type: ignore[attr-defined]
     app.jinja_env.filters["plural"] = plural
 
     @app.context_processor

@@ -79,7 +79,6 @@ def upgrade():
     )
     op.create_index("ix_provider_zips_zip", "provider_zips", ["zip", "provider_id"], unique=False)
     op.create_index("ix_provider_metros_metro", "provider_metros", ["metro_id", "provider_id"], unique=False)
-    op.create_index("ix_assignments_provider_created", "assignments", ["provider_id", "created_at"], unique=False)
     if op.get_bind().dialect.name == "postgresql":
         op.create_index(
             "ix_providers_rotation",
@@ -158,7 +157,6 @@ def downgrade():
         op.drop_index("ix_providers_rotation", table_name="providers")
     else:
         op.drop_index("ix_providers_rotation_lite", table_name="providers")
-    op.drop_index("ix_assignments_provider_created", table_name="assignments")
     op.drop_index("ix_provider_metros_metro", table_name="provider_metros")
     op.drop_index("ix_provider_zips_zip", table_name="provider_zips")
     op.drop_table("provider_zips")

@@ -2,7 +2,7 @@
 reminders, magic sign-in links; trap fields and the site/trap a request is attached to on leads.
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0014
 Create Date: 2026-12-03
 
 Additive only: new tables, and nullable columns (with their CHECKs) on leads.

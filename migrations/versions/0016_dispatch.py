@@ -1,7 +1,7 @@
 """Dispatch (issue 13): urgency-aware consent wait, SLA escalation
 
 Revision ID: 0016
-Revises: 0012
+Revises: 0015
 Create Date: 2026-12-03
 
 metros.consent_wait_emergency_minutes: how long an escrowed *emergency* direct request waits

@@ -2,7 +2,7 @@
 premium tools (issue 14)
 
 Revision ID: 0017
-Revises: 0012
+Revises: 0016
 Create Date: 2026-12-03
 
 Assignments gain the pipeline's stages (`visit`, `done`) and their times; providers gain a

@@ -96,3 +96,33 @@ def test_dashboard_has_no_inline_style_or_script(client, dashboard_data):
     html = page(client)
     assert "<style" not in html and " style=" not in html
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)
+
+
+def test_charts_are_cached_per_period_and_say_as_of(app, client, db, factory, dashboard_data, clock, monkeypatch):
+    """With DASHBOARD_CACHE_SECONDS, a view within the window shows the figures as of the first
+    one (and says when); after the window the new lead is counted."""
+    from app.reporting import metrics
+
+    monkeypatch.setitem(app.config, "DASHBOARD_CACHE_SECONDS", 60)
+    monkeypatch.setattr(metrics, "_CACHE", {})
+    first = page(client)
+    assert "Figures as of 12:00:00 UTC (recomputed at most every 60 s)" in first
+    assert "<dt>Waiting</dt><dd>1</dd>" in chart(first, "backlog")
+    factory.lead(metro=factory.metro("Austin"), status="pending")
+    db.session.commit()
+    clock.freeze(NOW + timedelta(seconds=30))
+    cached = page(client)
+    assert "Figures as of 12:00:00 UTC" in cached and "<dt>Waiting</dt><dd>1</dd>" in chart(cached, "backlog")
+    clock.freeze(NOW + timedelta(seconds=61))
+    fresh = page(client)
+    assert "Figures as of 12:01:01 UTC" in fresh and "<dt>Waiting</dt><dd>2</dd>" in chart(fresh, "backlog")
+
+
+def test_email_card_counts_waiting_emails_and_those_sent_in_the_period(client, factory, db, dashboard_data):
+    factory.outbox_email(status="pending")
+    factory.outbox_email(status="failed")
+    factory.outbox_email(status="sent", sent_at=NOW - timedelta(days=2))
+    factory.outbox_email(status="sent", sent_at=NOW - timedelta(days=200))  # outside the 30 days
+    db.session.commit()
+    html = page(client)
+    assert "1 pending · 1 failed · 1 sent in 30 days" in html, re.findall(r"Emails</span>.*?</span>", html, re.S)

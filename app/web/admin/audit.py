@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask import render_template, request
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
+from app.core import paging
 from app.extensions import db
 from app.models import AuditLog
 from app.web.access import admin_required
@@ -17,14 +19,10 @@ PAGE = 100
 @admin_required
 def audit_log():
     action, object_type = request.args.get("action") or "", request.args.get("object_type") or ""
-    before = request.args.get("before", type=int)
-    query = select(AuditLog).order_by(AuditLog.id.desc()).limit(PAGE)
+    query = select(AuditLog).options(selectinload(AuditLog.actor))  # every row shows who
     if action:
         query = query.where(AuditLog.action.startswith(action))
     if object_type:
         query = query.where(AuditLog.object_type == object_type)
-    if before:
-        query = query.where(AuditLog.id < before)
-    entries = list(db.session.scalars(query))
-    older = entries[-1].id if len(entries) == PAGE else None
-    return render_template("admin/audit.html", entries=entries, action=action, object_type=object_type, older=older)
+    entries = paging.page(db.session, query, [AuditLog.id], after=request.args.get("after"), size=PAGE, descending=True)
+    return render_template("admin/audit.html", entries=entries, action=action, object_type=object_type)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app.economics import refunds
 from app.extensions import db
+from app.leads import search as lead_search
 from app.models import CreditWallet, Provider
 from app.quotes import credits
 from app.web.access import admin_required
@@ -27,7 +28,7 @@ def _page(errors: dict | None = None, status: int = 200, provider_id: int | None
         .limit(200)
     )
     if q:
-        query = query.where(Provider.name.ilike(f"%{q}%"))
+        query = query.where(Provider.name.ilike(lead_search.like_pattern(q), escape="\\"))
     rows = db.session.execute(query).all()
     return render(
         "admin/credits.html",

@@ -8,6 +8,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 from htmx_flask import request as hx_request
 from sqlalchemy import select
+from sqlalchemy.orm import load_only
 
 from app.core import clock
 from app.core.refusal import Refusal
@@ -45,8 +46,10 @@ def escrow_rows(leads: list[Lead]) -> dict[int, escrow_actions.Row]:
 def escrow_page():
     reason = request.args.get("reason") or None
     metro_id = request.args.get("metro", type=int)
-    box = escrow_inbox.inbox(db.session, reason if reason in escrow_inbox.FILTER_ORDER else None, metro_id)
-    metros = list(db.session.scalars(select(Metro).order_by(Metro.name)))
+    box = escrow_inbox.inbox(
+        db.session, reason if reason in escrow_inbox.FILTER_ORDER else None, metro_id, request.args.get("after")
+    )
+    metros = list(db.session.scalars(select(Metro).options(load_only(Metro.id, Metro.name)).order_by(Metro.name)))
     return render(
         "admin/escrow.html",
         private=True,

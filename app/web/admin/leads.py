@@ -3,36 +3,24 @@
 from __future__ import annotations
 
 from flask import abort, request
-from sqlalchemy import ColumnElement, or_, select
 
+from app.core import paging
 from app.direct import escrow_inbox
 from app.extensions import db
+from app.leads import search as lead_search
 from app.models import Lead
 from app.web.access import admin_required
 from app.web.admin.escrow import escrow_rows
 from app.web.admin.views import bp
 from app.web.responses import render
 
+PAGE = 100
 
-def search(q: str, status: str | None, limit: int = 100) -> list[Lead]:
-    query = select(Lead).order_by(Lead.id.desc()).limit(limit)
-    if status:
-        query = query.where(Lead.status == status)
-    if q:
-        like = f"%{q.lower()}%"
-        digits = "".join(ch for ch in q if ch.isdigit())
-        conditions: list[ColumnElement[bool]] = [
-            Lead.customer_name.ilike(like),
-            Lead.customer_email.ilike(like),
-            Lead.city.ilike(like),
-            Lead.business_name.ilike(like),
-        ]
-        if digits:
-            conditions.append(Lead.customer_phone.ilike(f"%{digits}%"))
-            if q.strip().lstrip("#").isdigit():
-                conditions.append(Lead.id == int(q.strip().lstrip("#")))
-        query = query.where(or_(*conditions))
-    return list(db.session.scalars(query))
+
+def search(q: str, status: str | None, after: str | None = None, size: int = PAGE) -> paging.Page[Lead]:
+    """Matching leads, newest first, one keyset page at a time."""
+    stmt = lead_search.leads(lead_search.parse(q), status)
+    return paging.page(db.session, stmt, [Lead.id], after=after, size=size, descending=True)
 
 
 @bp.get("/leads")
@@ -40,7 +28,15 @@ def search(q: str, status: str | None, limit: int = 100) -> list[Lead]:
 def leads():
     q = (request.args.get("q") or "").strip()
     status = request.args.get("status") or None
-    return render("admin/leads.html", private=True, leads=search(q, status), q=q, status=status)
+    parsed = lead_search.parse(q)
+    return render(
+        "admin/leads.html",
+        private=True,
+        leads=search(q, status, request.args.get("after")),
+        q=q,
+        status=status,
+        note=parsed.note,
+    )
 
 
 @bp.get("/leads/<int:lead_id>")

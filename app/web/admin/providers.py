@@ -5,37 +5,47 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from app.accounts import plans, verification
+from app.core import paging
 from app.extensions import db
+from app.leads import search as lead_search
 from app.models import AuditLog, Metro, Provider
 from app.models.provider import PROVIDER_STATUSES, TIERS
 from app.web.access import admin_required
 from app.web.admin.views import bp
+
+PROVIDERS_PAGE = 100
 
 
 @bp.get("/providers", endpoint="providers")
 @admin_required
 def providers_list():
     q, status, metro = (request.args.get("q") or "").strip(), request.args.get("status"), request.args.get("metro")
-    query = select(Provider).order_by(Provider.name).limit(300)
+    query = select(Provider).options(selectinload(Provider.owner))  # every row shows its owner
     if q:
-        query = query.where(or_(func.lower(Provider.name).contains(q.lower()), Provider.slug.contains(q.lower())))
+        # ILIKE on PostgreSQL reads the name's trigram index (ix_providers_name_trgm)
+        like = lead_search.like_pattern(q)
+        query = query.where(or_(Provider.name.ilike(like, escape="\\"), Provider.slug.ilike(like, escape="\\")))
     if status in PROVIDER_STATUSES:
         query = query.where(Provider.status == status)
     if metro:
-        query = query.join(Metro, Provider.home_metro_id == Metro.id).where(Metro.slug == metro)
+        # typed, not picked from a list of every metro (hundreds of them at scale): name or slug
+        query = query.join(Metro, Provider.home_metro_id == Metro.id).where(
+            or_(Metro.slug == metro.strip().lower(), func.lower(Metro.name) == metro.strip().lower())
+        )
     sla_only = request.args.get("paused") == "sla"  # issue 13: paused automatically for unanswered offers
     if sla_only:
         query = query.where(Provider.paused.is_(True), Provider.sla_paused_at.is_not(None))
-    metros = list(db.session.scalars(select(Metro).order_by(Metro.name)))
     return render_template(
         "admin/providers.html",
-        providers=list(db.session.scalars(query)),
+        providers=paging.page(
+            db.session, query, [Provider.name, Provider.id], after=request.args.get("after"), size=PROVIDERS_PAGE
+        ),
         q=q,
         status=status,
         metro=metro,
-        metros=metros,
         sla_only=sla_only,
     )
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.broadcast import sla
+from app.core import paging
 from app.extensions import db
 from app.models import Lead, OutboxEmail, VerificationRequest
 from app.platform import audit, outbox
@@ -17,6 +18,7 @@ from app.web.admin.charts import dashboard_charts
 from app.web.admin.compliance_chart import overdue_chart
 
 bp = Blueprint("admin", __name__)
+EMAILS_PAGE = 200
 
 
 @bp.after_request
@@ -34,21 +36,22 @@ def dashboard():
     escrowed = db.session.scalar(
         select(func.count(Lead.id)).where(Lead.delivery_status == "pending", Lead.status == "verified")
     )
-    email_counts = dict(
-        db.session.execute(select(OutboxEmail.status, func.count(OutboxEmail.id)).group_by(OutboxEmail.status)).all()
-    )
     pending_verifications = db.session.scalar(
         select(func.count(VerificationRequest.id)).where(VerificationRequest.status == "pending")
     )
     days = metrics.parse_days(request.args.get("days"))
-    charts = dashboard_charts(metrics.dashboard(db.session, days))
+    cache_seconds = current_app.config["DASHBOARD_CACHE_SECONDS"]
+    figures = metrics.cached_dashboard(db.session, days, cache_seconds)
+    charts = dashboard_charts(figures)
     charts.append(refund_chart.auto_refunds(db.session, metrics.Period.last(days)))
     charts.append(overdue_chart())  # issue 12: traps by status per metro
     return render_template(
         "admin/dashboard.html",
         held=held,
         escrowed=escrowed,
-        email_counts=email_counts,
+        email_counts=figures.emails,  # counted with the charts (sent in the period grows with volume)
+        as_of=figures.period.end,
+        cache_seconds=cache_seconds,
         pending_verifications=pending_verifications,
         days=days,
         periods=metrics.PERIODS,
@@ -61,10 +64,13 @@ def dashboard():
 @admin_required
 def emails():
     status = request.args.get("status") or None
-    query = select(OutboxEmail).order_by(OutboxEmail.id.desc()).limit(200)
+    query = select(OutboxEmail)
     if status:
         query = query.where(OutboxEmail.status == status)
-    return render_template("admin/emails.html", emails=list(db.session.scalars(query)), status=status)
+    emails = paging.page(
+        db.session, query, [OutboxEmail.id], after=request.args.get("after"), size=EMAILS_PAGE, descending=True
+    )
+    return render_template("admin/emails.html", emails=emails, status=status)
 
 
 @bp.post("/emails/<int:email_id>/retry")

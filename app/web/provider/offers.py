@@ -55,7 +55,7 @@ def offers():
     offers_ = []
     if provider is not None:
         offers_ = (offer_cards.history if history else offer_cards.open_offers)(db.session, provider.id)
-    cards = [offer_cards.card(db.session, o) for o in offers_]
+    cards = offer_cards.cards(db.session, offers_)
     return render(
         "provider/offers.html",
         private=True,
@@ -90,7 +90,7 @@ def offers_poll():
     if request.args.get("v", type=int) == version and not live.stale_token():
         return private(make_response("", 204))
     shown = _shown_keys()
-    cards = [offer_cards.card(db.session, o) for o in offer_cards.live_offers(db.session, provider.id, shown)]
+    cards = offer_cards.cards(db.session, offer_cards.live_offers(db.session, provider.id, shown))
     new_cards = [c for c in cards if c.offer.id not in shown and not c.final]
     changed = [c for c in cards if c.offer.id in shown and shown[c.offer.id] != c.key]
     was_final = {i for i, key in shown.items() if key.split(":", 1)[0] not in ("open", "restricted")}
