@@ -24,6 +24,7 @@ import html as html_lib
 import http.cookiejar
 import json
 import os
+import random
 import re
 import subprocess
 import sys
@@ -191,7 +192,7 @@ def offer_latency(base: str, watcher: Provider, n: int, every: float, timeout: f
             time.sleep(0.01)
         if i in seen:
             out.append(seen[i] - started)
-        time.sleep(0.3)  # let the next POST land at a random point of the poll cycle
+        time.sleep(0.3 + random.random() * every)  # the next POST lands at a random point of the poll cycle
     stop.set()
     thread.join()
     return out
@@ -302,6 +303,8 @@ def main() -> int:
             gunicorn += ["-k", "gthread", "--threads", str(args.threads)]
         children.append(subprocess.Popen([*gunicorn, "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env))
         children.append(subprocess.Popen([python, "worker.py"], cwd=ROOT, env=env))
+        # as deployed (README "Deploying"): an urgent worker (routing, wave deadlines, pushes) beside the general one
+        children.append(subprocess.Popen([python, "worker.py", "urgent"], cwd=ROOT, env=env))
         wait_healthy(base)
         db_name = "PostgreSQL" if database_url.startswith("postgresql") else "SQLite"
         print(
