@@ -69,20 +69,20 @@ def _after(lead_id: int, message: str):
 @provider_required
 @_REFUSED
 def pipeline_move(lead_id: int, action: str):
-    form = request.form
-    done = stages.transition(
-        db.session,
-        lead_id,
-        _provider(),
-        action,
-        notes=form.get("notes"),
-        amount=form.get("quote_amount"),
-        message=form.get("quote_message"),
-        visit_date=form.get("visit_date"),
-        visit_time=form.get("visit_time"),
-        reason=form.get("reason"),
-    )
+    done = stages.transition(db.session, lead_id, _provider(), action, **stage_fields(request.form))
     return _after(lead_id, done.message)
+
+
+def stage_fields(form) -> dict[str, str | None]:
+    """A stage move's fields from a posted form (the lead page's pipeline card, a quote lead's page)."""
+    return {
+        "notes": form.get("notes"),
+        "amount": form.get("quote_amount"),
+        "message": form.get("quote_message"),
+        "visit_date": form.get("visit_date"),
+        "visit_time": form.get("visit_time"),
+        "reason": form.get("reason"),
+    }
 
 
 @bp.post("/inbox/<int:lead_id>/notes")

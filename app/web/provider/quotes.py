@@ -13,6 +13,7 @@ from app.models.economics import LOST_REASONS
 from app.pipeline import stages as pipeline
 from app.quotes import credits, disputes, preview, unlock
 from app.web.access import provider_required
+from app.web.provider.pipeline import stage_fields
 from app.web.provider.views import bp
 from app.web.responses import Outcome, on_refusal, render
 
@@ -105,17 +106,7 @@ def quote_unlock(lead_id: int):
 @provider_required
 @_REFUSED
 def quote_status(lead_id: int, action: str):
-    form = request.form
-    done = pipeline.transition(
-        db.session,
-        lead_id,
-        _provider(),
-        action,
-        notes=form.get("notes"),
-        amount=form.get("quote_amount"),
-        message=form.get("quote_message"),
-        reason=form.get("reason"),
-    )
+    done = pipeline.transition(db.session, lead_id, _provider(), action, **stage_fields(request.form))
     return _after_action(lead_id, done.message)
 
 
