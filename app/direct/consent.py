@@ -36,8 +36,8 @@ def why(lead: Lead) -> str:
     if provider is None:
         return ""
     reason = eligibility.direct(provider, 0).reason
-    if reason is None and lead.delivery_status == "pending" and lead.escrow_reason == "weekly_cap":
-        reason = "weekly_cap"
+    if reason is None and lead.delivery_status == "pending" and lead.escrow_reason in ("weekly_cap", "out_of_area"):
+        reason = lead.escrow_reason  # kept as stored: a count, a place (not a state of the provider)
     return eligibility.customer_reason(reason, provider.name)
 
 

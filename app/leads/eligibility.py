@@ -140,6 +140,8 @@ CUSTOMER_WORDS = {
     EscrowReason.paused: "{name} has paused new requests for now.",
     EscrowReason.suspended: "{name} can't receive requests through FogForge at the moment.",
     EscrowReason.weekly_cap: "{name} has all the requests they can take this week.",
+    EscrowReason.out_of_area: "Your address is outside the area {name} serves, so we can't pass your "
+    "request to them straight away.",
 }
 
 

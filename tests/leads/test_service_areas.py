@@ -13,7 +13,7 @@ from app.accounts import service_area
 from app.broadcast import waves
 from app.broadcast.pool import choose
 from app.core.refusal import Refusal
-from app.direct import escrow_inbox, release
+from app.direct import consent, escrow_inbox, release
 from app.leads import pool_query, routing, zips
 from app.models import Provider
 from app.models.provider import provider_zips
@@ -151,6 +151,8 @@ def test_direct_request_outside_the_area_waits_in_escrow_with_that_reason(db, fa
     assert escrow_inbox.reason_of(lead) == "out_of_area"
     assert release.release_for_provider(db.session, target) == []
     assert escrow_inbox.label_of("out_of_area", False) == "Outside the provider's service area"
+    why = consent.why(lead)  # the tracking page tells the customer, in words, never the plan
+    assert why.startswith("Your address is outside the area") and target.name in why, why
     inside = factory.lead(metro=metro, category=cat, mode="direct", requested_provider=target, postal_code=z_in.code)
     assert routing.route(db.session, inside.id)
     assert inside.delivery_status == "delivered"
