@@ -39,6 +39,7 @@ def percentile(values: list[float], p: float) -> float:
 def run_round(app, pairs: list[tuple[int, int]]) -> list[tuple[str, float]]:
     """Release every accept at once; returns (outcome, seconds) per thread."""
     from app.broadcast import offer_actions
+    from app.core.refusal import Refusal
     from app.extensions import db
 
     barrier = threading.Barrier(len(pairs) + 1)
@@ -53,7 +54,7 @@ def run_round(app, pairs: list[tuple[int, int]]) -> list[tuple[str, float]]:
                 offer_actions.accept(db.session, offer_id, provider_id)
                 db.session.commit()
                 outcome = "won"
-            except offer_actions.Refused:
+            except Refusal:
                 db.session.rollback()
                 outcome = "refused"
             except Exception as exc:  # noqa: BLE001 - reported, counts against correctness
