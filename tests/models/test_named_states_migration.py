@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import pytest
 from alembic import command
-from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
-from app import create_app
 from app.extensions import db as _db
-from tests.conftest import _reset_postgres
 from tests.factories import Factory
+from tests.models.scratch import scratch_database
 from tests.models.test_states import load_migration
 
 REVISION = load_migration().revision
@@ -23,21 +20,8 @@ REVISION = load_migration().revision
 @pytest.fixture
 def scratch(app, tmp_path):
     """An app on an empty scratch database migrated to the revision before the named-states migration, in its app context."""
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    if url.startswith("postgresql"):
-        parsed = make_url(url)
-        url = parsed.set(database=f"{parsed.database}_scratch").render_as_string(hide_password=False)
-        _reset_postgres(url)
-    else:
-        url = "sqlite:///" + str(tmp_path / "scratch.db")
-    scratch_app = create_app({**app.config, "SQLALCHEMY_DATABASE_URI": url})
-    with scratch_app.app_context():
-        config = scratch_app.extensions["migrate"].migrate.get_config()
-        config.attributes["before"] = ScriptDirectory.from_config(config).get_revision(REVISION).down_revision
-        command.upgrade(config, config.attributes["before"])
+    with scratch_database(app, tmp_path, REVISION) as config:
         yield config
-        _db.session.remove()
-        _db.engine.dispose()
 
 
 def revision() -> str:

@@ -8,37 +8,21 @@ from datetime import timedelta
 
 import pytest
 from alembic import command
-from alembic.script import ScriptDirectory
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
-from app import create_app
 from app.broadcast.pool import choose
 from app.core import clock
 from app.extensions import db as _db
 from app.models import Lead, Provider
-from tests.conftest import _reset_postgres
+from tests.models.scratch import scratch_database
 
 REVISION = "0014"
 
 
 @pytest.fixture
 def scratch(app, tmp_path):
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    if url.startswith("postgresql"):
-        parsed = make_url(url)
-        url = parsed.set(database=f"{parsed.database}_scratch").render_as_string(hide_password=False)
-        _reset_postgres(url)
-    else:
-        url = "sqlite:///" + str(tmp_path / "scratch.db")
-    scratch_app = create_app({**app.config, "SQLALCHEMY_DATABASE_URI": url})
-    with scratch_app.app_context():
-        config = scratch_app.extensions["migrate"].migrate.get_config()
-        before = ScriptDirectory.from_config(config).get_revision(REVISION).down_revision
-        command.upgrade(config, before)
+    with scratch_database(app, tmp_path, REVISION) as config:
         yield config
-        _db.session.remove()
-        _db.engine.dispose()
 
 
 def test_existing_providers_keep_their_metros_and_get_their_response_figures(scratch):
