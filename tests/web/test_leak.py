@@ -272,6 +272,11 @@ SURFACES = {
     ),
     "provider offer cards (htmx)": lambda c, s, r: _get(c, *(f"/provider/offers/{i}" for i in _offer_ids()), htmx=True),
     "push payloads": _pushes,  # issue 11
+    # issue 14: the provider's own exports and figures
+    "provider CSV export": lambda c, s, r: _get(c, "/provider/leads.csv"),
+    "provider results and tools pages": lambda c, s, r: _get(
+        c, "/provider/results?days=30", "/provider/results?days=365", "/provider/tools"
+    ),
     # issue 12: compliance surfaces
     "provider customers page": lambda c, s, r: _get(c, "/provider/customers"),
     "provider service record forms": lambda c, s, r: _get(
