@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, flash, jsonify, make_response, redirect, render_template, request
+from flask import Flask, current_app, flash, jsonify, make_response, redirect, render_template, request
 from htmx_flask import request as hx_request
 from jinja2_fragments.flask import render_block
 from werkzeug.wrappers import Response
@@ -82,6 +82,14 @@ def vary(response: Response, *, private: bool = False, status: int | None = None
     if private:
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def download(body, content_type: str, filename: str, *, inline: bool = False) -> Response:
+    """A file answer (PDF, .ics, CSV; `body` may be a streamed iterable): private, never cached,
+    opened in the browser (`inline`) or saved under `filename`."""
+    response = current_app.response_class(body, content_type=content_type)
+    response.headers["Content-Disposition"] = f'{"inline" if inline else "attachment"}; filename="{filename}"'
+    return private(response)
 
 
 def private(response: Response, status: int | None = None) -> Response:

@@ -3,7 +3,7 @@ correct it, its PDF, and "My customers". Registered on the provider blueprint.""
 
 from __future__ import annotations
 
-from flask import abort, flash, make_response, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from app.compliance import customers, pdf, records, sites
@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models import ServiceRecord, TrapType
 from app.web.access import provider_required
 from app.web.provider.views import bp
-from app.web.responses import private, render
+from app.web.responses import download, render
 
 FIELDS = (
     "service_date",
@@ -120,10 +120,7 @@ def record_pdf(record_id: int):
 
 def pdf_response(record: ServiceRecord, filename: str, data: bytes | None = None):
     body = data or pdf.manifest(record, record.trap.site, external_url("public.verify_manifest", number=record.number))
-    response = make_response(body)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    return private(response)
+    return download(body, "application/pdf", filename, inline=True)
 
 
 @bp.get("/customers")

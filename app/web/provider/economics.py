@@ -3,7 +3,7 @@ and the results page."""
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, request, stream_with_context, url_for
+from flask import abort, flash, redirect, request, stream_with_context, url_for
 from flask_login import current_user
 
 from app.core import clock
@@ -13,7 +13,7 @@ from app.pipeline import spend
 from app.web.access import provider_required
 from app.web.provider import results_charts
 from app.web.provider.views import bp
-from app.web.responses import on_refusal, private, render
+from app.web.responses import download, on_refusal, render
 
 
 def _provider():
@@ -64,9 +64,7 @@ def tools_save():
 def export_csv():
     provider = _provider()
     day = clock.local(clock.now(), provider.home_metro.timezone).date().isoformat()
-    response = Response(stream_with_context(export.stream(db.session, provider)), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="fogforge-leads-{day}.csv"'
-    return private(response)
+    return download(stream_with_context(export.stream(db.session, provider)), "text/csv", f"fogforge-leads-{day}.csv")
 
 
 @bp.get("/results")

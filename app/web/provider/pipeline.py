@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, make_response, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from htmx_flask import request as hx_request
 
@@ -15,7 +15,7 @@ from app.pipeline import notes, stages
 from app.quotes import disputes
 from app.web.access import provider_required
 from app.web.provider.views import bp
-from app.web.responses import Outcome, on_refusal, private, render
+from app.web.responses import Outcome, download, on_refusal, render
 
 
 def _provider():
@@ -108,7 +108,5 @@ def pipeline_visit_ics(lead_id: int):
     if item is None or item.assignment is None or item.assignment.visit_at is None:
         abort(404)
     host = urlsplit(current_app.config["APP_BASE_URL"]).hostname or "fogforge.local"
-    response = make_response(notes.visit_ics(item.assignment, item.shown, host))
-    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="visit-lead-{lead_id}.ics"'
-    return private(response)
+    body = notes.visit_ics(item.assignment, item.shown, host)
+    return download(body, "text/calendar; charset=utf-8", f"visit-lead-{lead_id}.ics")

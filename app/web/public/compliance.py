@@ -16,7 +16,7 @@ from app.extensions import db, limiter
 from app.leads import validation
 from app.models import Lead, ServiceRecord, Trap
 from app.web.public.views import bp
-from app.web.responses import on_refusal, private, render
+from app.web.responses import download, on_refusal, private, render
 
 SESSION_KEY = "customer_email"
 
@@ -164,10 +164,7 @@ def my_sites_share_revoke(site_id: int):
 
 def _manifest_pdf(record: ServiceRecord):
     body = pdf.manifest(record, record.trap.site, external_url("public.verify_manifest", number=record.number))
-    response = make_response(body)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'inline; filename="manifest-{record.number}.pdf"'
-    return private(response)
+    return download(body, "application/pdf", f"manifest-{record.number}.pdf", inline=True)
 
 
 @bp.get("/my-sites/records/<int:record_id>.pdf")
@@ -185,10 +182,7 @@ def _ics(trap: Trap):
     rule = schedule.rule_for(db.session, trap.site.metro_id)
     host = urlsplit(current_app.config.get("APP_BASE_URL") or "http://fogforge.local").hostname or "fogforge"
     body = calendar.due_ics(trap, trap.next_due, rule.lead_days, external_url("public.my_sites_sign_in"), host)
-    response = make_response(body)
-    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="trap-{trap.id}-due-{trap.next_due}.ics"'
-    return private(response)
+    return download(body, "text/calendar; charset=utf-8", f"trap-{trap.id}-due-{trap.next_due}.ics")
 
 
 @bp.get("/my-sites/traps/<int:trap_id>/due.ics")
@@ -273,8 +267,6 @@ def compliance_pdf(token: str):
         since=view.since.isoformat(),
         link=external_url("public.compliance_page", token=token),
     )
-    response = make_response(body)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = 'inline; filename="compliance-record.pdf"'
+    response = download(body, "application/pdf", "compliance-record.pdf", inline=True)
     response.headers["X-Robots-Tag"] = "noindex"
-    return _no_referrer(private(response))
+    return _no_referrer(response)
