@@ -6,7 +6,7 @@ offers (one accepted per lead) is the last line of defence."""
 from __future__ import annotations
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from app.broadcast import sla
 from app.broadcast.waves import expand
@@ -81,10 +81,9 @@ def accept(session: Session, offer_id: int, provider_id: int, *, user: User | No
         .values(assigned_provider_id=provider_id, delivery_status="accepted", wave_deadline=None, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if affected(won) != 1:
-        session.refresh(offer.lead)
-        taken = offer.lead.assigned_provider_id not in (None, provider_id)
-        raise Refusal(STATE_REASONS["taken" if taken else "expired"])
+    if affected(won) != 1:  # say why, reading only the one column that tells
+        assigned = session.scalar(select(Lead.assigned_provider_id).where(Lead.id == offer.lead_id))
+        raise Refusal(STATE_REASONS["taken" if assigned not in (None, provider_id) else "expired"])
     mine = session.execute(
         update(Offer)
         .where(Offer.id == offer_id, Offer.state == "offered")
@@ -94,7 +93,7 @@ def accept(session: Session, offer_id: int, provider_id: int, *, user: User | No
     if affected(mine) != 1:  # cannot happen while the lead UPDATE above holds; never half-accept
         raise Refusal(STATE_REASONS["expired"])
     sla.answered(session, provider_id)  # an answer ends a streak of unanswered offers
-    taken_ids = set(
+    taken_ids = list(
         session.scalars(
             update(Offer)
             .where(Offer.lead_id == offer.lead_id, Offer.id != offer_id, Offer.state == "offered")
@@ -103,10 +102,27 @@ def accept(session: Session, offer_id: int, provider_id: int, *, user: User | No
             .execution_options(synchronize_session=False)
         )
     )
-    lead = offer.lead
-    session.refresh(lead)
-    session.expire(lead, ["offers"])
-    changes.touch(session, provider_id, *(o.provider_id for o in lead.offers if o.id in taken_ids))
+    # the lead as the UPDATE left it, without its offers and assignments (read when needed)
+    lead = session.get_one(
+        Lead,
+        offer.lead_id,
+        options=[lazyload(Lead.offers), lazyload(Lead.assignments)],
+        populate_existing=True,
+    )
+    session.expire(lead, ["offers", "assignments"])
+    # this offer and the others as the UPDATEs left them, with the accounts the other providers'
+    # emails go to: two statements however many providers lose
+    others = [
+        o
+        for o in session.scalars(
+            select(Offer)
+            .where(Offer.id.in_([offer_id, *taken_ids]))
+            .options(joinedload(Offer.provider).selectinload(Provider.owner))
+            .execution_options(populate_existing=True)
+        )
+        if o.id != offer_id
+    ]
+    changes.touch(session, provider_id, *(o.provider_id for o in others))
     provider = offer.provider
     teaser = not provider.is_paid
     assignment = Assignment(
@@ -141,9 +157,8 @@ def accept(session: Session, offer_id: int, provider_id: int, *, user: User | No
         data={"offer_id": offer_id, "provider_id": provider_id, "teaser": teaser},
     )
     tell_customer_accepted(session, lead, provider)
-    for other in lead.offers:
-        if other.id in taken_ids:
-            _notify_taken(session, lead, other)
+    shown = masking.preview(lead)
+    notify.notify_all(session, [_taken(shown, lead, other) for other in others])
     return assignment
 
 
@@ -168,10 +183,9 @@ def tell_customer_accepted(session: Session, lead: Lead, provider: Provider) -> 
     )
 
 
-def _notify_taken(session: Session, lead: Lead, offer: Offer) -> None:
-    shown = masking.preview(lead)
-    notify.notify(
-        session,
+def _taken(shown: dict, lead: Lead, offer: Offer) -> notify.Note:
+    """The "lead taken" notification for the provider of an offer another provider won."""
+    return notify.Note(
         offer.provider,
         "lead_taken",
         f"Taken: {shown['category']} in {shown['city']}",

@@ -195,16 +195,15 @@ def _offer_to(session: Session, lead: Lead, chosen: list[Candidate], wave_no: in
     changes.touch(session, *(o.provider_id for o in made))
     for offer in made:
         offer.provider = providers[offer.provider_id]
-        _notify_new_offer(session, lead, offer)
+    notify.notify_all(session, [_new_offer(lead, offer) for offer in made])
     session.expire(lead, ["offers"])
 
 
-def _notify_new_offer(session: Session, lead: Lead, offer: Offer) -> None:
+def _new_offer(lead: Lead, offer: Offer) -> notify.Note:
     shown = masking.restricted_preview(lead) if offer.restricted else masking.preview(lead)
     title = f"New lead: {shown['category']} in {shown['city']}"
     tz = offer.provider.home_metro.timezone
-    notify.notify(
-        session,
+    return notify.Note(
         offer.provider,
         "new_offer",
         title,

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.compliance import schedule
+from app.core.db import insert_new
 from app.leads import intake
 from app.models import Lead, Site, Trap
 
@@ -86,7 +87,7 @@ def site_for(session: Session, lead: Lead) -> Site | None:
             contact_phone=lead.customer_phone,
             auto_rebook=False,
         )
-        session.execute(_insert_ignore(session, values))
+        insert_new(session, Site, [values], unique=["owner_email", "metro_id", "address_key"])
         site = existing()
         assert site is not None  # inserted now or by the concurrent request
         return site
@@ -108,24 +109,6 @@ def trap_for(session: Session, site: Site, trap_type: str, capacity: int, *, acc
     session.flush()
     schedule.refresh(session, trap)
     return trap
-
-
-def _insert_ignore(session: Session, values: dict):
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return (
-            pg_insert(Site)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["owner_email", "metro_id", "address_key"])
-        )
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return (
-        sqlite_insert(Site)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["owner_email", "metro_id", "address_key"])
-    )
 
 
 @intake.after_submit

@@ -1,4 +1,5 @@
-"""Database helpers every capability uses: insert-once and keyset walks."""
+"""Database helpers every capability uses: insert-once (one row or many in one statement),
+keyset walks, the conditional UPDATE that decides a race."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Result, Select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,6 +24,34 @@ def insert_once(session: Session, obj) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def dialect_insert(session: Session, model):
+    """An INSERT for the session's database (PostgreSQL or SQLite), with its ON CONFLICT clauses."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
+
+
+def insert_rows(session: Session, model, rows: list[dict]) -> list[Any]:
+    """INSERT every row in one statement (on both databases); the new primary keys (in no
+    promised order: SQLite batches only then). The rows must all name the same columns."""
+    if not rows:
+        return []
+    (key,) = model.__table__.primary_key.columns
+    statement = dialect_insert(session, model).returning(key)
+    return list(session.scalars(statement, rows))  # batched into one INSERT (insertmanyvalues)
+
+
+def insert_new(session: Session, model, rows: list[dict], *, unique: list[str] | None = None) -> list[Any]:
+    """INSERT every row in one statement, skipping a row whose `unique` key (default: any unique
+    constraint) is already taken, by an earlier transaction or a concurrent one once it commits.
+    Returns the primary keys of the rows inserted. The rows must all name the same columns."""
+    if not rows:
+        return []
+    key = model.__table__.primary_key.columns  # the first key column is returned
+    statement = dialect_insert(session, model).on_conflict_do_nothing(index_elements=unique).returning(*key)
+    return list(session.scalars(statement, rows))  # batched into one INSERT (insertmanyvalues)
 
 
 def keyset(session: Session, query: Select, key, page: int = 200, max_rows: int = 20000) -> Iterator:

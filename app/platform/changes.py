@@ -21,10 +21,10 @@ from __future__ import annotations
 import logging
 
 from flask import has_app_context
-from sqlalchemy import event, select, update
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from app.core.db import affected, insert_once, is_sandbox, savepoint_event
+from app.core.db import dialect_insert, is_sandbox, savepoint_event
 from app.models import ProviderChange
 from app.platform.queue import redis_connection
 
@@ -89,25 +89,15 @@ def version(session: Session, provider_id: int) -> int:
 
 
 def _bump(session: Session, provider_ids: list[int]) -> dict[int, int]:
-    """Increment each provider's row (created at 1 if missing); the committed values."""
-    for pid in provider_ids:  # sorted by the caller: row locks always taken in the same order
-        moved = session.execute(
-            update(ProviderChange)
-            .where(ProviderChange.provider_id == pid)
-            .values(version=ProviderChange.version + 1)
-            .execution_options(synchronize_session=False)
-        )
-        if affected(moved) == 0 and not insert_once(session, ProviderChange(provider_id=pid, version=1)):
-            # another transaction created the row meanwhile: increment that one
-            session.execute(
-                update(ProviderChange)
-                .where(ProviderChange.provider_id == pid)
-                .values(version=ProviderChange.version + 1)
-                .execution_options(synchronize_session=False)
-            )
-    rows = session.execute(
-        select(ProviderChange.provider_id, ProviderChange.version).where(ProviderChange.provider_id.in_(provider_ids))
+    """Increment each provider's row (created at 1 if missing) in one statement; the new values.
+    The rows are written in the order given (sorted by the caller), so two transactions take
+    their row locks in the same order and never wait on each other in a cycle."""
+    statement = (
+        dialect_insert(session, ProviderChange)
+        .on_conflict_do_update(index_elements=["provider_id"], set_={"version": ProviderChange.version + 1})
+        .returning(ProviderChange.provider_id, ProviderChange.version)
     )
+    rows = session.execute(statement, [{"provider_id": pid, "version": 1} for pid in provider_ids])
     return {pid: int(v) for pid, v in rows}
 
 
@@ -131,15 +121,17 @@ def _publish_after_commit(session: Session) -> None:
     bumped = session.info.pop(_BUMPED, None)
     if not bumped or not has_app_context():
         return
-    for pid, value in bumped.items():
+    try:  # one round trip for every provider the transaction touched
+        with redis_connection().pipeline(transaction=False) as pipe:
+            for pid, value in bumped.items():
+                pipe.eval(_RAISE, 1, _key(pid), value)
+            pipe.execute()
+    except Exception:  # noqa: BLE001 - a stale key would hide these changes: drop them instead
+        log.warning("change versions: could not publish providers %s", sorted(bumped), exc_info=True)
         try:
-            _raise(pid, value)
-        except Exception:  # noqa: BLE001 - a stale key would hide this change: drop it instead
-            log.warning("change versions: could not publish provider %s", pid, exc_info=True)
-            try:
-                redis_connection().delete(_key(pid))
-            except Exception:  # noqa: BLE001 - Redis is down: polls read the database meanwhile
-                pass
+            redis_connection().delete(*(_key(pid) for pid in bumped))
+        except Exception:  # noqa: BLE001 - Redis is down: polls read the database meanwhile
+            pass
 
 
 @event.listens_for(Session, "after_transaction_end")

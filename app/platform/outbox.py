@@ -18,6 +18,8 @@ seconds of the server answering, without waiting out their backoff.
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,7 +31,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, object_session
 
 from app.core import clock
-from app.core.db import affected, insert_once
+from app.core.db import affected, insert_new
 from app.extensions import db
 from app.models import Lead, OutboxEmail
 from app.platform import backoff
@@ -41,6 +43,40 @@ def clean_header(value: str) -> str:
     return " ".join(str(value).replace("\r", " ").replace("\n", " ").split())
 
 
+@dataclass(frozen=True)
+class Email:
+    """An email to queue: `context` must be JSON-serialisable and hold only what the recipient
+    may see; a `dedupe_key` already used means it was queued before (nothing is queued again)."""
+
+    kind: str
+    to: str
+    template: str
+    context: dict
+    lead_id: int | None = None
+    dedupe_key: str | None = None
+
+
+def queue_emails(session: Session, emails: Sequence[Email]) -> list[int]:
+    """Record the emails in the outbox in one statement; each is sent by its own job after
+    commit. Returns the ids queued (an email whose dedupe key was used before is left out)."""
+    rows = [
+        {
+            "kind": e.kind,
+            "to_email": clean_header(e.to),
+            "template": e.template,
+            "context": e.context,
+            "lead_id": e.lead_id,
+            "dedupe_key": e.dedupe_key,
+            "status": "pending",
+        }
+        for e in emails
+    ]
+    ids = insert_new(session, OutboxEmail, rows, unique=["dedupe_key"])
+    for outbox_id in ids:
+        enqueue_after_commit(session, "app.jobs.send_email", outbox_id)
+    return ids
+
+
 def queue_email(
     session: Session,
     *,
@@ -50,32 +86,10 @@ def queue_email(
     context: dict,
     lead_id: int | None = None,
     dedupe_key: str | None = None,
-) -> OutboxEmail | None:
-    """Record an email in the outbox and send it after commit.
-
-    `context` must be JSON-serialisable and hold only what the recipient may see.
-    A `dedupe_key` already used returns None (the email was queued before).
-    """
-    if dedupe_key is not None:
-        existing = session.scalar(select(OutboxEmail).where(OutboxEmail.dedupe_key == dedupe_key))
-        if existing is not None:
-            return None
-    row = OutboxEmail(
-        kind=kind,
-        to_email=clean_header(to),
-        template=template,
-        context=context,
-        lead_id=lead_id,
-        dedupe_key=dedupe_key,
-        status="pending",
-    )
-    if dedupe_key is None:
-        session.add(row)
-        session.flush()
-    elif not insert_once(session, row):  # a concurrent writer queued it first
-        return None
-    enqueue_after_commit(session, "app.jobs.send_email", row.id)
-    return row
+) -> int | None:
+    """Queue one email (see `Email`); its outbox id, or None when its dedupe key was used before."""
+    ids = queue_emails(session, [Email(kind, to, template, context, lead_id, dedupe_key)])
+    return ids[0] if ids else None
 
 
 DEFAULT_FOOTER = "You're getting this because of a request on FogForge."

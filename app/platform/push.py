@@ -15,6 +15,7 @@ import json
 import logging
 import threading
 from base64 import urlsafe_b64decode, urlsafe_b64encode
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -25,7 +26,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from app.core import clock
-from app.core.db import insert_once
+from app.core.db import insert_new
 from app.models import OutboxPush, Provider, PushPreference, PushSubscription
 from app.platform import sweep
 from app.platform.outbox import claim_lease, claim_row
@@ -92,10 +93,12 @@ def public_key() -> str:
 # ---------------------------------------------------------------- preferences and quiet hours
 def preference(session: Session, provider_id: int) -> PushPreference:
     """The provider's push preferences (defaults, unsaved, when it never set any)."""
-    pref = session.get(PushPreference, provider_id)
-    if pref is None:
-        pref = PushPreference(provider_id=provider_id, kinds={}, emergencies_break_through=True)
-    return pref
+    return session.get(PushPreference, provider_id) or default_preference(provider_id)
+
+
+def default_preference(provider_id: int) -> PushPreference:
+    """What a provider that never set push preferences gets (unsaved)."""
+    return PushPreference(provider_id=provider_id, kinds={}, emergencies_break_through=True)
 
 
 def _minutes(hhmm: str) -> int:
@@ -112,11 +115,10 @@ def in_quiet_hours(pref: PushPreference, tz_name: str, at: datetime) -> bool:
     return start <= now < end if start < end else now >= start or now < end
 
 
-def allowed(session: Session, provider: Provider, kind: str, urgent: bool) -> bool:
-    """Would a push of `kind` reach the provider's devices now?"""
+def allowed(pref: PushPreference, provider: Provider, kind: str, urgent: bool) -> bool:
+    """Would a push of `kind` reach the provider's devices now, under these preferences?"""
     if kind not in PUSH_KINDS:
         return False
-    pref = preference(session, provider.id)
     if not pref.wants(kind):
         return False
     if in_quiet_hours(pref, provider.home_metro.timezone, clock.now()):
@@ -125,44 +127,62 @@ def allowed(session: Session, provider: Provider, kind: str, urgent: bool) -> bo
 
 
 # ---------------------------------------------------------------- queueing
-def queue_push(
-    session: Session,
-    provider: Provider,
-    kind: str,
-    text: PushText,
-    *,
-    url: str,
-    lead_id: int | None = None,
-    dedupe_key: str | None = None,
-) -> list[OutboxPush]:
-    """One outbox row per device of the provider (none when preferences or quiet hours say no);
-    each is sent by a job after commit. A `dedupe_key` already used queues nothing again."""
-    if not allowed(session, provider, kind, text.urgent):
+@dataclass(frozen=True)
+class Push:
+    """A push to queue for every device of `provider` (masked text only; `url` inside the app)."""
+
+    provider: Provider
+    kind: str
+    text: PushText
+    url: str
+    lead_id: int | None = None
+    dedupe_key: str | None = None
+
+
+def queue_pushes(session: Session, pushes: Sequence[Push]) -> list[int]:
+    """One outbox row per device of each push's provider (none when its preferences or quiet
+    hours say no), written in one statement; each is sent by a job after commit. A `dedupe_key`
+    already used queues nothing again. Returns the outbox ids queued."""
+    if not pushes:
         return []
-    devices = session.scalars(select(PushSubscription).where(PushSubscription.provider_id == provider.id))
-    rows = []
-    for device in devices:
-        row = OutboxPush(
-            provider_id=provider.id,
-            subscription_id=device.id,
-            kind=kind,
-            title=text.title[:200],
-            body=text.body[:300],
-            url=url,
-            lead_id=lead_id,
-            expires_at=text.expires_at,
-            dedupe_key=f"{dedupe_key}:{device.id}"[:200] if dedupe_key else None,
-            status="pending",
-            attempts=0,
-        )
-        if row.dedupe_key is None:
-            session.add(row)
-            session.flush()
-        elif not insert_once(session, row):
-            continue
-        enqueue_after_commit(session, JOB, row.id)
-        rows.append(row)
-    return rows
+    ids = {p.provider.id for p in pushes}
+    prefs = {
+        p.provider_id: p for p in session.scalars(select(PushPreference).where(PushPreference.provider_id.in_(ids)))
+    }
+    wanted = [
+        p
+        for p in pushes
+        if allowed(prefs.get(p.provider.id) or default_preference(p.provider.id), p.provider, p.kind, p.text.urgent)
+    ]
+    devices: dict[int, list[int]] = {}
+    if wanted:
+        for provider_id, device_id in session.execute(
+            select(PushSubscription.provider_id, PushSubscription.id)
+            .where(PushSubscription.provider_id.in_({p.provider.id for p in wanted}))
+            .order_by(PushSubscription.id)
+        ):
+            devices.setdefault(provider_id, []).append(device_id)
+    rows = [
+        {
+            "provider_id": p.provider.id,
+            "subscription_id": device_id,
+            "kind": p.kind,
+            "title": p.text.title[:200],
+            "body": p.text.body[:300],
+            "url": p.url,
+            "lead_id": p.lead_id,
+            "expires_at": p.text.expires_at,
+            "dedupe_key": f"{p.dedupe_key}:{device_id}"[:200] if p.dedupe_key else None,
+            "status": "pending",
+            "attempts": 0,
+        }
+        for p in wanted
+        for device_id in devices.get(p.provider.id, ())
+    ]
+    queued = insert_new(session, OutboxPush, rows, unique=["dedupe_key"])
+    for push_id in queued:
+        enqueue_after_commit(session, JOB, push_id)
+    return queued
 
 
 # ---------------------------------------------------------------- sending

@@ -162,17 +162,38 @@ redis_health = _RedisHealth()
 
 def enqueue(func: str, *args) -> bool:
     """Enqueue `func(*args)` now under its job id; on a Redis failure log it and return False."""
-    try:
-        queue = get_queue(name=current_app.config[QUEUES[func]] if func in QUEUES else None)
-        queue.enqueue(func, *args, job_id=job_id(func, *args), job_timeout=120, retry=RETRIES.get(func))
-    except RedisError as exc:  # the database keeps the work; the sweep will retry
-        redis_health.failed(exc, f"could not enqueue {job_id(func, *args)}")
-        return False
-    except Exception:  # noqa: BLE001 - unexpected, but the sweep still has the row
-        log.exception("could not enqueue %s%r; the sweep will pick it up", func, args)
-        return False
-    redis_health.ok()
-    return True
+    return enqueue_all([(func, args)]) == 1
+
+
+def enqueue_all(jobs: list[tuple[str, tuple]]) -> int:
+    """Enqueue every `(func, args)` under its job id, each queue's jobs in one Redis round trip
+    (a lead taken from 31 providers queues 31 emails at once). On a Redis failure log it and
+    return how many were enqueued before it: the database keeps the work, the sweep retries."""
+    by_queue: dict[str | None, list[tuple[str, tuple]]] = {}
+    for func, args in dict.fromkeys(jobs):  # one job id is one job: a repeat changes nothing
+        by_queue.setdefault(current_app.config[QUEUES[func]] if func in QUEUES else None, []).append((func, args))
+    done = 0
+    for name, batch in by_queue.items():
+        try:
+            queue = get_queue(name=name)
+            with queue.connection.pipeline() as pipe:
+                queue.enqueue_many(
+                    [
+                        Queue.prepare_data(func, args, job_id=job_id(func, *args), timeout=120, retry=RETRIES.get(func))
+                        for func, args in batch
+                    ],
+                    pipeline=pipe,
+                )
+                pipe.execute()
+        except RedisError as exc:  # the database keeps the work; the sweep will retry
+            redis_health.failed(exc, f"could not enqueue {', '.join(job_id(f, *a) for f, a in batch)}")
+            continue
+        except Exception:  # noqa: BLE001 - unexpected, but the sweep still has the rows
+            log.exception("could not enqueue %s; the sweep will pick them up", batch)
+            continue
+        redis_health.ok()
+        done += len(batch)
+    return done
 
 
 WAITING = frozenset({"queued", "scheduled", "deferred"})
@@ -211,8 +232,8 @@ def _run_after_commit(session: Session) -> None:
     jobs = session.info.pop(_AFTER_COMMIT_KEY, None)
     if is_sandbox(session):  # the simulator's throwaway database: its jobs go nowhere
         return
-    for func, args in jobs or ():
-        enqueue(func, *args)
+    if jobs:
+        enqueue_all(jobs)
 
 
 @event.listens_for(Session, "after_rollback")

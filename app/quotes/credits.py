@@ -10,13 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.core import clock
-from app.core.db import affected
+from app.core.db import affected, insert_new
 from app.core.refusal import Refusal
 from app.models import CreditEntry, CreditWallet
 from app.platform import audit
@@ -34,11 +32,7 @@ class Posted:
 
 def insert_ignore(session: Session, model, values: dict) -> int:
     """INSERT ... ON CONFLICT DO NOTHING on either database; returns rows inserted (0 or 1)."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(model).values(**values).on_conflict_do_nothing()
-    key = list(model.__table__.primary_key.columns)
-    return 0 if session.execute(statement.returning(*key)).first() is None else 1
+    return len(insert_new(session, model, [values]))
 
 
 def ensure_wallet(session: Session, provider_id: int) -> None:

@@ -81,7 +81,7 @@ def route(session: Session, lead: Lead) -> None:
     shown = masking.preview(lead)
     for provider in chosen:
         provider.last_offered_at = now
-        notify_available(session, lead, provider, shown)
+    notify.notify_all(session, [available(session, lead, provider, shown) for provider in chosen])
     timeline.record(
         session,
         lead,
@@ -93,7 +93,8 @@ def route(session: Session, lead: Lead) -> None:
     )
 
 
-def notify_available(session: Session, lead: Lead, provider: Provider, shown: dict) -> None:
+def available(session: Session, lead: Lead, provider: Provider, shown: dict) -> notify.Note:
+    """The "quote request" notification for one provider, with its own price and balance."""
     cost = pricing.lead_price(lead, provider)
     balance = credits.balance(session, provider.id)
     short = balance < cost
@@ -104,8 +105,7 @@ def notify_available(session: Session, lead: Lead, provider: Provider, shown: di
     over = spend.over_budget(session, provider, cost)
     if over:
         body += " — over your weekly budget"
-    notify.notify(
-        session,
+    return notify.Note(
         provider,
         "quote_available",
         title,

@@ -13,7 +13,7 @@ from app.platform import backoff, outbox, sweep
 def queue_emails(db, n: int) -> list[int]:
     ids = []
     for i in range(n):
-        row = outbox.queue_email(
+        row_id = outbox.queue_email(
             db.session,
             kind="still_looking",
             to=f"customer{i}@example.com",
@@ -25,7 +25,8 @@ def queue_emails(db, n: int) -> list[int]:
                 "tracking_url": f"http://localhost/t/token{i}",
             },
         )
-        ids.append(row.id)
+        assert row_id is not None
+        ids.append(row_id)
     return ids
 
 

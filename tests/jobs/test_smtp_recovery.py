@@ -16,7 +16,7 @@ from tests.jobs.test_outage import queue_emails
 
 
 def email_to(db, address: str) -> int:
-    row = outbox.queue_email(
+    row_id = outbox.queue_email(
         db.session,
         kind="still_looking",
         to=address,
@@ -28,7 +28,8 @@ def email_to(db, address: str) -> int:
             "tracking_url": "http://localhost/t/token",
         },
     )
-    return row.id
+    assert row_id is not None
+    return row_id
 
 
 def tick(db, rq, clock, seconds: float) -> dict:

@@ -15,11 +15,11 @@ def provider_client(app, db, factory):
     stranger = factory.provider(owner=factory.user(email="stranger@example.com"))
     for i in range(3):
         notify.notify(db.session, provider, "direct_lead", f"New direct request {i}", url="/provider/inbox")
-    foreign = notify.notify(db.session, stranger, "direct_lead", "Not yours")
+    foreign_id = notify.notify(db.session, stranger, "direct_lead", "Not yours")
     db.session.commit()
     client = app.test_client()
     login(client, "owner@example.com", "correct horse battery")
-    return client, provider.id, foreign.id
+    return client, provider.id, foreign_id
 
 
 def test_bell_in_header_and_fragment_show_unread_count(provider_client):
