@@ -5,6 +5,12 @@ week and flexible: 24 h by default) the tracking page asks the customer whether 
 the request to other providers (and the sweep emails the question once, unless the
 confirmation email already asked). "Yes" converts the lead to broadcast and routes it at once;
 "no" keeps waiting for the requested provider.
+
+Before the wait the customer may already say "yes" ("Don't want to wait? Offer it to other
+providers now" on the tracking page, linked from the confirmation email), as on Thumbtack or
+Angi: nothing forces a customer to wait for a provider that cannot receive the request. "No"
+is only taken once the question is asked (an early "no" would answer a question not asked yet
+and silence the one asked after the wait).
 """
 
 from __future__ import annotations
@@ -50,25 +56,46 @@ def confirmation_asked(session: Session, lead: Lead) -> bool:
     return bool(context and context.get("ask_consent"))
 
 
-def due(lead: Lead, now: datetime | None = None) -> bool:
-    """Should the customer be asked now? (direct, in escrow, no answer yet, wait passed)."""
+def waiting(lead: Lead) -> bool:
+    """A direct request in escrow the customer has not answered about (yes is open to it)."""
     return (
         lead.mode == "direct"
         and lead.status == "verified"
         and lead.delivery_status == "pending"
         and lead.consent is None
-        and (now or clock.now()) >= asks_at(lead)
     )
 
 
-NOT_OPEN = "This question is no longer open; the page shows where your request is now."
+def due(lead: Lead, now: datetime | None = None) -> bool:
+    """Should the customer be asked now? (direct, in escrow, no answer yet, wait passed)."""
+    return waiting(lead) and (now or clock.now()) >= asks_at(lead)
+
+
+def early(lead: Lead, now: datetime | None = None) -> bool:
+    """May the customer open it to others before the wait? (waiting, question not due yet)."""
+    return waiting(lead) and (now or clock.now()) < asks_at(lead)
+
+
+ANSWERED = "You've already answered; nothing was changed. The page shows where your request is now."
+NOT_YET = "There's nothing to answer yet: your request keeps waiting, and we'll ask you before anything changes."
+
+
+def _not_waiting(lead: Lead) -> str:
+    if lead.consent is not None:
+        return ANSWERED
+    name = lead.requested_provider.name if lead.requested_provider else "the provider"
+    return f"Your request is no longer waiting for {name}, so nothing was changed. The page shows where it is now."
 
 
 def answer(session: Session, lead: Lead, yes: bool) -> str:
-    """Record the customer's answer once; "yes" converts the lead to broadcast. Refusal when
-    the question is not (or no longer) open."""
-    if not due(lead):
-        raise Refusal(NOT_OPEN)
+    """Record the customer's answer once; "yes" converts the lead to broadcast. "Yes" is taken
+    whenever the request waits unanswered (also before the wait: `early`), "no" only once the
+    question is due. Refusal (nothing changed) otherwise."""
+    if not waiting(lead):
+        raise Refusal(_not_waiting(lead))
+    before_wait = not due(lead)
+    if before_wait and not yes:
+        raise Refusal(NOT_YET)
     now = clock.now()
     result = session.execute(
         update(Lead)
@@ -76,16 +103,21 @@ def answer(session: Session, lead: Lead, yes: bool) -> str:
         .values(consent="yes" if yes else "no", consent_at=now, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if affected(result) != 1:
-        raise Refusal(NOT_OPEN)
+    if affected(result) != 1:  # answered or moved on since it was read: the one UPDATE decides
+        session.refresh(lead)
+        raise Refusal(_not_waiting(lead))
     session.refresh(lead)
     if yes:
         timeline.record(
             session,
             lead,
             "consent_yes",
-            "Customer agreed to offer the request to other providers",
-            public_text="You agreed that we may offer your request to other providers.",
+            "Customer asked to offer the request to other providers now, before the consent wait"
+            if before_wait
+            else "Customer agreed to offer the request to other providers",
+            public_text="You asked us to offer your request to other providers now."
+            if before_wait
+            else "You agreed that we may offer your request to other providers.",
             actor="customer",
         )
         escrow_actions.convert_to_broadcast(session, lead, None, actor="customer")

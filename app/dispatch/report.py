@@ -1,6 +1,8 @@
 """What a simulated day comes to, read from the sandbox database the real engine wrote: fill rate
-(overall, within 20 minutes, per mode), time to accept p50/p90, the share that reached escrow,
-offers per provider and their Gini within each tier, teaser use, credits spent, SLA pauses."""
+(overall, within 20 minutes, per mode), the requests not filled (and filled late) by reason,
+time to accept p50/p90, the share that reached escrow, offers per provider and their Gini
+within each tier beside the fairest Gini that many offers allow, teaser use, credits spent,
+SLA pauses."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.core import clock
-from app.dispatch.scenario import Scenario, gini
+from app.dispatch.scenario import Scenario, fairest_gini, gini
 from app.models import Assignment, AuditLog, CreditEntry, Lead, LeadEvent, Offer, Provider
 
 FILL_WITHIN = timedelta(minutes=20)
@@ -38,6 +40,13 @@ class TierOffers:
     most: int
     least: int
     gini: float
+    fairest: float  # the lowest Gini its offers allow among its providers (floor or ceil of k/n each)
+    at_fairest: bool  # the rotation reached it: no provider got 2 offers more than another
+
+    @property
+    def sparse(self) -> bool:
+        """Fewer offers than providers: the Gini cannot be low whatever the rotation does."""
+        return self.offers < self.providers
 
 
 @dataclass
@@ -54,6 +63,8 @@ class Report:
     accept_p90: float | None
     reached_escrow: int
     tiers: list[TierOffers]
+    unfilled: dict[str, int]  # requests no provider got by the end of the day, by reason
+    late: dict[str, int]  # requests a provider got, but after 20 minutes, by how
     teasers: int
     credits_spent: int
     sla_pauses: int
@@ -99,6 +110,8 @@ class Report:
             "accept_p90": self.accept_p90,
             "escrow_share": self.escrow_share,
             "tiers": [t.__dict__ for t in self.tiers],
+            "unfilled": self.unfilled,
+            "late": self.late,
             "teasers": self.teasers,
             "credits_spent": self.credits_spent,
             "sla_pauses": self.sla_pauses,
@@ -106,15 +119,55 @@ class Report:
         }
 
 
+def unfilled_reason(converted: bool, mode: str, status: str, delivery: str, consent: str | None) -> str:
+    """Why no provider got a request, from where it ended (`converted`: a direct request the
+    customer opened to others, now broadcast)."""
+    if status != "verified":
+        return f"not routed ({status})"  # held for review, closed as spam or cancelled
+    if mode == "direct":
+        if delivery == "pending":
+            if consent == "no":
+                return "direct, the customer chose to keep waiting"
+            return "direct, waiting for the chosen provider"
+        return f"direct, {delivery}"
+    if mode == "broadcast":
+        prefix = "direct opened to others" if converted else "broadcast"
+        words = {"pending": "unaccepted (escrow inbox)", "offering": "still being offered"}
+        return f"{prefix}, {words.get(delivery, delivery)}"
+    if mode == "quotes":
+        words = {"quoting": "nobody unlocked", "pending": "no matching provider"}
+        return f"quotes, {words.get(delivery, delivery)}"
+    return f"{mode}, {delivery}"
+
+
+def late_reason(converted: bool, mode: str) -> str:
+    """How a request filled after 20 minutes got there."""
+    if converted:
+        return "direct opened to others"
+    return "direct, delivered" if mode == "direct" else mode
+
+
 def build_report(session: Session, scenario: Scenario, wave_plan: list[dict], stats: dict[str, int]) -> Report:
     session.flush()
-    leads = session.execute(select(Lead.id, Lead.mode, Lead.created_at, Lead.requested_provider_id)).all()
+    leads = session.execute(
+        select(
+            Lead.id,
+            Lead.mode,
+            Lead.created_at,
+            Lead.requested_provider_id,
+            Lead.status,
+            Lead.delivery_status,
+            Lead.consent,
+        )
+    ).all()
     first = dict(
         session.execute(select(Assignment.lead_id, func.min(Assignment.created_at)).group_by(Assignment.lead_id)).all()
     )
     by_mode: dict[str, int] = defaultdict(int)
+    unfilled: dict[str, int] = defaultdict(int)
+    late: dict[str, int] = defaultdict(int)
     filled = in_20 = broadcast = broadcast_20 = 0
-    for lead_id, mode, created, requested in leads:
+    for lead_id, mode, created, requested, status, delivery, answer in leads:
         # the mode the customer asked in: a consented direct lead is broadcast now (requested kept)
         converted = mode == "broadcast" and requested is not None
         by_mode["direct" if converted else mode] += 1
@@ -122,6 +175,10 @@ def build_report(session: Session, scenario: Scenario, wave_plan: list[dict], st
         fast = got is not None and clock.as_utc(got) - clock.as_utc(created) <= FILL_WITHIN
         filled += got is not None
         in_20 += fast
+        if got is None:
+            unfilled[unfilled_reason(converted, mode, status, delivery, answer)] += 1
+        elif not fast:
+            late[late_reason(converted, mode)] += 1
         if mode == "broadcast" and not converted:
             broadcast += 1
             broadcast_20 += fast
@@ -148,6 +205,8 @@ def build_report(session: Session, scenario: Scenario, wave_plan: list[dict], st
                 most=max(counts, default=0),
                 least=min(counts, default=0),
                 gini=round(gini(counts), 4),
+                fairest=round(fairest_gini(sum(counts), len(ids)), 4),
+                at_fairest=max(counts, default=0) - min(counts, default=0) <= 1,
             )
         )
     spent = session.scalar(select(func.coalesce(func.sum(CreditEntry.amount), 0)).where(CreditEntry.kind == "spend"))
@@ -164,6 +223,8 @@ def build_report(session: Session, scenario: Scenario, wave_plan: list[dict], st
         accept_p90=_pct(waits, 90),
         reached_escrow=escrowed or 0,
         tiers=tiers,
+        unfilled=dict(sorted(unfilled.items())),
+        late=dict(sorted(late.items())),
         teasers=session.scalar(select(func.count(Assignment.id)).where(Assignment.teaser.is_(True))) or 0,
         credits_spent=-(spent or 0),
         sla_pauses=session.scalar(select(func.count(AuditLog.id)).where(AuditLog.action == "provider.sla_pause")) or 0,

@@ -61,6 +61,12 @@ class Scenario:
     mix: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MIX))
     urgency: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_URGENCY))
     consent_yes: float = 0.8  # an emergency direct customer who is asked says yes
+    # A non-urgent direct customer whose provider cannot receive the request, told so at once
+    # (confirmation and tracking page), chooses "offer it to other providers now" before the
+    # consent wait (an assumption, no measured figure yet: half of them, a few minutes after
+    # asking, log-normal around `offer_now_minutes`); the others wait for the provider.
+    offer_now: float = 0.5
+    offer_now_minutes: float = 5.0
     resume_after_minutes: float = 120  # a provider paused for unanswered offers comes back (median)
     arrivals: list[Arrival] | None = None  # a replay; None: drawn from the day curve
     day: datetime = datetime(2026, 6, 2, 5, 0)  # the simulated day's start (UTC; ~midnight Houston)
@@ -93,6 +99,21 @@ def response(rng: random.Random, behaviour: TierBehaviour) -> tuple[float, bool]
         return None
     seconds = rng.lognormvariate(math.log(behaviour.median_seconds), behaviour.spread)
     return max(5.0, seconds), rng.random() < behaviour.declines
+
+
+def offer_now_delay(rng: random.Random, median_minutes: float) -> float:
+    """Seconds a customer takes to choose "offer it now" on the page (log-normal, sigma 0.8)."""
+    return max(30.0, rng.lognormvariate(math.log(median_minutes * 60), 0.8))
+
+
+def fairest_gini(offers: int, providers: int) -> float:
+    """The lowest Gini `offers` offers can have among `providers` providers: each gets
+    floor(k/n) or ceil(k/n). With fewer offers than providers it is 1 - k/n, however fair the
+    rotation: a sparse tier's Gini says how few offers it got, not how they were shared."""
+    if providers <= 0 or offers <= 0:
+        return 0.0
+    share, extra = divmod(offers, providers)
+    return gini([share] * (providers - extra) + [share + 1] * extra)
 
 
 def gini(values: list[int]) -> float:

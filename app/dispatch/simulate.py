@@ -3,7 +3,8 @@ decline, quote unlock, consent and SLA code, and the sweep's wave step, on a thr
 (`sandbox`) under the one clock moved in steps (`clock.simulated`, this thread only).
 
 The loop keeps a queue of what happens next: a lead arriving, a synthetic provider answering an
-offer or unlocking a quote lead, a customer saying yes to "offer it to others", a paused
+offer or unlocking a quote lead, a customer saying yes to "offer it to others" (an emergency
+asked at once, or "offer it now" before the wait of a non-urgent one), a paused
 provider coming back; and the next wave deadline, read from the database like the sweep does.
 It moves the clock to the earliest, does it through the domain code, then looks at what the
 engine did (new offers, quote notifications, consent questions, automatic pauses) and draws
@@ -26,7 +27,7 @@ from app.core.refusal import Refusal
 from app.direct import consent, release
 from app.dispatch.report import Report, build_report
 from app.dispatch.sandbox import sandbox
-from app.dispatch.scenario import Arrival, Scenario, response
+from app.dispatch.scenario import Arrival, Scenario, offer_now_delay, response
 from app.leads import intake, routing
 from app.models import Category, Lead, LeadEvent, Metro, Offer, Provider
 from app.models.metro import default_wave_plan
@@ -76,7 +77,7 @@ class _Day:
         self.seq = 0
         self.last_offer = 0
         self.resuming: set[int] = set()
-        self.stats: dict[str, int] = {"accepts_too_late": 0, "consent_yes": 0, "resumed": 0}
+        self.stats: dict[str, int] = {"accepts_too_late": 0, "consent_yes": 0, "offer_now": 0, "resumed": 0}
         self.metro = Metro(
             name="Simulated metro",
             slug="sim",
@@ -187,7 +188,11 @@ class _Day:
                         self.push(self.sim.at + timedelta(seconds=answer[0]), "unlock", (lead_id, provider_id))
         elif lead.mode == "direct" and consent.due(lead) and self.rng.random() < self.scenario.consent_yes:
             seconds = self.rng.lognormvariate(4.5, 0.6)  # ~90 s to read the page and answer
-            self.push(self.sim.at + timedelta(seconds=seconds), "consent", (lead_id,))
+            self.push(self.sim.at + timedelta(seconds=seconds), "consent", (lead_id, False))
+        elif lead.mode == "direct" and consent.early(lead) and self.rng.random() < self.scenario.offer_now:
+            # "Don't want to wait? Offer it to other providers now" (before the consent wait)
+            seconds = offer_now_delay(self.rng, self.scenario.offer_now_minutes)
+            self.push(self.sim.at + timedelta(seconds=seconds), "consent", (lead_id, True))
 
     def on_answer(self, offer_id: int, provider_id: int, declines: bool) -> None:
         try:
@@ -206,13 +211,15 @@ class _Day:
         except Refusal:
             pass
 
-    def on_consent(self, lead_id: int) -> None:
+    def on_consent(self, lead_id: int, early: bool) -> None:
+        """The customer says yes through the tracking page's answer (`consent.answer`): to the
+        question (an emergency, asked at once) or, before the wait, "offer it now"."""
         lead = self.session.get_one(Lead, lead_id)
         try:
             consent.answer(self.session, lead, True)
         except Refusal:
-            return
-        self.stats["consent_yes"] += 1
+            return  # delivered to its provider (or closed) in the meantime
+        self.stats["offer_now" if early else "consent_yes"] += 1
         self.route(lead_id)
 
     def on_resume(self, provider_id: int) -> None:

@@ -248,6 +248,9 @@ def queue_confirmation(session: Session, lead: Lead) -> None:
             context["ask_consent"] = (
                 not decision.ok and eligibility.consent_wait(lead.metro, lead.urgency).total_seconds() <= 0
             )
+            # otherwise it waits, but the customer may open it to others at once from the tracking
+            # page ("don't want to wait?"); the email only links there (a GET changes nothing)
+            context["offer_now"] = not decision.ok and not context["ask_consent"]
     outbox.queue_email(
         session,
         kind="lead_confirmation",

@@ -143,7 +143,9 @@ def test_consent_asked_after_the_wait_yes_converts(db, factory, clock, client):
     lead_id, token = lead.id, lead.public_token
     assert not consent.due(lead)
     assert sweep.run(db.session)["consent_asked"] == 0
-    assert refusal_of(consent.answer, db.session, lead, True)  # not asked yet: refused
+    # not asked yet: "no" is refused (an early "yes" is the customer's choice: test_urgency_escrow)
+    assert "nothing to answer yet" in refusal_of(consent.answer, db.session, lead, False).message
+    assert (lead.consent, lead.mode) == (None, "direct")
     db.session.commit()
     page = client.get(f"/t/{token}").get_data(as_text=True)
     assert "Offer your request to other providers?" not in page

@@ -9,7 +9,8 @@ from sqlalchemy import func, inspect, select
 
 from app.core import clock as real_clock
 from app.dispatch import metro_day, simulate
-from app.dispatch.scenario import Scenario, gini
+from app.dispatch.report import unfilled_reason
+from app.dispatch.scenario import Scenario, fairest_gini, gini
 from app.extensions import db as _db
 from app.models import Lead
 
@@ -154,6 +155,46 @@ def test_gini_of_offer_counts():
     assert gini([]) == 0
 
 
+def test_the_fairest_gini_gives_each_provider_the_floor_or_ceiling_of_its_share():
+    assert fairest_gini(0, 5) == 0 and fairest_gini(3, 0) == 0
+    assert fairest_gini(10, 5) == 0  # an even split
+    assert fairest_gini(1, 4) == pytest.approx(0.75)  # [0, 0, 0, 1]
+    assert fairest_gini(3, 2) == pytest.approx(gini([1, 2])) == pytest.approx(1 / 6)
+    assert fairest_gini(7, 3) == pytest.approx(gini([2, 2, 3]))
+    assert fairest_gini(5, 120) == pytest.approx(1 - 5 / 120)  # fewer offers than providers: 1 - k/n
+    assert fairest_gini(175, 90) == pytest.approx(gini([1] * 5 + [2] * 85))
+    for k, n in ((4, 9), (9, 4), (13, 13), (30, 7)):  # no split of k among n scores lower
+        split = [k // n] * n
+        split[0] += k % n
+        assert fairest_gini(k, n) <= gini(split) + 1e-12
+
+
+def test_the_unfilled_breakdown_adds_up_and_tiers_say_whether_rotation_reached_the_floor():
+    report = simulate.run(small(leads=80, mix={"broadcast": 0.5, "quotes": 0.2, "direct": 0.3}), plan(2))
+    assert sum(report.unfilled.values()) == report.leads - report.filled
+    assert sum(report.late.values()) == report.filled - report.filled_in_20
+    assert sum(report.unfilled.values()) + sum(report.late.values()) == report.leads - report.filled_in_20
+    assert report.stats["offer_now"] + report.stats["consent_yes"] > 0  # customers opened waiting requests
+    for t in report.tiers:
+        assert t.fairest == pytest.approx(fairest_gini(t.offers, t.providers), abs=1e-4)
+        assert t.gini >= t.fairest - 1e-4
+        assert t.at_fairest == (t.most - t.least <= 1)
+    as_dict = report.as_dict()
+    assert as_dict["unfilled"] == report.unfilled and "fairest" in as_dict["tiers"][0]
+
+
+def test_unfilled_reasons_read_as_words():
+    assert unfilled_reason(False, "direct", "verified", "pending", None) == "direct, waiting for the chosen provider"
+    assert unfilled_reason(False, "direct", "verified", "pending", "no") == "direct, the customer chose to keep waiting"
+    assert (
+        unfilled_reason(True, "broadcast", "verified", "pending", "yes")
+        == "direct opened to others, unaccepted (escrow inbox)"
+    )
+    assert unfilled_reason(False, "broadcast", "verified", "pending", None) == "broadcast, unaccepted (escrow inbox)"
+    assert unfilled_reason(False, "quotes", "verified", "quoting", None) == "quotes, nobody unlocked"
+    assert unfilled_reason(False, "broadcast", "pending", "new", None) == "not routed (pending)"
+
+
 def test_flask_simulate_prints_both_plans(app, db, factory):
     metro = factory.metro("Houston", slug="houston")
     category = factory.category()
@@ -174,5 +215,6 @@ def test_flask_simulate_prints_both_plans(app, db, factory):
     assert result.exit_code == 0, result.output
     assert "== current plan ==" in result.output and "== candidate plan ==" in result.output
     assert "pro ×2 / 3 min" in result.output and "fill rate" in result.output
+    assert "never filled" in result.output and "fairest" in result.output
     bad = runner.invoke(args=["simulate", "--plan", '[{"tiers": ["gold"], "size": 0}]'])
     assert bad.exit_code != 0 and "--plan" in bad.output

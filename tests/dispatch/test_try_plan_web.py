@@ -48,6 +48,7 @@ def test_running_a_candidate_shows_both_side_by_side_and_saves_nothing(as_admin,
     assert "pro+growth ×3 / 5 min" in html and "pro+growth ×1 / 2 min" in html
     assert 'id="chart-try-fill"' in html and 'id="chart-try-accept"' in html and 'id="chart-try-gini"' in html
     assert "Filled within 20 min" in html and "Time to accept, median" in html
+    assert "Not filled by the end of the day, why" in html and "Gini; fairest possible" in html
     db.session.refresh(houston)
     assert houston.wave_plan[0]["size"] == 3, "trying a plan must not change the metro"
     # the save form carries the candidate to the metro editor

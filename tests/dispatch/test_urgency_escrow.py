@@ -187,3 +187,93 @@ def test_metro_settings_refuse_a_bad_emergency_wait_and_change_nothing(client, d
     assert saved.status_code == 303
     db.session.refresh(metro)
     assert metro.consent_wait_emergency_minutes == 10 and metro.sla_miss_limit == 4
+
+
+def _page(client, url):
+    return client.get(url).get_data(as_text=True).replace("&#39;", "'")
+
+
+def test_a_waiting_this_week_request_can_be_offered_to_others_at_once_and_only_once(client, db, houston, rq, clock):
+    """Don't want to wait? The customer opens a waiting non-urgent direct request to others before
+    the 24 h wait: it is routed as broadcast at once; a double submit converts it once."""
+    _, cat, free, pros = houston
+    response = post_form(client, "/p/bayou/request", good_data(cat, urgency="this_week"))
+    url = response.headers["Location"]
+    rq.run()  # routing: escrowed (free plan), the question is not due for 24 h
+    lead = db.session.scalar(select(Lead))
+    assert lead.delivery_status == "pending" and not consent.due(lead) and consent.early(lead)
+    page = _page(client, url)
+    assert "Offer your request to other providers?" not in page  # the question itself waits
+    assert "Don't want to wait?" in page and "Offer it to other providers now" in page, page[:3000]
+    assert "doesn't take requests instantly" in page  # consent.why, as before
+    token = csrf_from(page)
+    first = client.post(f"{url}/consent", data={"csrf_token": token, "answer": "yes"})
+    again = client.post(f"{url}/consent", data={"csrf_token": token, "answer": "yes"})  # a double submit
+    assert first.status_code == again.status_code == 303
+    rq.run()  # the routing job the "yes" enqueued
+    db.session.expire_all()
+    lead = db.session.get(Lead, lead.id)
+    assert (lead.consent, lead.mode, lead.delivery_status) == ("yes", "broadcast", "offering"), lead
+    assert lead.requested_provider_id == free.id
+    offers = db.session.scalars(select(Offer).where(Offer.lead_id == lead.id)).all()
+    assert {o.provider_id for o in offers} == {p.id for p in pros}, offers
+    kinds = [e.kind for e in lead.events]
+    assert kinds.count("consent_yes") == 1 and kinds.count("converted_to_broadcast") == 1, kinds
+    page = _page(client, url)
+    assert "You've already answered; nothing was changed" in page  # the second submit's flash
+    assert "You asked us to offer your request to other providers now." in page
+    assert "Don't want to wait?" not in page
+
+
+def test_early_no_is_not_taken_and_the_question_still_comes_after_the_wait(db, houston, client, rq, clock):
+    _, cat, _, _ = houston
+    post_form(client, "/p/bayou/request", good_data(cat, urgency="flexible"))
+    rq.run()
+    lead = db.session.scalar(select(Lead))
+    from tests.conftest import refusal_of
+
+    assert "nothing to answer yet" in refusal_of(consent.answer, db.session, lead, False).message
+    assert lead.consent is None and lead.mode == "direct"
+    clock.advance(timedelta(hours=24, seconds=1))
+    assert consent.due(lead) and not consent.early(lead)
+
+
+def test_a_request_no_longer_waiting_refuses_the_early_yes_and_changes_nothing(client, db, houston, rq):
+    from app.direct import release
+
+    _, cat, free, _ = houston
+    response = post_form(client, "/p/bayou/request", good_data(cat, urgency="this_week"))
+    url = response.headers["Location"]
+    rq.run()
+    token = csrf_from(_page(client, url))  # the page the customer had open, with the early choice
+    free.tier = "pro"  # the provider upgrades: its waiting request is released to it
+    lead = db.session.scalar(select(Lead))
+    assert release.release_for_provider(db.session, free) == [lead.id]
+    db.session.commit()
+    events = len(lead.events)
+    refused = client.post(f"{url}/consent", data={"csrf_token": token, "answer": "yes"})
+    assert refused.status_code == 303
+    page = _page(client, refused.headers["Location"])
+    assert "Your request is no longer waiting for Bayou Pumping, so nothing was changed" in page, page[:3000]
+    db.session.expire_all()
+    lead = db.session.get(Lead, lead.id)
+    assert (lead.consent, lead.mode, lead.delivery_status) == (None, "direct", "delivered")
+    assert len(lead.events) == events
+    assert not db.session.scalars(select(Offer).where(Offer.lead_id == lead.id)).all()
+
+
+def test_the_confirmation_of_a_waiting_request_links_to_offer_it_now(db, houston, client, smtp, rq):
+    _, cat, _, _ = houston
+    response = post_form(client, "/p/bayou/request", good_data(cat, urgency="this_week"))
+    lead = db.session.scalar(select(Lead))
+    context = _confirmation(db, lead).context
+    assert context["offer_now"] is True and context["ask_consent"] is False, context
+    rq.run()
+    [message] = smtp.wait_for(1)
+    body = smtp.text_of(message)
+    assert "We received your" in message["Subject"], message["Subject"]
+    assert "Don't want to wait?" in body and "offer it to other providers in Houston now" in body, body
+    choice = body.split("Don't want to wait?")[1].split("Follow your request here")[0]
+    assert f"{response.headers['Location']}\r\n" in choice, choice  # a link to the tracking page (a GET)
+    # an emergency already asks; a request the provider can take gets no such line
+    assert consent.confirmation_asked(db.session, lead) is False

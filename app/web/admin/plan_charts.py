@@ -3,8 +3,8 @@ the dashboard's server-rendered SVG bars (CSS-coloured, with data tables)."""
 
 from __future__ import annotations
 
-from app.dispatch.report import Report
-from app.dispatch.text import pct, plan_words, secs
+from app.dispatch.report import Report, TierOffers
+from app.dispatch.text import counts_words, fairness_words, pct, plan_words, secs
 from app.dispatch.trial import Comparison
 from app.web.admin.charts import Chart, bars
 
@@ -83,7 +83,8 @@ def comparison_charts(result: Comparison) -> list[Chart]:
     fairness = _pair(
         "try-gini",
         "Offers per provider: Gini within tier",
-        "0 means every provider of the tier got as many offers as the others; 1 means one got them all.",
+        "0 means every provider of the tier got as many offers as the others; 1 means one got them all. "
+        "With fewer offers than providers even the fairest rotation scores 1 − offers/providers (shown as fairest).",
         [f"{t.title()} (mean offers)" for t in tiers],
         [_gini(a, t) * 100 for t in tiers],
         [_gini(b, t) * 100 for t in tiers],
@@ -100,7 +101,7 @@ def _gini(report: Report, tier: str) -> float:
 
 def _tier_words(report: Report, tier: str) -> str:
     t = next(t for t in report.tiers if t.tier == tier)
-    return f"Gini {t.gini:.2f} · {t.mean} offers"
+    return f"Gini {t.gini:.2f} (fairest {t.fairest:.2f}) · {t.mean} offers"
 
 
 def comparison_rows(result: Comparison) -> list[tuple[str, str, str]]:
@@ -111,6 +112,8 @@ def comparison_rows(result: Comparison) -> list[tuple[str, str, str]]:
         ("Fill rate", pct(a.fill_rate), pct(b.fill_rate)),
         ("Filled within 20 min", pct(a.fill_rate_20), pct(b.fill_rate_20)),
         ("Broadcast requests filled within 20 min", pct(a.broadcast_fill_rate_20), pct(b.broadcast_fill_rate_20)),
+        ("Not filled by the end of the day, why", _why(a.unfilled), _why(b.unfilled)),
+        ("Filled after 20 min, how", _why(a.late), _why(b.late)),
         ("Reached the escrow inbox", pct(a.escrow_share), pct(b.escrow_share)),
         ("Time to accept, median", secs(a.accept_p50), secs(b.accept_p50)),
         ("Time to accept, 90th percentile", secs(a.accept_p90), secs(b.accept_p90)),
@@ -120,7 +123,14 @@ def comparison_rows(result: Comparison) -> list[tuple[str, str, str]]:
     ]
     for ta, tb in zip(a.tiers, b.tiers, strict=True):
         if ta.providers:
-            rows.append(
-                (f"Offers per {ta.tier} provider (Gini)", f"{ta.mean} ({ta.gini:.2f})", f"{tb.mean} ({tb.gini:.2f})")
-            )
+            rows.append((f"Offers per {ta.tier} provider (Gini; fairest possible)", _tier_row(ta), _tier_row(tb)))
     return rows
+
+
+def _why(counts: dict[str, int]) -> str:
+    return counts_words(counts) if counts else "none"
+
+
+def _tier_row(t: TierOffers) -> str:
+    """Mean offers, the Gini, and the fairest Gini that many offers allow (unfair rotation or a sparse tier)."""
+    return f"{t.mean} ({t.gini:.2f}; fairest {t.fairest:.2f}: {fairness_words(t)})"

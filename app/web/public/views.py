@@ -189,11 +189,12 @@ def check_field(field: str):
 
 def tracking_panels(lead: Lead) -> dict:
     """What the tracking page's panels show, looked up once here (the templates only render):
-    whether to ask for consent, the quotes with each provider's rating, the customer's review."""
+    whether to ask for consent (or offer "yes" before the wait), the quotes with each provider's rating, the customer's review."""
     offered = customer.quotes_for(db.session, lead) if lead.mode == "quotes" else []
     ratings = reviews.reputations(db.session, [a.provider_id for a in offered], recent=0)
     return {
         "consent_due": consent.due(lead),
+        "consent_early": consent.early(lead),  # "don't want to wait?": yes before the wait
         "quote_offers": [(a, ratings[a.provider_id]) for a in offered],
         "review": reviews.review_of(db.session, lead.id) if lead.assigned_provider_id else None,
         "won_claim": stages.won_claim(lead),  # a provider says it won: confirm or dispute (issue 14)
