@@ -12,8 +12,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def fresh_postgres(database_url: str) -> None:
-    """Create the database if missing and empty its public schema."""
+def ensure_postgres(database_url: str) -> None:
+    """Create the database if it is missing (a fresh machine)."""
     import psycopg
     from sqlalchemy.engine import make_url
 
@@ -22,7 +22,15 @@ def fresh_postgres(database_url: str) -> None:
     with psycopg.connect(server, autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (parsed.database,)).fetchone():
             conn.execute(f'CREATE DATABASE "{parsed.database}"')
-    target = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def fresh_postgres(database_url: str) -> None:
+    """Create the database if missing and empty its public schema."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    ensure_postgres(database_url)
+    target = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(target, autocommit=True) as conn:
         conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
         conn.execute("CREATE SCHEMA public")

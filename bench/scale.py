@@ -93,10 +93,10 @@ def prepare(url: str, size: str, env: dict, regenerate: bool) -> None:
 
     from app.config import normalize_database_url
 
-    if url.startswith("postgresql") and regenerate:
-        from harness import fresh_postgres
+    if url.startswith("postgresql"):
+        from harness import ensure_postgres, fresh_postgres
 
-        fresh_postgres(url)
+        (fresh_postgres if regenerate else ensure_postgres)(url)
     if url.startswith("sqlite") and regenerate:
         Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
     engine = create_engine(normalize_database_url(url))

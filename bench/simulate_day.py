@@ -42,7 +42,10 @@ def main() -> None:
 
             profiler = cProfile.Profile()
             report = profiler.runcall(simulate.run, scenario, simulate.Plan())
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+            stats = pstats.Stats(profiler).sort_stats("cumulative")
+            stats.print_stats(25)
+            if os.environ.get("PROFILE_CALLEES"):  # e.g. PROFILE_CALLEES="waves.py:.*expand"
+                stats.print_callees(os.environ["PROFILE_CALLEES"])
         else:
             report = simulate.run(scenario, simulate.Plan())
         elapsed = time.perf_counter() - started

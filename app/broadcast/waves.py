@@ -348,6 +348,12 @@ def next_deadline(session: Session) -> datetime | None:
     )
 
 
+def first_deadline(session: Session) -> datetime | None:
+    """The earliest wave deadline of any offering lead, passed or still to come (the policy
+    simulator's loop: one statement says both whether a wave is overdue and when the next is)."""
+    return clock.as_utc(session.scalar(select(func.min(Lead.wave_deadline)).where(Lead.delivery_status == "offering")))
+
+
 @sweep.step("waves", order=20, backlog=overdue_backlog, next_due=next_deadline)
 def expand_overdue(session: Session) -> int:
     """The sweep's part: expand every overdue lead (each in a savepoint); returns how many moved."""

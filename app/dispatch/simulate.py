@@ -76,6 +76,9 @@ class _Day:
         self.queue: list[tuple[datetime, int, str, tuple]] = []
         self.seq = 0
         self.last_offer = 0
+        # Offers are only made, and providers only paused for missed offers, when a wave expands
+        # (routing, the sweep, a decline that closes a wave): `look` reads the database only then.
+        self.expanded = False
         self.resuming: set[int] = set()
         self.stats: dict[str, int] = {"accepts_too_late": 0, "consent_yes": 0, "offer_now": 0, "resumed": 0}
         self.metro = Metro(
@@ -126,10 +129,9 @@ class _Day:
         end = self.last_arrival + SETTLE_AFTER
         steps = 0
         while True:
-            deadline = waves.next_deadline(self.session)
-            overdue = waves.overdue(self.session, limit=1)
+            deadline = waves.first_deadline(self.session)  # passed (overdue) or still to come
             upcoming = self.queue[0][0] if self.queue else None
-            if overdue:
+            if deadline is not None and deadline <= self.sim.at:
                 self.sweep()
             elif upcoming is None and deadline is None:
                 break
@@ -152,6 +154,7 @@ class _Day:
     def sweep(self) -> None:
         """The periodic sweep's wave step (expand every overdue wave), as `flask sweep` runs it."""
         waves.expand_overdue(self.session)
+        self.expanded = True
 
     # ------------------------------------------------------------------ events
     def on_arrive(self, arrival: Arrival) -> None:
@@ -175,6 +178,7 @@ class _Day:
     def route(self, lead_id: int) -> None:
         """What the `route_lead` job does, then what the customer or providers see of it."""
         routing.route(self.session, lead_id)
+        self.expanded = True
         lead = self.session.get_one(Lead, lead_id)
         if lead.mode == "quotes" and lead.delivery_status == "quoting":
             event = self.session.scalar(
@@ -197,6 +201,7 @@ class _Day:
     def on_answer(self, offer_id: int, provider_id: int, declines: bool) -> None:
         try:
             if declines:
+                self.expanded = True  # the last open offer of a wave declined: the next wave now
                 offer_actions.decline(self.session, offer_id, provider_id, "too_busy")
             else:
                 offer_actions.accept(self.session, offer_id, provider_id)
@@ -232,6 +237,9 @@ class _Day:
     # ------------------------------------------------------------------ what the engine did
     def look(self) -> None:
         """New offers get their synthetic answer; newly paused providers their comeback."""
+        if not self.expanded:
+            return
+        self.expanded = False
         for offer_id, provider_id in self.session.execute(
             select(Offer.id, Offer.provider_id).where(Offer.id > self.last_offer).order_by(Offer.id)
         ).all():

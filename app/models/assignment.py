@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Model, State, TimestampMixin, UTCDateTime, check_in, check_state
@@ -46,6 +46,13 @@ class Assignment(TimestampMixin, Model):
         # the provider's inbox, newest first, paged by (created_at, id) (issue 10); also the weekly
         # cap and teaser counts (one provider's leads since the week began)
         Index("ix_assignments_provider_id_created_at", "provider_id", "created_at", "id"),
+        # paid unlocks by date: the sweep's automatic refunds look at the last few days only (issue 14)
+        Index(
+            "ix_assignments_paid_created_at",
+            "created_at",
+            postgresql_where=text("credits_spent > 0"),
+            sqlite_where=text("credits_spent > 0"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -99,6 +99,20 @@ class Provider(TimestampMixin, Model):
         Index("ix_providers_name_trgm", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}).ddl_if(
             dialect="postgresql"
         ),
+        # the few paused until a date: the sweep ends their pause (issue 14)
+        Index(
+            "ix_providers_paused_until",
+            "paused_until",
+            postgresql_where=text("paused_until IS NOT NULL"),
+            sqlite_where=text("paused_until IS NOT NULL"),
+        ),
+        # the few paused for unanswered offers: the dashboard's count and the admin filter (issue 13)
+        Index(
+            "ix_providers_sla_paused",
+            "sla_paused_at",
+            postgresql_where=text("sla_paused_at IS NOT NULL"),
+            sqlite_where=text("sla_paused_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

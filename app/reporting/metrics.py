@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import Session
@@ -26,6 +28,7 @@ PERIODS = (7, 30, 90)
 # Per-metro charts show the busiest metros and fold the others into one "Other metros (n)" row:
 # a chart of 300 bars is unreadable, and rendering it would grow with the marketplace.
 TOP_METROS = 12
+T = TypeVar("T")
 DEFAULT_DAYS = 30
 # Lead modes in display order, with the words the dashboard uses.
 MODES = LeadMode.values()
@@ -180,7 +183,11 @@ def fill_rate(session: Session, period: Period) -> FillRate:
     return FillRate(
         overall=Fill("All leads", total, filled),
         by_mode=[Fill(mode, t, f) for mode, (t, f) in modes.items()],
-        by_metro=_top_fills(metros),
+        by_metro=busiest(
+            [Fill(name, t, f) for name, (t, f) in sorted(metros.items())],
+            lambda fill: fill.total,
+            lambda label, rest: Fill(label, sum(r.total for r in rest), sum(r.filled for r in rest)),
+        ),
     )
 
 
@@ -211,15 +218,11 @@ class MetroSpeed:
 def speed_per_metro(session: Session, period: Period) -> list[MetroSpeed]:
     """Per metro: verified leads of the period, those filled within 20 minutes and those
     answered within 5 minutes of coming in."""
-    first = (
-        select(Assignment.lead_id, func.min(Assignment.created_at).label("first_at"))
-        .group_by(Assignment.lead_id)
-        .subquery()
-    )
+    # each lead of the period probes its own assignments by lead id (no pass over all of them)
+    first_at = select(func.min(Assignment.created_at)).where(Assignment.lead_id == Lead.id).scalar_subquery()
     rows = session.execute(
-        select(Metro.name, Lead.created_at, first.c.first_at)
+        select(Metro.name, Lead.created_at, first_at)
         .join(Metro, Metro.id == Lead.metro_id)
-        .outerjoin(first, first.c.lead_id == Lead.id)
         .where(Lead.status.in_(VERIFIED_STATUSES), _in_period(Lead.created_at, period))
     ).all()
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
@@ -230,7 +233,16 @@ def speed_per_metro(session: Session, period: Period) -> list[MetroSpeed]:
             waited = clock.as_utc(got) - clock.as_utc(created)
             bucket[1] += waited <= FILL_WITHIN
             bucket[2] += waited <= ANSWER_WITHIN
-    return [MetroSpeed(name, *values) for name, values in sorted(counts.items())]
+    return busiest(
+        [MetroSpeed(name, *values) for name, values in sorted(counts.items())],
+        lambda m: m.total,
+        lambda label, rest: MetroSpeed(
+            label,
+            sum(m.total for m in rest),
+            sum(m.filled_in_20 for m in rest),
+            sum(m.answered_in_5 for m in rest),
+        ),
+    )
 
 
 @dataclass
@@ -255,25 +267,26 @@ def leads_per_metro(session: Session, period: Period) -> list[MetroLeads]:
     for name, mode, count in rows:
         metros[name][mode] = count
     result = sorted((MetroLeads(name, by_mode) for name, by_mode in metros.items()), key=lambda m: (-m.total, m.metro))
-    if len(result) <= TOP_METROS:
-        return result
-    rest = result[TOP_METROS:]
-    other = dict.fromkeys(MODES, 0)
-    for m in rest:
+    return busiest(result, lambda m: m.total, lambda label, rest: MetroLeads(label, _sum_modes(rest)))
+
+
+def _sum_modes(rows: list[MetroLeads]) -> dict[str, int]:
+    summed = dict.fromkeys(MODES, 0)
+    for m in rows:
         for mode, count in m.by_mode.items():
-            other[mode] = other.get(mode, 0) + count
-    return [*result[:TOP_METROS], MetroLeads(f"Other metros ({len(rest)})", other)]
+            summed[mode] = summed.get(mode, 0) + count
+    return summed
 
 
-def _top_fills(metros: dict[str, list[int]]) -> list[Fill]:
-    """Fill per metro by name; beyond TOP_METROS, the busiest ones and "Other metros (n)"."""
-    if len(metros) <= TOP_METROS:
-        return [Fill(name, t, f) for name, (t, f) in sorted(metros.items())]
-    busiest = sorted(metros.items(), key=lambda item: (-item[1][0], item[0]))
-    top, rest = busiest[:TOP_METROS], busiest[TOP_METROS:]
-    return [Fill(name, t, f) for name, (t, f) in sorted(top)] + [
-        Fill(f"Other metros ({len(rest)})", sum(t for _, (t, _f) in rest), sum(f for _, (_t, f) in rest))
-    ]
+def busiest(rows: list[T], total: Callable[[T], int], other: Callable[[str, list[T]], T]) -> list[T]:
+    """A per-metro list as charts show it: every metro when there are at most TOP_METROS;
+    otherwise the TOP_METROS busiest (by `total`, in the list's own order) and one row
+    `other("Other metros (n)", the rest)`, so a chart costs the same with 3 or 300 metros."""
+    if len(rows) <= TOP_METROS:
+        return list(rows)
+    keep = set(sorted(range(len(rows)), key=lambda i: (-total(rows[i]), i))[:TOP_METROS])
+    rest = [row for i, row in enumerate(rows) if i not in keep]
+    return [row for i, row in enumerate(rows) if i in keep] + [other(f"Other metros ({len(rest)})", rest)]
 
 
 def age_bucket(seconds: float) -> str:

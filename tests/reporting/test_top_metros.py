@@ -4,7 +4,7 @@ dashboard's size does not grow with the number of metros (issue 10)."""
 from app.reporting import metrics
 
 
-def test_leads_and_fill_per_metro_fold_the_quiet_metros(db, factory):
+def test_leads_fill_and_speed_per_metro_fold_the_quiet_metros(db, factory):
     category = factory.category()
     for i in range(metrics.TOP_METROS + 2):
         metro = factory.metro(f"Metro {i:02d}")
@@ -19,3 +19,7 @@ def test_leads_and_fill_per_metro_fold_the_quiet_metros(db, factory):
     fills = metrics.fill_rate(db.session, period).by_metro
     assert [f.label for f in fills][-1] == "Other metros (2)" and fills[-1].total == 2
     assert "Metro 13" not in [f.label for f in fills] and "Metro 00" in [f.label for f in fills]
+    speeds = metrics.speed_per_metro(db.session, period)  # issue 13's "Filled fast, per metro"
+    assert len(speeds) == metrics.TOP_METROS + 1, [s.metro for s in speeds]
+    assert (speeds[-1].metro, speeds[-1].total) == ("Other metros (2)", 2)
+    assert sum(s.total for s in speeds) == 2 * metrics.TOP_METROS + 2, "no lead lost in the fold"
