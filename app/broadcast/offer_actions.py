@@ -5,7 +5,7 @@ offers (one accepted per lead) is the last line of defence."""
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session, joinedload, lazyload
 
 from app.broadcast import sla
@@ -84,24 +84,24 @@ def accept(session: Session, offer_id: int, provider_id: int, *, user: User | No
     if affected(won) != 1:  # say why, reading only the one column that tells
         assigned = session.scalar(select(Lead.assigned_provider_id).where(Lead.id == offer.lead_id))
         raise Refusal(STATE_REASONS["taken" if assigned not in (None, provider_id) else "expired"])
-    mine = session.execute(
-        update(Offer)
-        .where(Offer.id == offer_id, Offer.state == "offered")
-        .values(state="accepted", responded_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if affected(mine) != 1:  # cannot happen while the lead UPDATE above holds; never half-accept
-        raise Refusal(STATE_REASONS["expired"])
-    sla.answered(session, provider_id)  # an answer ends a streak of unanswered offers
-    taken_ids = list(
-        session.scalars(
+    # this offer accepted and every other open one taken, in one statement
+    settled = dict(
+        session.execute(
             update(Offer)
-            .where(Offer.lead_id == offer.lead_id, Offer.id != offer_id, Offer.state == "offered")
-            .values(state="taken", updated_at=now)
-            .returning(Offer.id)
+            .where(Offer.lead_id == offer.lead_id, Offer.state == "offered")
+            .values(
+                state=case((Offer.id == offer_id, "accepted"), else_="taken"),
+                responded_at=case((Offer.id == offer_id, now), else_=Offer.responded_at),
+                updated_at=now,
+            )
+            .returning(Offer.id, Offer.state)
             .execution_options(synchronize_session=False)
-        )
+        ).all()
     )
+    if settled.get(offer_id) != "accepted":  # cannot happen while the lead UPDATE above holds
+        raise Refusal(STATE_REASONS["expired"])  # never half-accept: the transaction is rolled back
+    taken_ids = [oid for oid in settled if oid != offer_id]
+    sla.answered(session, provider_id)  # an answer ends a streak of unanswered offers
     # the lead as the UPDATE left it, without its offers and assignments (read when needed)
     lead = session.get_one(
         Lead,
@@ -110,14 +110,14 @@ def accept(session: Session, offer_id: int, provider_id: int, *, user: User | No
         populate_existing=True,
     )
     session.expire(lead, ["offers", "assignments"])
-    # this offer and the others as the UPDATEs left them, with the accounts the other providers'
-    # emails go to: two statements however many providers lose
+    # this offer and the others as the UPDATE left them, with the accounts the other providers'
+    # emails go to: one statement however many providers lose
     others = [
         o
         for o in session.scalars(
             select(Offer)
             .where(Offer.id.in_([offer_id, *taken_ids]))
-            .options(joinedload(Offer.provider).selectinload(Provider.owner))
+            .options(joinedload(Offer.provider).joinedload(Provider.owner))
             .execution_options(populate_existing=True)
         )
         if o.id != offer_id

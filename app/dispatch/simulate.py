@@ -199,6 +199,10 @@ class _Day:
             self.push(self.sim.at + timedelta(seconds=seconds), "consent", (lead_id, True))
 
     def on_answer(self, offer_id: int, provider_id: int, declines: bool) -> None:
+        offer = self.session.get_one(Offer, offer_id)
+        if offer.state != "offered":  # the provider's live page already says "taken" or "closed"
+            self.stats["accepts_too_late"] += not declines
+            return
         try:
             if declines:
                 self.expanded = True  # the last open offer of a wave declined: the next wave now

@@ -45,7 +45,7 @@ def test_a_winning_accept_costs_the_same_with_3_or_30_losers_and_every_loser_is_
     lead_id, big = _lead_offered_to(db, factory, metro, cat, many, 2)
     big_log = _accept_counting(db, sql_statements, big[0])
 
-    assert len(big_log) == len(small_log) <= 18, (
+    assert len(big_log) == len(small_log) <= 16, (
         f"3 losers: {len(small_log)} statements, 30 losers: {len(big_log)}\n{big_log}"
     )
     losers = [pid for _, pid in big[1:]]

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, g, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.orm import joinedload
 
 from app.accounts import users as accounts
 from app.core.refusal import Refusal
@@ -33,7 +34,8 @@ def load_user(session_id: str) -> User | None:
     user_id = (session_id or "").partition(".")[0]
     if not user_id.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
+    # with its listing (and the listing's metro) in the same statement: every provider page reads it
+    user = db.session.get(User, int(user_id), options=[joinedload(User.provider)])
     if user is None or not user.is_active or user.get_id() != session_id:
         return None
     return user

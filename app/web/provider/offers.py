@@ -13,12 +13,14 @@ from __future__ import annotations
 from flask import abort, current_app, flash, make_response, redirect, request, url_for
 from flask_login import current_user
 from htmx_flask import request as hx_request
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.broadcast import offer_actions, offer_cards
 from app.core.refusal import Refusal
 from app.extensions import db
 from app.models import Offer
+from app.models.offer import OPEN_STATES
 from app.platform import changes, notify
 from app.web.access import provider_required
 from app.web.provider import live
@@ -121,10 +123,10 @@ def offer_card(offer_id: int):
 
 
 def _where(offer_id: int) -> str:
-    """The offers page tab the card is on now (open offers, or history once it is settled)."""
-    db.session.expire_all()
-    offer = db.session.get(Offer, offer_id)
-    show = None if offer is not None and offer.is_open else "history"
+    """The offers page tab the card is on now (open offers, or history once it is settled):
+    read from the one column that says, as committed (32 providers may be refused at once)."""
+    state = db.session.scalar(select(Offer.state).where(Offer.id == offer_id))
+    show = None if state in OPEN_STATES else "history"
     return url_for("provider.offers", show=show, _anchor=f"offer-{offer_id}")
 
 
