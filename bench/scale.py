@@ -222,6 +222,23 @@ def sweep_and_dashboard(app) -> tuple[float, float]:
     return pct(cycles, 50), pct(charts, 50)
 
 
+def clear_race(app, race_metro: int) -> None:
+    """Remove what earlier races left in Race City (their leads with offers, assignments and
+    timelines, and the emails and notifications they queued, which no worker sends here), so a
+    later run's pages and sweep do not read one run's race as history."""
+    from sqlalchemy import delete, select
+
+    from app.extensions import db
+    from app.models import Lead, Notification, OutboxEmail
+
+    with app.app_context():
+        raced = select(Lead.id).where(Lead.metro_id == race_metro)
+        db.session.execute(delete(OutboxEmail).where(OutboxEmail.lead_id.in_(raced)))
+        db.session.execute(delete(Notification).where(Notification.lead_id.in_(raced)))
+        db.session.execute(delete(Lead).where(Lead.metro_id == race_metro))
+        db.session.commit()
+
+
 def accept_race(app, base: str, race_metro: int, rounds: int) -> tuple[list[float], list[int]]:
     """32 signed-in providers of Race City accept one broadcast lead at once, `rounds` times after
     one warm-up round; the latencies of the counted rounds and the winners of every round."""
@@ -372,10 +389,12 @@ class Server:
         f, base, out = self.facts, self.base, self.out
         load_before = os.getloadavg()
         app = in_process(self.url, self.redis_url, f["race_metro"], args.rounds)
+        clear_race(app, f["race_metro"])
         out["sweep"], out["charts"] = sweep_and_dashboard(app)
         out["inbox_rps"] = rps(lambda: login(base, f["provider_email"], BENCH_PASSWORD), base, "/provider/inbox")
         out["health_rps"] = rps(lambda: requests.Session(), base, "/healthz")
         out["race"], out["winners"] = accept_race(app, base, f["race_metro"], args.rounds)
+        clear_race(app, f["race_metro"])
         out["load"] = (load_before, os.getloadavg())
         print(f"  {self.name} {self.size}: done (load {load_before[0]:.2f} -> {out['load'][1][0]:.2f})", flush=True)
 
@@ -481,6 +500,7 @@ def main() -> int:
                 load = os.getloadavg()
                 app = in_process(big.url, redis_url, big.facts["race_metro"], args.rounds)
                 race, winners = accept_race(app, big.base, big.facts["race_metro"], args.rounds)
+                clear_race(app, big.facts["race_metro"])
             finally:
                 big.stop()
             print(

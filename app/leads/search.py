@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy.orm import lazyload
 
 from app.leads import validation
 from app.models import Lead
@@ -81,8 +82,9 @@ def condition(query: Query) -> ColumnElement[bool] | None:
 
 
 def leads(query: Query, status: str | None = None) -> Select[Lead]:
-    """The SELECT of matching leads (newest first is the caller's order)."""
-    stmt = select(Lead)
+    """The SELECT of matching leads (newest first is the caller's order), without their offers
+    and assignments: a list row shows neither, and a broadcast lead may have dozens of offers."""
+    stmt = select(Lead).options(lazyload(Lead.offers), lazyload(Lead.assignments))
     where = condition(query)
     if where is not None:
         stmt = stmt.where(where)
