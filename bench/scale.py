@@ -224,17 +224,18 @@ def sweep_and_dashboard(app) -> tuple[float, float]:
 
 def clear_race(app, race_metro: int) -> None:
     """Remove what earlier races left in Race City (their leads with offers, assignments and
-    timelines, and the emails and notifications they queued, which no worker sends here), so a
-    later run's pages and sweep do not read one run's race as history."""
+    timelines, the emails and notifications they queued, which no worker sends here, and their
+    audit entries), so a later run's pages and sweep do not read one run's race as history."""
     from sqlalchemy import delete, select
 
     from app.extensions import db
-    from app.models import Lead, Notification, OutboxEmail
+    from app.models import AuditLog, Lead, Notification, OutboxEmail
 
     with app.app_context():
         raced = select(Lead.id).where(Lead.metro_id == race_metro)
         db.session.execute(delete(OutboxEmail).where(OutboxEmail.lead_id.in_(raced)))
         db.session.execute(delete(Notification).where(Notification.lead_id.in_(raced)))
+        db.session.execute(delete(AuditLog).where(AuditLog.object_type == "lead", AuditLog.object_id.in_(raced)))
         db.session.execute(delete(Lead).where(Lead.metro_id == race_metro))
         db.session.commit()
 

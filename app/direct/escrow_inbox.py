@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, case, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement, Select, case, or_, select
+from sqlalchemy.orm import Session, load_only, selectinload
 
 from app.core import clock, paging
 from app.leads import eligibility
-from app.models import Lead, Provider
+from app.models import Lead, Metro, Provider
 from app.models.base import State
 from app.models.lead import EscrowReason, Waiting
 
@@ -144,6 +144,20 @@ def waiting_leads() -> Select[Lead]:
         select(Lead)
         .where(in_inbox_clause())
         .options(selectinload(Lead.requested_provider).selectinload(Provider.owner))
+    )
+
+
+def metros_waiting(session: Session, also: int | None = None) -> list[Metro]:
+    """The metros with a lead waiting on staff (the inbox's metro filter offers these, not every
+    metro FogForge serves), and `also` (the one filtered on) even when nothing waits there."""
+    waiting_in = select(Lead.metro_id).where(in_inbox_clause())
+    return list(
+        session.scalars(
+            select(Metro)
+            .options(load_only(Metro.id, Metro.name))
+            .where(or_(Metro.id.in_(waiting_in), Metro.id == also))
+            .order_by(Metro.name)
+        )
     )
 
 

@@ -154,3 +154,16 @@ def test_a_direct_customer_marks_the_job_done_and_reviews_the_provider(client, d
     assert "555-0142" not in profile and "(***) ***-0142" in profile  # public reviews are masked
     again = client.post(f"{url}/review", data={"csrf_token": token, "rating": "1", "text": "changed my mind"})
     assert "You already reviewed this job." in _html.unescape(again.get_data(as_text=True))
+
+
+def test_metro_filter_offers_the_metros_with_something_waiting(client, db, factory, setup):
+    quiet = factory.metro("Quietville", slug="quietville")  # serves, but nothing waits there
+    factory.lead(metro=quiet)  # a verified lead, not waiting on staff
+    dallas = factory.metro("Dallas", slug="dallas")
+    factory.lead(metro=dallas, status="pending")
+    db.session.commit()
+    html = client.get("/admin/escrow").get_data(as_text=True)
+    assert ">Houston</option>" in html and ">Dallas</option>" in html
+    assert "Quietville" not in html, "the filter lists a metro with nothing waiting"
+    chosen = client.get(f"/admin/escrow?metro={quiet.id}").get_data(as_text=True)
+    assert f'<option value="{quiet.id}" selected>Quietville</option>' in chosen and "Nothing waiting" in chosen

@@ -7,15 +7,13 @@ from urllib.parse import parse_qs, urlsplit
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 from htmx_flask import request as hx_request
-from sqlalchemy import select
-from sqlalchemy.orm import load_only
 
 from app.core import clock
 from app.core.refusal import Refusal
 from app.direct import escrow_actions, escrow_inbox
 from app.extensions import db
 from app.leads import review
-from app.models import Lead, Metro
+from app.models import Lead
 from app.web.access import admin_required
 from app.web.admin.views import bp
 from app.web.responses import on_refusal, render
@@ -49,7 +47,7 @@ def escrow_page():
     box = escrow_inbox.inbox(
         db.session, reason if reason in escrow_inbox.FILTER_ORDER else None, metro_id, request.args.get("after")
     )
-    metros = list(db.session.scalars(select(Metro).options(load_only(Metro.id, Metro.name)).order_by(Metro.name)))
+    metros = escrow_inbox.metros_waiting(db.session, also=metro_id)
     return render(
         "admin/escrow.html",
         private=True,
