@@ -10,6 +10,7 @@ from sqlalchemy import CursorResult, Result, Select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core.refusal import Refusal
 
@@ -79,17 +80,37 @@ def affected(result: Result[Any]) -> int:
 def transition(session: Session, model, where, values: dict, *, obj=None, refuse: str | None = None) -> bool:
     """One conditional UPDATE that decides a race: `UPDATE model SET values WHERE where`.
 
-    True when exactly one row moved (and `obj`, if given, is refreshed from the database);
-    False when none did, or, with `refuse`, raises Refusal(refuse) instead. `where` is a list
-    of SQL conditions naming the state the row must still be in."""
-    result = session.execute(update(model).where(*where).values(**values).execution_options(synchronize_session=False))
-    if affected(result) != 1:
-        if refuse is not None:
-            raise Refusal(refuse)
-        return False
-    if obj is not None:
-        session.refresh(obj)
-    return True
+    True when exactly one row moved (and `obj`, if given, then holds the row as written: the
+    UPDATE returns it, no second SELECT); False when none did, or, with `refuse`, raises
+    Refusal(refuse) instead. `where` is a list of SQL conditions naming the state the row must
+    still be in."""
+    statement = update(model).where(*where).values(**values).execution_options(synchronize_session=False)
+    if obj is None:
+        moved = affected(session.execute(statement)) == 1
+    else:
+        row = session.execute(statement.returning(*model.__table__.columns)).first()
+        moved = row is not None
+        if row is not None:
+            loaded(obj, row)
+    if not moved and refuse is not None:
+        raise Refusal(refuse)
+    return moved
+
+
+def claim(session: Session, obj, where, values: dict) -> bool:
+    """`transition` of one loaded row: `UPDATE <obj's table> SET values WHERE <obj's key> AND
+    where RETURNING the row`; True, with `obj` holding the row as written, when it moved."""
+    model = type(obj)
+    (key,) = model.__table__.primary_key.columns
+    return transition(session, model, [key == getattr(obj, key.key), *where], values, obj=obj)
+
+
+def loaded(obj, row) -> None:
+    """Put a row an UPDATE … RETURNING gave back into `obj`, as if just loaded: what a refresh
+    would read, without its SELECT. The row's keys are column names (mapped under the same
+    attribute names here)."""
+    for name, value in row._mapping.items():
+        set_committed_value(obj, name, value)
 
 
 # A session the policy simulator (app/dispatch) runs the engine in, on its throwaway database: its
