@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, joinedload, lazyload
 from app.broadcast import sla
 from app.broadcast.waves import expand
 from app.core import clock
-from app.core.db import affected
+from app.core.db import claim
 from app.core.refusal import Refusal
 from app.core.urls import app_path, external_url
 from app.leads import eligibility, masking, timeline
@@ -70,7 +70,9 @@ def accept(session: Session, offer_id: int, provider_id: int, *, user: User | No
         return existing
     check_can_accept(session, offer)
     now = clock.now()
-    won = session.execute(
+    # the lead as this UPDATE leaves it comes back with it (without its offers and assignments,
+    # read when needed): no second SELECT of it
+    lead = session.scalars(
         update(Lead)
         .where(
             Lead.id == offer.lead_id,
@@ -79,9 +81,11 @@ def accept(session: Session, offer_id: int, provider_id: int, *, user: User | No
             Lead.assigned_provider_id.is_(None),
         )
         .values(assigned_provider_id=provider_id, delivery_status="accepted", wave_deadline=None, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if affected(won) != 1:  # say why, reading only the one column that tells
+        .returning(Lead)
+        .options(lazyload(Lead.offers), lazyload(Lead.assignments)),
+        execution_options={"synchronize_session": False, "populate_existing": True},
+    ).first()
+    if lead is None:  # say why, reading only the one column that tells
         assigned = session.scalar(select(Lead.assigned_provider_id).where(Lead.id == offer.lead_id))
         raise Refusal(STATE_REASONS["taken" if assigned not in (None, provider_id) else "expired"])
     # this offer accepted and every other open one taken, in one statement
@@ -102,13 +106,6 @@ def accept(session: Session, offer_id: int, provider_id: int, *, user: User | No
         raise Refusal(STATE_REASONS["expired"])  # never half-accept: the transaction is rolled back
     taken_ids = [oid for oid in settled if oid != offer_id]
     sla.answered(session, provider_id)  # an answer ends a streak of unanswered offers
-    # the lead as the UPDATE left it, without its offers and assignments (read when needed)
-    lead = session.get_one(
-        Lead,
-        offer.lead_id,
-        options=[lazyload(Lead.offers), lazyload(Lead.assignments)],
-        populate_existing=True,
-    )
     session.expire(lead, ["offers", "assignments"])
     # this offer and the others as the UPDATE left them, with the accounts the other providers'
     # emails go to: one statement however many providers lose
@@ -210,14 +207,9 @@ def decline(session: Session, offer_id: int, provider_id: int, reason: str | Non
     if offer is None or offer.provider_id != provider_id:
         raise Refusal("This offer is not yours.")
     now = clock.now()
-    done = session.execute(
-        update(Offer)
-        .where(Offer.id == offer_id, Offer.state == "offered")
-        .values(state="declined", decline_reason=reason or None, responded_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(offer)
-    if affected(done) != 1:
+    values = {"state": "declined", "decline_reason": reason or None, "responded_at": now, "updated_at": now}
+    if not claim(session, offer, [Offer.state == "offered"], values):
+        session.refresh(offer, ["state"])
         raise Refusal(STATE_REASONS.get(offer.state, "This offer is no longer open."))
     sla.answered(session, provider_id)  # a decline is an answer: never a penalty
     changes.touch(session, provider_id)

@@ -19,7 +19,7 @@ from app.broadcast import sla
 from app.broadcast.pool import Candidate, choose
 from app.broadcast.wave_plan import plan_of
 from app.core import clock
-from app.core.db import affected
+from app.core.db import affected, claim, loaded
 from app.core.urls import app_path, external_url
 from app.leads import masking, routing, timeline
 from app.leads.intake import URGENCY_LABELS
@@ -43,31 +43,28 @@ def start(session: Session, lead: Lead, *, user: User | None = None) -> bool:
     escrow lead, or an unaccepted broadcast being restarted). Returns False if it was not in
     a startable state."""
     now = clock.now()
-    result = session.execute(
-        update(Lead)
-        .where(
-            Lead.id == lead.id,
+    if not claim(
+        session,
+        lead,
+        [
             Lead.status == "verified",
             Lead.mode == "broadcast",
             or_(
                 Lead.delivery_status == "ready",
                 and_(Lead.delivery_status == "pending", Lead.escrow_reason == ESCROW_REASON),
             ),
-        )
-        .values(
-            mode="broadcast",
-            delivery_status="offering",
-            escrow_reason=None,
-            current_wave=0,
-            wave_deadline=None,
-            wave_plan=list(lead.metro.wave_plan or default_wave_plan()),
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if affected(result) != 1:
+        ],
+        {
+            "mode": "broadcast",
+            "delivery_status": "offering",
+            "escrow_reason": None,
+            "current_wave": 0,
+            "wave_deadline": None,
+            "wave_plan": list(lead.metro.wave_plan or default_wave_plan()),
+            "updated_at": now,
+        },
+    ):
         return False
-    session.refresh(lead, ["mode", "delivery_status", "escrow_reason", "current_wave", "wave_deadline", "wave_plan"])
     if user is not None:
         timeline.record(
             session,
@@ -77,15 +74,20 @@ def start(session: Session, lead: Lead, *, user: User | None = None) -> bool:
             user=user,
             public_text="We're offering your request to providers again.",
         )
-    expand(session, lead.id, 0)
+    expand(session, lead.id, 0, lead=lead)  # the lead as the claim above just wrote it
     return True
 
 
-def expand(session: Session, lead_id: int, expected_wave: int, *, now_ok: bool = False) -> str:
+def expand(
+    session: Session, lead_id: int, expected_wave: int, *, now_ok: bool = False, lead: Lead | None = None
+) -> str:
     """Open the next wave after `expected_wave` that has anyone eligible, or fall back after
     the last. Returns "expanded", "fallback", "early" (before the deadline: nothing done) or
-    "skipped" (the lead was not at that wave: a duplicate or late job, or already accepted)."""
-    lead = session.get(Lead, lead_id, populate_existing=True)  # never trust a stale identity map here
+    "skipped" (the lead was not at that wave: a duplicate or late job, or already accepted).
+    `lead` is passed only by a caller that has just written it (`start`); everyone else's
+    lead is read again, never trusted from a stale identity map."""
+    if lead is None:
+        lead = session.get(Lead, lead_id, populate_existing=True)
     if lead is None or lead.delivery_status != "offering" or lead.current_wave != expected_wave:
         return "skipped"
     if not now_ok and lead.wave_deadline is not None and clock.now() < lead.wave_deadline - EARLY_TOLERANCE:
@@ -105,33 +107,31 @@ def expand(session: Session, lead_id: int, expected_wave: int, *, now_ok: bool =
             skipped.append(wave_no)
     now = clock.now()
     deadline = now + timedelta(minutes=int(plan[wave_no - 1]["minutes"]))
-    claimed = session.execute(
-        update(Lead)
-        .where(
-            Lead.id == lead_id,
-            Lead.status == "verified",
-            Lead.delivery_status == "offering",
-            Lead.current_wave == expected_wave,
-        )
-        .values(current_wave=wave_no, wave_deadline=deadline, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if affected(claimed) != 1:
+    if not claim(
+        session,
+        lead,
+        [Lead.status == "verified", Lead.delivery_status == "offering", Lead.current_wave == expected_wave],
+        {"current_wave": wave_no, "wave_deadline": deadline, "updated_at": now},
+    ):
         return "skipped"
-    session.refresh(lead, ["current_wave", "wave_deadline", "updated_at"])
     if expected_wave:  # wave N's window closed unanswered by those still open in it (issue 13)
         sla.mark_missed(session, lead, expected_wave)
     for n in skipped:
         timeline.record(session, lead, "wave_skipped", f"Wave {n} skipped: nobody eligible", data={"wave": n})
     # Earlier offers stay open (waves are cumulative): their window now ends with this wave.
-    extended = session.scalars(
-        update(Offer)
-        .where(Offer.lead_id == lead_id, Offer.state == "offered")
-        .values(expires_at=deadline, updated_at=now)
-        .returning(Offer.provider_id)
-        .execution_options(synchronize_session=False)
-    ).all()
-    changes.touch(session, *extended)  # their countdowns move
+    extended = dict(
+        session.execute(
+            update(Offer)
+            .where(Offer.lead_id == lead_id, Offer.state == "offered")
+            .values(expires_at=deadline, updated_at=now)
+            .returning(Offer.id, Offer.provider_id)
+            .execution_options(synchronize_session=False)
+        ).all()
+    )
+    for offer in lead.offers:  # the loaded offers as the UPDATE left them
+        if offer.id in extended:
+            loaded(offer, {"expires_at": deadline, "updated_at": now})
+    changes.touch(session, *extended.values())  # their countdowns move
     _offer_to(session, lead, chosen, wave_no, now, deadline)
     total = sum(o.state in ("offered", "declined") for o in lead.offers)
     first = expected_wave == 0
@@ -163,7 +163,6 @@ def _offer_to(session: Session, lead: Lead, chosen: list[Candidate], wave_no: in
             offer.responded_at, offer.decline_reason, offer.restricted = None, None, c.restricted
         else:
             offer = Offer(
-                lead_id=lead.id,
                 provider_id=c.provider_id,
                 wave=wave_no,
                 offered_at=now,
@@ -171,7 +170,7 @@ def _offer_to(session: Session, lead: Lead, chosen: list[Candidate], wave_no: in
                 state="offered",
                 restricted=c.restricted,
             )
-            session.add(offer)
+            lead.offers.append(offer)  # the loaded collection stays true: no second SELECT of it
         made.append(offer)
     ids = [c.provider_id for c in chosen]
     session.flush()
@@ -195,12 +194,12 @@ def _offer_to(session: Session, lead: Lead, chosen: list[Candidate], wave_no: in
     changes.touch(session, *(o.provider_id for o in made))
     for offer in made:
         offer.provider = providers[offer.provider_id]
-    notify.notify_all(session, [_new_offer(lead, offer) for offer in made])
-    session.expire(lead, ["offers"])
+    shown = {r: masking.restricted_preview(lead) if r else masking.preview(lead) for r in {o.restricted for o in made}}
+    notify.notify_all(session, [_new_offer(lead, offer, shown[offer.restricted]) for offer in made])
 
 
-def _new_offer(lead: Lead, offer: Offer) -> notify.Note:
-    shown = masking.restricted_preview(lead) if offer.restricted else masking.preview(lead)
+def _new_offer(lead: Lead, offer: Offer, shown: dict) -> notify.Note:
+    """The "new offer" notification; `shown` is the lead's (restricted) preview."""
     title = f"New lead: {shown['category']} in {shown['city']}"
     tz = offer.provider.home_metro.timezone
     return notify.Note(

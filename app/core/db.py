@@ -3,7 +3,7 @@ keyset walks, the conditional UPDATE that decides a race."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Result, Select, update
@@ -40,8 +40,7 @@ def insert_rows(session: Session, model, rows: list[dict]) -> list[Any]:
     if not rows:
         return []
     (key,) = model.__table__.primary_key.columns
-    statement = dialect_insert(session, model).returning(key)
-    return list(session.scalars(statement, rows))  # batched into one INSERT (insertmanyvalues)
+    return _insert(session, dialect_insert(session, model.__table__).returning(key), rows)
 
 
 def insert_new(session: Session, model, rows: list[dict], *, unique: list[str] | None = None) -> list[Any]:
@@ -51,8 +50,17 @@ def insert_new(session: Session, model, rows: list[dict], *, unique: list[str] |
     if not rows:
         return []
     key = model.__table__.primary_key.columns  # the first key column is returned
-    statement = dialect_insert(session, model).on_conflict_do_nothing(index_elements=unique).returning(*key)
-    return list(session.scalars(statement, rows))  # batched into one INSERT (insertmanyvalues)
+    table_insert = dialect_insert(session, model.__table__)
+    return _insert(session, table_insert.on_conflict_do_nothing(index_elements=unique).returning(*key), rows)
+
+
+def _insert(session: Session, statement, rows: list[dict]) -> list[Any]:
+    """Run a table-level INSERT … RETURNING for `rows`, batched into one statement
+    (insertmanyvalues), after flushing what the session holds (the rows may refer to it). A
+    table-level statement skips the ORM's bulk-insert bookkeeping, which costs more than the
+    INSERT itself for the few rows a notification or an email batch has."""
+    session.flush()
+    return list(session.connection().execute(statement, rows).scalars())
 
 
 def keyset(session: Session, query: Select, key, page: int = 200, max_rows: int = 20000) -> Iterator:
@@ -91,7 +99,7 @@ def transition(session: Session, model, where, values: dict, *, obj=None, refuse
         row = session.execute(statement.returning(*model.__table__.columns)).first()
         moved = row is not None
         if row is not None:
-            loaded(obj, row)
+            loaded(obj, row._mapping)
     if not moved and refuse is not None:
         raise Refusal(refuse)
     return moved
@@ -105,11 +113,11 @@ def claim(session: Session, obj, where, values: dict) -> bool:
     return transition(session, model, [key == getattr(obj, key.key), *where], values, obj=obj)
 
 
-def loaded(obj, row) -> None:
-    """Put a row an UPDATE … RETURNING gave back into `obj`, as if just loaded: what a refresh
-    would read, without its SELECT. The row's keys are column names (mapped under the same
-    attribute names here)."""
-    for name, value in row._mapping.items():
+def loaded(obj, values: Mapping[Any, Any]) -> None:
+    """Put what an UPDATE just wrote (a row it returned, or the values it set) into `obj`, as if
+    just loaded: what a refresh would read, without its SELECT. Keys are column names (mapped
+    under the same attribute names here)."""
+    for name, value in values.items():
         set_committed_value(obj, name, value)
 
 

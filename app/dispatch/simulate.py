@@ -76,9 +76,13 @@ class _Day:
         self.queue: list[tuple[datetime, int, str, tuple]] = []
         self.seq = 0
         self.last_offer = 0
-        # Offers are only made, and providers only paused for missed offers, when a wave expands
-        # (routing, the sweep, a decline that closes a wave): `look` reads the database only then.
-        self.expanded = False
+        # Offers are only made when a wave opens (routing, the sweep, a decline that closes a
+        # wave), and providers only paused for missed offers when a window closes (the sweep, a
+        # decline): `look` reads the database only then. Wave deadlines only move when the
+        # engine did something: the loop reads the next one again only then.
+        self.new_offers = False
+        self.windows_closed = False
+        self.engine_moved = True
         self.resuming: set[int] = set()
         self.stats: dict[str, int] = {"accepts_too_late": 0, "consent_yes": 0, "offer_now": 0, "resumed": 0}
         self.metro = Metro(
@@ -96,6 +100,10 @@ class _Day:
         session.add_all([self.metro, self.category])
         session.flush()
         self.providers: list[int] = []
+        # The loop holds ids, and the providers: the session's identity map keeps only what is
+        # referenced, so the day's leads and offers leave it, and a provider is not read again
+        # at every unlock.
+        self.held: list[Provider] = []
         self.tier_of: dict[int, str] = {}
         for n, tier in enumerate(scenario.provider_tiers()):
             provider = Provider(
@@ -111,6 +119,7 @@ class _Day:
             session.add(provider)
             session.flush()
             self.providers.append(provider.id)
+            self.held.append(provider)
             self.tier_of[provider.id] = tier
             if tier != "free":
                 credits.grant(session, provider.id, START_CREDITS, f"sim:grant:{provider.id}", note="simulation")
@@ -128,8 +137,11 @@ class _Day:
     def play(self) -> None:
         end = self.last_arrival + SETTLE_AFTER
         steps = 0
+        deadline = None
         while True:
-            deadline = waves.first_deadline(self.session)  # passed (overdue) or still to come
+            if self.engine_moved:
+                deadline = waves.first_deadline(self.session)  # passed (overdue) or still to come
+                self.engine_moved = False
             upcoming = self.queue[0][0] if self.queue else None
             if deadline is not None and deadline <= self.sim.at:
                 self.sweep()
@@ -147,14 +159,11 @@ class _Day:
                 self.sweep()
             self.look()
             steps += 1
-            if steps % 500 == 0:
-                self.session.flush()
-                self.session.expunge_all()  # keep the identity map small: the loop holds ids only
 
     def sweep(self) -> None:
         """The periodic sweep's wave step (expand every overdue wave), as `flask sweep` runs it."""
         waves.expand_overdue(self.session)
-        self.expanded = True
+        self.new_offers = self.windows_closed = self.engine_moved = True
 
     # ------------------------------------------------------------------ events
     def on_arrive(self, arrival: Arrival) -> None:
@@ -178,7 +187,7 @@ class _Day:
     def route(self, lead_id: int) -> None:
         """What the `route_lead` job does, then what the customer or providers see of it."""
         routing.route(self.session, lead_id)
-        self.expanded = True
+        self.new_offers = self.engine_moved = True
         lead = self.session.get_one(Lead, lead_id)
         if lead.mode == "quotes" and lead.delivery_status == "quoting":
             event = self.session.scalar(
@@ -203,9 +212,11 @@ class _Day:
         if offer.state != "offered":  # the provider's live page already says "taken" or "closed"
             self.stats["accepts_too_late"] += not declines
             return
+        self.engine_moved = True
         try:
             if declines:
-                self.expanded = True  # the last open offer of a wave declined: the next wave now
+                # the last open offer of a wave declined: the next wave now
+                self.new_offers = self.windows_closed = True
                 offer_actions.decline(self.session, offer_id, provider_id, "too_busy")
             else:
                 offer_actions.accept(self.session, offer_id, provider_id)
@@ -213,6 +224,7 @@ class _Day:
             self.stats["accepts_too_late"] += not declines  # taken by another, or closed
 
     def on_unlock(self, lead_id: int, provider_id: int) -> None:
+        self.engine_moved = True
         provider = self.session.get_one(Provider, provider_id)
         lead = self.session.get_one(Lead, lead_id)
         try:
@@ -236,14 +248,20 @@ class _Day:
         provider = self.session.get_one(Provider, provider_id)
         if sla.resume(self.session, provider):
             release.release_for_provider(self.session, provider)  # as the resume views do
+            self.new_offers = self.engine_moved = True
             self.stats["resumed"] += 1
 
     # ------------------------------------------------------------------ what the engine did
     def look(self) -> None:
         """New offers get their synthetic answer; newly paused providers their comeback."""
-        if not self.expanded:
-            return
-        self.expanded = False
+        if self.new_offers:
+            self.new_offers = False
+            self.answer_new_offers()
+        if self.windows_closed:
+            self.windows_closed = False
+            self.resume_paused()
+
+    def answer_new_offers(self) -> None:
         for offer_id, provider_id in self.session.execute(
             select(Offer.id, Offer.provider_id).where(Offer.id > self.last_offer).order_by(Offer.id)
         ).all():
@@ -252,6 +270,8 @@ class _Day:
             if answer is not None:
                 seconds, declines = answer
                 self.push(self.sim.at + timedelta(seconds=seconds), "answer", (offer_id, provider_id, declines))
+
+    def resume_paused(self) -> None:
         for provider_id in self.session.scalars(
             select(Provider.id).where(Provider.paused.is_(True), Provider.sla_paused_at.is_not(None))
         ):

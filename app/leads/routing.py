@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.core import clock
-from app.core.db import affected
+from app.core.db import claim
 from app.leads import timeline
 from app.models import Lead
 from app.platform import sweep
@@ -48,16 +48,14 @@ def route(session: Session, lead_id: int) -> bool:
     cannot both route it; then the lead's mode decides where it goes.
     """
     now = clock.now()
-    result = session.execute(
-        update(Lead)
-        .where(Lead.id == lead_id, Lead.status == "verified", Lead.delivery_status == "new")
-        .values(delivery_status="ready", routed_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if affected(result) != 1:
+    lead = session.get(Lead, lead_id)
+    if lead is None or not claim(
+        session,
+        lead,
+        [Lead.status == "verified", Lead.delivery_status == "new"],
+        {"delivery_status": "ready", "routed_at": now, "updated_at": now},
+    ):
         return False
-    lead = session.get_one(Lead, lead_id)  # the UPDATE above just moved it
-    session.refresh(lead, ["status", "delivery_status", "routed_at", "updated_at"])
     timeline.record(session, lead, "ready", "Verified and ready for routing")
     _ROUTERS[lead.mode](session, lead)
     return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import insert, inspect
 from sqlalchemy.orm import Session
 
 from app.core import clock
@@ -24,21 +25,29 @@ def record(
     actor: str = "system",
     user: User | None = None,
     data: dict | None = None,
-) -> LeadEvent:
-    """Append an event to `lead`'s timeline (flushes, does not commit)."""
-    event = LeadEvent(
-        lead=lead,
-        kind=kind,
-        text=text,
-        public_text=public_text,
-        actor=actor_label(user) if user is not None else actor,
-        actor_user_id=user.id if user is not None else None,
-        data=data or {},
-        created_at=clock.now(),
+) -> None:
+    """Append an event to `lead`'s timeline (flushes what is pending, does not commit).
+
+    One INSERT, not an ORM object: an event is never changed after it is written, and a lead
+    gathers several per transaction (routing, each wave, the accept), where adding and flushing
+    an object costs several times the statement. The lead's `events`, if this session loaded
+    them, are read again on next use."""
+    session.flush()  # the lead (and anything else pending) is written first, as before
+    session.connection().execute(
+        insert(LeadEvent),  # on the connection: a plain INSERT, no ORM bookkeeping
+        {
+            "lead_id": lead.id,
+            "kind": kind,
+            "text": text,
+            "public_text": public_text,
+            "actor": actor_label(user) if user is not None else actor,
+            "actor_user_id": user.id if user is not None else None,
+            "data": data or {},
+            "created_at": clock.now(),
+        },
     )
-    session.add(event)
-    session.flush()
-    return event
+    if "events" not in inspect(lead).unloaded:
+        session.expire(lead, ["events"])
 
 
 def public_events(lead: Lead) -> list[LeadEvent]:
