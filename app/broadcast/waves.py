@@ -118,20 +118,8 @@ def expand(
         sla.mark_missed(session, lead, expected_wave)
     for n in skipped:
         timeline.record(session, lead, "wave_skipped", f"Wave {n} skipped: nobody eligible", data={"wave": n})
-    # Earlier offers stay open (waves are cumulative): their window now ends with this wave.
-    extended = dict(
-        session.execute(
-            update(Offer)
-            .where(Offer.lead_id == lead_id, Offer.state == "offered")
-            .values(expires_at=deadline, updated_at=now)
-            .returning(Offer.id, Offer.provider_id)
-            .execution_options(synchronize_session=False)
-        ).all()
-    )
-    for offer in lead.offers:  # the loaded offers as the UPDATE left them
-        if offer.id in extended:
-            loaded(offer, {"expires_at": deadline, "updated_at": now})
-    changes.touch(session, *extended.values())  # their countdowns move
+    if expected_wave:  # (before the first wave no offer is open: a restart expired them all)
+        _extend_open_offers(session, lead, deadline, now)
     _offer_to(session, lead, chosen, wave_no, now, deadline)
     total = sum(o.state in ("offered", "declined") for o in lead.offers)
     first = expected_wave == 0
@@ -151,6 +139,23 @@ def expand(
     )
     # No job is scheduled for the deadline: the sweep owns deadlines (it wakes for `next_deadline`).
     return "expanded"
+
+
+def _extend_open_offers(session: Session, lead: Lead, deadline: datetime, now: datetime) -> None:
+    """Earlier offers stay open (waves are cumulative): their window now ends with this wave."""
+    extended = dict(
+        session.execute(
+            update(Offer)
+            .where(Offer.lead_id == lead.id, Offer.state == "offered")
+            .values(expires_at=deadline, updated_at=now)
+            .returning(Offer.id, Offer.provider_id)
+            .execution_options(synchronize_session=False)
+        ).all()
+    )
+    for offer in lead.offers:  # the loaded offers as the UPDATE left them
+        if offer.id in extended:
+            loaded(offer, {"expires_at": deadline, "updated_at": now})
+    changes.touch(session, *extended.values())  # their countdowns move
 
 
 def _offer_to(session: Session, lead: Lead, chosen: list[Candidate], wave_no: int, now, deadline) -> None:
@@ -174,21 +179,17 @@ def _offer_to(session: Session, lead: Lead, chosen: list[Candidate], wave_no: in
         made.append(offer)
     ids = [c.provider_id for c in chosen]
     session.flush()
-    # fair rotation: they go to the back of their tier's queue (one UPDATE), then the providers
-    # the notifications need, with their owners, in two statements
-    session.execute(
-        update(Provider)
-        .where(Provider.id.in_(ids))
-        .values(last_offered_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    # fair rotation: they go to the back of their tier's queue, and the UPDATE returns the
+    # providers the notifications need (their owners in one more statement)
     providers = {
         p.id: p
         for p in session.scalars(
-            select(Provider)
+            update(Provider)
             .where(Provider.id.in_(ids))
-            .options(selectinload(Provider.owner))
-            .execution_options(populate_existing=True)
+            .values(last_offered_at=now)
+            .returning(Provider)
+            .options(selectinload(Provider.owner)),
+            execution_options={"synchronize_session": False, "populate_existing": True},
         )
     }
     changes.touch(session, *(o.provider_id for o in made))

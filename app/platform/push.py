@@ -145,23 +145,25 @@ def queue_pushes(session: Session, pushes: Sequence[Push]) -> list[int]:
     already used queues nothing again. Returns the outbox ids queued."""
     if not pushes:
         return []
-    ids = {p.provider.id for p in pushes}
+    # devices first: most providers have none, and then their preferences need no reading
+    devices: dict[int, list[int]] = {}
+    for provider_id, device_id in session.execute(
+        select(PushSubscription.provider_id, PushSubscription.id)
+        .where(PushSubscription.provider_id.in_({p.provider.id for p in pushes}))
+        .order_by(PushSubscription.id)
+    ):
+        devices.setdefault(provider_id, []).append(device_id)
+    if not devices:
+        return []
     prefs = {
-        p.provider_id: p for p in session.scalars(select(PushPreference).where(PushPreference.provider_id.in_(ids)))
+        p.provider_id: p for p in session.scalars(select(PushPreference).where(PushPreference.provider_id.in_(devices)))
     }
     wanted = [
         p
         for p in pushes
-        if allowed(prefs.get(p.provider.id) or default_preference(p.provider.id), p.provider, p.kind, p.text.urgent)
+        if p.provider.id in devices
+        and allowed(prefs.get(p.provider.id) or default_preference(p.provider.id), p.provider, p.kind, p.text.urgent)
     ]
-    devices: dict[int, list[int]] = {}
-    if wanted:
-        for provider_id, device_id in session.execute(
-            select(PushSubscription.provider_id, PushSubscription.id)
-            .where(PushSubscription.provider_id.in_({p.provider.id for p in wanted}))
-            .order_by(PushSubscription.id)
-        ):
-            devices.setdefault(provider_id, []).append(device_id)
     rows = [
         {
             "provider_id": p.provider.id,
