@@ -50,7 +50,7 @@ def check_can_accept(session: Session, offer: Offer) -> None:
         # The weekly cap and the teaser count this provider's other leads: take its row lock
         # so two accepts of different leads by the same provider are counted one after the other.
         eligibility.lock_provider(session, provider.id)
-    if not eligibility.under_cap(provider, eligibility.deliveries_this_week(session, provider.id)):
+    if not eligibility.under_cap(provider, eligibility.week_count_for_cap(session, provider)):
         raise Refusal("You have reached your weekly lead cap.")
     if not provider.is_paid and not eligibility.teaser_available(session, provider):
         raise Refusal("You have used this week's free lead. Start a Growth trial to accept more.")

@@ -223,8 +223,7 @@ class _Day:
         except Refusal:
             self.stats["accepts_too_late"] += not declines  # taken by another, or closed
 
-    def on_unlock(self, lead_id: int, provider_id: int) -> None:
-        self.engine_moved = True
+    def on_unlock(self, lead_id: int, provider_id: int) -> None:  # (a quote lead has no wave deadline)
         provider = self.session.get_one(Provider, provider_id)
         lead = self.session.get_one(Lead, lead_id)
         try:

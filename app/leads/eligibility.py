@@ -52,6 +52,11 @@ def direct(provider: Provider, deliveries_this_week: int) -> Eligibility:
     return Eligibility(True)
 
 
+def week_count_for_cap(session: Session, provider: Provider) -> int:
+    """What `under_cap` needs: this week's deliveries, counted only when there is a cap."""
+    return deliveries_this_week(session, provider.id) if provider.weekly_cap is not None else 0
+
+
 def deliveries_this_week(session: Session, provider_id: int) -> int:
     """Leads the provider got this ISO week (what the weekly cap counts)."""
     return (
@@ -76,7 +81,7 @@ def check_direct(session: Session, provider: Provider, *, lock: bool = False) ->
     delivery, so two deliveries to one provider are counted one after the other."""
     if lock:
         lock_provider(session, provider.id)
-    return direct(provider, deliveries_this_week(session, provider.id))
+    return direct(provider, week_count_for_cap(session, provider))
 
 
 def teaser_eligible(provider: Provider) -> bool:
