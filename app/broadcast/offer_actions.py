@@ -153,31 +153,37 @@ def accept(session: Session, offer_id: int, provider_id: int, *, user: User | No
         f"{provider.name} accepted broadcast lead #{lead.id}",
         data={"offer_id": offer_id, "provider_id": provider_id, "teaser": teaser},
     )
-    tell_customer_accepted(session, lead, provider)
     shown = masking.preview(lead)
-    notify.notify_all(session, [_taken(shown, lead, other) for other in others])
+    # the customer's email goes into the outbox with the other providers' (one statement)
+    notify.notify_all(session, [_taken(shown, lead, other) for other in others], emails=accepted_email(lead, provider))
     return assignment
 
 
 def tell_customer_accepted(session: Session, lead: Lead, provider: Provider) -> None:
+    outbox.queue_emails(session, accepted_email(lead, provider))
+
+
+def accepted_email(lead: Lead, provider: Provider) -> list[outbox.Email]:
+    """The customer's "<provider> accepted your request" email (none without an address)."""
     if not lead.customer_email:
-        return
-    outbox.queue_email(
-        session,
-        kind="accepted_by",
-        to=lead.customer_email,
-        template="customer_accepted_by",
-        lead_id=lead.id,
-        dedupe_key=f"lead:{lead.id}:accepted_by",
-        context={
-            "customer_name": lead.customer_name,
-            "category_name": lead.category.name,
-            "provider_name": provider.name,
-            "provider_phone": provider.phone,
-            "profile_url": external_url("public.provider", slug=provider.slug),
-            "tracking_url": external_url("public.tracking", token=lead.public_token),
-        },
-    )
+        return []
+    return [
+        outbox.Email(
+            kind="accepted_by",
+            to=lead.customer_email,
+            template="customer_accepted_by",
+            lead_id=lead.id,
+            dedupe_key=f"lead:{lead.id}:accepted_by",
+            context={
+                "customer_name": lead.customer_name,
+                "category_name": lead.category.name,
+                "provider_name": provider.name,
+                "provider_phone": provider.phone,
+                "profile_url": external_url("public.provider", slug=provider.slug),
+                "tracking_url": external_url("public.tracking", token=lead.public_token),
+            },
+        )
+    ]
 
 
 def _taken(shown: dict, lead: Lead, offer: Offer) -> notify.Note:

@@ -36,11 +36,13 @@ class Note:
     push_text: PushText | None = None
 
 
-def notify_all(session: Session, notes: Sequence[Note]) -> list[int]:
+def notify_all(session: Session, notes: Sequence[Note], *, emails: Sequence[outbox.Email] = ()) -> list[int]:
     """Every note's in-app notification, email and push, each kind written in one statement
     whatever the number of providers (a lead taken from 31 others costs what one costs).
+    `emails` (to others, e.g. the customer) join the notes' emails in that statement.
     Returns the notifications' ids."""
     if not notes:
+        outbox.queue_emails(session, emails)
         return []
     now = clock.now()
     made = insert_rows(
@@ -62,7 +64,8 @@ def notify_all(session: Session, notes: Sequence[Note]) -> list[int]:
     changes.touch(session, *(n.provider.id for n in notes))  # the bell (and the offers page) show it
     outbox.queue_emails(
         session,
-        [
+        [*emails]
+        + [
             outbox.Email(
                 kind=n.kind,
                 to=to,
