@@ -81,7 +81,8 @@ def route(session: Session, lead: Lead) -> None:
     shown = masking.preview(lead)
     for provider in chosen:
         provider.last_offered_at = now
-    notify.notify_all(session, [available(session, lead, provider, shown) for provider in chosen])
+    held = credits.balances(session, [provider.id for provider in chosen])
+    notify.notify_all(session, [available(session, lead, provider, shown, held[provider.id]) for provider in chosen])
     timeline.record(
         session,
         lead,
@@ -93,10 +94,10 @@ def route(session: Session, lead: Lead) -> None:
     )
 
 
-def available(session: Session, lead: Lead, provider: Provider, shown: dict) -> notify.Note:
-    """The "quote request" notification for one provider, with its own price and balance."""
+def available(session: Session, lead: Lead, provider: Provider, shown: dict, balance: int) -> notify.Note:
+    """The "quote request" notification for one provider, with its own price and `balance`
+    (read for all the chosen providers at once)."""
     cost = pricing.lead_price(lead, provider)
-    balance = credits.balance(session, provider.id)
     short = balance < cost
     title = f"Quote request: {shown['category']} in {shown['city']}"
     body = f"Unlock for {cost} credit{'s' if cost != 1 else ''}" if cost else "Unlock free on Pro"
