@@ -14,10 +14,11 @@ import re
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.compliance import schedule
-from app.core.db import insert_new
+from app.core.db import dialect_insert
 from app.leads import intake
 from app.models import Lead, Site, Trap
 
@@ -67,32 +68,53 @@ def site_for(session: Session, lead: Lead) -> Site | None:
         return None
     key = address_key(lead.street, lead.city, lead.business_name)
 
-    def existing() -> Site | None:
+    def existing() -> Site | None:  # its traps are read when a trap is attached (trap_for)
         return session.scalar(
-            select(Site).where(Site.owner_email == owner, Site.metro_id == lead.metro_id, Site.address_key == key)
+            select(Site)
+            .where(Site.owner_email == owner, Site.metro_id == lead.metro_id, Site.address_key == key)
+            .options(lazyload(Site.traps))
         )
 
     site = existing()
     if site is None:
-        # INSERT … ON CONFLICT DO NOTHING (no savepoint): two first requests at once make one site
-        values = dict(
-            owner_email=owner,
-            metro_id=lead.metro_id,
-            address_key=key,
-            business_name=lead.business_name,
-            street=lead.street,
-            city=lead.city,
-            postal_code=lead.postal_code,
-            contact_name=lead.customer_name,
-            contact_phone=lead.customer_phone,
-            auto_rebook=False,
-        )
-        insert_new(session, Site, [values], unique=["owner_email", "metro_id", "address_key"])
-        site = existing()
+        site = _made(session, lead, owner, key) or existing()
         assert site is not None  # inserted now or by the concurrent request
         return site
     if lead.business_name and not site.business_name:
         site.business_name = lead.business_name
+    return site
+
+
+def _made(session: Session, lead: Lead, owner: str, key: str) -> Site | None:
+    """The lead's new site, or None when a concurrent first request made it (and committed).
+
+    INSERT … ON CONFLICT DO NOTHING (no savepoint): two first requests at once make one site.
+    The INSERT returns the row as the Site (no SELECT of it); a site just made has no traps.
+    populate_existing: should the session still hold a Site of that id (its INSERT undone by a
+    rolled-back savepoint), it gets this row instead of keeping its stale values."""
+    values = dict(
+        owner_email=owner,
+        metro_id=lead.metro_id,
+        address_key=key,
+        business_name=lead.business_name,
+        street=lead.street,
+        city=lead.city,
+        postal_code=lead.postal_code,
+        contact_name=lead.customer_name,
+        contact_phone=lead.customer_phone,
+        auto_rebook=False,
+    )
+    statement = (
+        dialect_insert(session, Site)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["owner_email", "metro_id", "address_key"])
+        .returning(Site)
+        .options(lazyload(Site.traps))
+        .execution_options(populate_existing=True)
+    )
+    site = session.scalars(statement).first()
+    if site is not None:
+        set_committed_value(site, "traps", [])
     return site
 
 

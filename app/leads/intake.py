@@ -10,11 +10,11 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, exists, false, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from app.core import clock
 from app.core.db import insert_once
@@ -93,33 +93,42 @@ def _by_submission_key(session: Session, key: str | None) -> Lead | None:
 
 
 def is_near_duplicate(session: Session, data: LeadInput) -> bool:
-    """Same contact and category in the metro within 24 h, or the same text from anyone."""
+    """Same contact and category in the metro within 24 h, or the same text from anyone.
+
+    One statement: the metro's last 200 leads of the 24 h (their texts), each row carrying
+    whether a lead with the same contact exists. Such a lead is itself one of the metro's leads
+    of the 24 h, so when there is one, at least one row comes back to say so."""
     since = clock.now() - DUPLICATE_WINDOW
-    contact = []
-    if data.customer_email:
-        contact.append(Lead.customer_email == data.customer_email)
-    if data.customer_phone:
-        contact.append(Lead.customer_phone == data.customer_phone)
-    same_contact = (
-        select(Lead.id).where(
-            Lead.created_at >= since,
-            Lead.metro_id == data.metro_id,
-            Lead.category_id == data.category_id,
-            or_(*contact),
-        )
-        if contact
-        else None
-    )
-    if same_contact is not None and session.scalar(same_contact.limit(1)) is not None:
-        return True
-    normalized = " ".join(data.description.lower().split())
-    recent = session.scalars(
-        select(Lead.description)
+    rows = session.execute(
+        select(Lead.description, _same_contact(data, since))
         .where(Lead.created_at >= since, Lead.metro_id == data.metro_id)
         .order_by(Lead.id.desc())
         .limit(200)
     )
-    return any(" ".join(text.lower().split()) == normalized for text in recent)
+    normalized = " ".join(data.description.lower().split())
+    return any(same or " ".join(text.lower().split()) == normalized for text, same in rows)
+
+
+def _same_contact(data: LeadInput, since: datetime) -> ColumnElement[bool]:
+    """EXISTS a lead with this email or phone and category in the metro since `since`."""
+    other = aliased(Lead)  # its own rows, not the outer query's
+    contact = []
+    if data.customer_email:
+        contact.append(other.customer_email == data.customer_email)
+    if data.customer_phone:
+        contact.append(other.customer_phone == data.customer_phone)
+    if not contact:
+        return false().label("same_contact")
+    return (
+        exists()
+        .where(
+            other.created_at >= since,
+            other.metro_id == data.metro_id,
+            other.category_id == data.category_id,
+            or_(*contact),
+        )
+        .label("same_contact")
+    )
 
 
 def submit_lead(

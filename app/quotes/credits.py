@@ -1,20 +1,21 @@
 """The credit wallet: append-only ledger entries plus a wallet row whose balance can never go
 negative (CHECK balance >= 0 in the database, moved by a conditional UPDATE).
 
-`post` writes one entry and moves the balance inside a SAVEPOINT: either both happen or
-neither does. An idempotency key already used returns the first entry and changes nothing.
+`post` writes one entry and moves the balance: either both happen or neither does. An
+idempotency key already used returns the first entry and changes nothing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app.core import clock
-from app.core.db import affected, insert_new
+from app.core.db import affected, dialect_insert, insert_new
 from app.core.refusal import Refusal
 from app.models import CreditEntry, CreditWallet
 from app.platform import audit
@@ -26,7 +27,7 @@ class InsufficientCredits(Exception):
 
 @dataclass(frozen=True)
 class Posted:
-    entry: CreditEntry
+    entry: CreditEntry  # a new entry is built from what was inserted (not attached to the session)
     created: bool  # False: the key was used before, nothing changed
 
 
@@ -41,6 +42,18 @@ def ensure_wallet(session: Session, provider_id: int) -> None:
 
 def balance(session: Session, provider_id: int) -> int:
     return session.scalar(select(CreditWallet.balance).where(CreditWallet.provider_id == provider_id)) or 0
+
+
+def balances(session: Session, provider_ids: Iterable[int]) -> dict[int, int]:
+    """{provider id: balance} of many providers in one SELECT (0 without a wallet yet)."""
+    ids = sorted(set(provider_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(CreditWallet.provider_id, CreditWallet.balance).where(CreditWallet.provider_id.in_(ids))
+    )
+    held = {provider_id: amount for provider_id, amount in rows}
+    return {provider_id: held.get(provider_id) or 0 for provider_id in ids}
 
 
 def ledger_sum(session: Session, provider_id: int) -> int:
@@ -81,45 +94,77 @@ def post(
     """Append an entry (signed `amount`) and move the wallet; all or nothing.
 
     Raises InsufficientCredits (nothing written) if a debit would go below zero.
+
+    Two statements, no SAVEPOINT: the entry's INSERT comes first and does nothing when its key
+    was posted before (the unique key decides; on PostgreSQL a concurrent post of the same key
+    waits for the first transaction, then does nothing), so a key is charged once. Then the
+    wallet moves (`_move`), refusing a debit by touching no row, never by an error: a refused
+    debit deletes the entry just inserted (uncommitted, so never seen by anyone). Any other
+    error leaves the transaction to the caller's rollback, as any failed statement does.
     """
-    ensure_wallet(session, provider_id)
-    existing = by_key(session, key)
-    if existing is not None:
-        return Posted(existing, False)
     now = clock.now()
-    savepoint = session.begin_nested()
-    try:
-        entry = CreditEntry(
-            provider_id=provider_id,
-            kind=kind,
-            amount=amount,
-            idempotency_key=key,
-            reference=reference,
-            note=note,
-            created_by=created_by,
-            created_at=now,
+    values = dict(
+        provider_id=provider_id,
+        kind=kind,
+        amount=amount,
+        idempotency_key=key,
+        reference=reference,
+        note=note,
+        created_by=created_by,
+        created_at=now,
+    )
+    inserted = insert_new(session, CreditEntry, [values], unique=["idempotency_key"])
+    if not inserted:
+        return Posted(_posted_before(session, key), False)
+    if not _move(session, provider_id, amount, now):
+        session.execute(delete(CreditEntry).where(CreditEntry.id == inserted[0]))
+        raise InsufficientCredits(f"provider {provider_id} cannot pay {-amount}")
+    return Posted(CreditEntry(id=inserted[0], **values), True)
+
+
+def _posted_before(session: Session, key: str) -> CreditEntry:
+    """The entry whose key made the INSERT do nothing (committed, or this transaction's own)."""
+    existing = by_key(session, key)
+    if existing is None:
+        raise RuntimeError(f"credit key {key!r} conflicted without an entry")  # pragma: no cover
+    return existing
+
+
+def _move(session: Session, provider_id: int, amount: int, now: datetime) -> bool:
+    """Add `amount` to the wallet unless the balance would go below zero; False when refused.
+
+    A credit cannot overdraw: one upsert makes the wallet or moves it. A debit is the
+    conditional UPDATE, which touches no row when the wallet is missing too: then the wallet is
+    made (empty; ON CONFLICT DO NOTHING, as one made at the same moment by another transaction
+    counts) and the UPDATE tried once more, which then sees it."""
+    if amount > 0:
+        _credit(session, provider_id, amount, now)
+        return True
+    if _add(session, provider_id, amount, now):
+        return True
+    ensure_wallet(session, provider_id)
+    return _add(session, provider_id, amount, now)
+
+
+def _credit(session: Session, provider_id: int, amount: int, now: datetime) -> None:
+    """INSERT the wallet holding `amount`, or, when it exists, add `amount` to its balance."""
+    statement = dialect_insert(session, CreditWallet).values(provider_id=provider_id, balance=amount, updated_at=now)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[CreditWallet.provider_id],
+            set_={"balance": CreditWallet.balance + amount, "updated_at": now},
         )
-        session.add(entry)
-        session.flush()
-        moved = session.execute(
-            update(CreditWallet)
-            .where(CreditWallet.provider_id == provider_id, CreditWallet.balance + amount >= 0)
-            .values(balance=CreditWallet.balance + amount, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if affected(moved) != 1:
-            raise InsufficientCredits(f"provider {provider_id} cannot pay {-amount}")
-    except IntegrityError:
-        savepoint.rollback()
-        existing = by_key(session, key)
-        if existing is None:
-            raise
-        return Posted(existing, False)
-    except BaseException:
-        savepoint.rollback()
-        raise
-    savepoint.commit()
-    return Posted(entry, True)
+    )
+
+
+def _add(session: Session, provider_id: int, amount: int, now: datetime) -> bool:
+    moved = session.execute(
+        update(CreditWallet)
+        .where(CreditWallet.provider_id == provider_id, CreditWallet.balance + amount >= 0)
+        .values(balance=CreditWallet.balance + amount, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return affected(moved) == 1
 
 
 def grant(

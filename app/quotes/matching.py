@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core import clock
-from app.core.db import affected, keyset
+from app.core.db import claim, keyset
 from app.core.urls import app_path, external_url
 from app.leads import eligibility, masking, routing, timeline
 from app.leads import pool_query as pq
@@ -55,13 +55,7 @@ def route(session: Session, lead: Lead) -> None:
     chosen = candidates(session, lead)[:NOTIFY_TOP]
     now = clock.now()
     if not chosen:
-        session.execute(
-            update(Lead)
-            .where(Lead.id == lead.id, Lead.delivery_status == "ready")
-            .values(delivery_status="pending", escrow_reason="no_matching_provider", updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        session.refresh(lead)
+        _move_on(session, lead, dict(delivery_status="pending", escrow_reason="no_matching_provider", updated_at=now))
         timeline.record(
             session,
             lead,
@@ -71,17 +65,12 @@ def route(session: Session, lead: Lead) -> None:
             data={"reason": "no_matching_provider"},
         )
         return
-    session.execute(
-        update(Lead)
-        .where(Lead.id == lead.id, Lead.delivery_status == "ready")
-        .values(delivery_status="quoting", updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(lead)
+    _move_on(session, lead, dict(delivery_status="quoting", updated_at=now))
     shown = masking.preview(lead)
     for provider in chosen:
         provider.last_offered_at = now
-    notify.notify_all(session, [available(session, lead, provider, shown) for provider in chosen])
+    held = credits.balances(session, [provider.id for provider in chosen])
+    notify.notify_all(session, [available(session, lead, provider, shown, held[provider.id]) for provider in chosen])
     timeline.record(
         session,
         lead,
@@ -93,10 +82,18 @@ def route(session: Session, lead: Lead) -> None:
     )
 
 
-def available(session: Session, lead: Lead, provider: Provider, shown: dict) -> notify.Note:
-    """The "quote request" notification for one provider, with its own price and balance."""
+def _move_on(session: Session, lead: Lead, values: dict) -> None:
+    """Move the lead on from "ready" (routing.route claimed it so): the UPDATE returns the row
+    into `lead`, no refresh SELECT. Had another writer moved it first, `lead` is read again, as
+    it always was."""
+    if not claim(session, lead, [Lead.delivery_status == "ready"], values):
+        session.refresh(lead)
+
+
+def available(session: Session, lead: Lead, provider: Provider, shown: dict, balance: int) -> notify.Note:
+    """The "quote request" notification for one provider, with its own price and `balance`
+    (read for all the chosen providers at once)."""
     cost = pricing.lead_price(lead, provider)
-    balance = credits.balance(session, provider.id)
     short = balance < cost
     title = f"Quote request: {shown['category']} in {shown['city']}"
     body = f"Unlock for {cost} credit{'s' if cost != 1 else ''}" if cost else "Unlock free on Pro"
@@ -152,14 +149,12 @@ def reroute_unmatched(session: Session, limit: int = 100) -> int:
     ):
         if not candidates(session, lead, limit=1):
             continue
-        claimed = session.execute(
-            update(Lead)
-            .where(Lead.id == lead.id, Lead.delivery_status == "pending", Lead.escrow_reason == "no_matching_provider")
-            .values(delivery_status="ready", escrow_reason=None, updated_at=clock.now())
-            .execution_options(synchronize_session=False)
-        )
-        if affected(claimed) == 1:
-            session.refresh(lead)
+        if claim(
+            session,
+            lead,
+            [Lead.delivery_status == "pending", Lead.escrow_reason == "no_matching_provider"],
+            dict(delivery_status="ready", escrow_reason=None, updated_at=clock.now()),
+        ):
             route(session, lead)
             routed += 1
     return routed

@@ -7,12 +7,12 @@ overdraft, and the whole unlock runs in a SAVEPOINT so a failure writes nothing.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.core import clock
-from app.core.db import affected
+from app.core.db import claim
 from app.core.refusal import Refusal
 from app.leads import timeline
 from app.models import Assignment, Lead, Notification, Provider
@@ -22,8 +22,10 @@ from app.quotes.matching import check
 from app.quotes.preview import assignment_of
 from app.quotes.result import Done
 
-
 # ---------------------------------------------------------------- unlock
+FULL = "Fully unlocked: this lead already has all the providers it asked for. Nothing was charged."
+
+
 def unlock_key(lead_id: int, provider_id: int) -> str:
     return f"unlock:{lead_id}:{provider_id}"
 
@@ -35,7 +37,7 @@ def unlock(session: Session, lead_id: int, provider: Provider, quoted_price: int
     lead = session.get(Lead, lead_id)
     if lead is None or lead.mode != "quotes":
         raise Refusal("There is no such quote lead.")
-    existing = assignment_of(session, lead.id, provider.id)
+    existing = unlocked_by(lead, provider.id)
     if existing is not None:
         return Done("You already unlocked this lead.", existing)
     decision = check(session, provider, lead, lock=True)
@@ -54,6 +56,8 @@ def unlock(session: Session, lead_id: int, provider: Provider, quoted_price: int
         )
     if spend.over_budget(session, provider, cost):  # decided under the provider's lock (check above)
         raise spend.budget_refusal(session, provider, cost)
+    if lead.unlock_count >= lead.max_providers:
+        raise full_refusal(session, provider.id, cost)
     notified_at = session.scalar(
         select(func.min(Notification.created_at)).where(
             Notification.lead_id == lead.id,
@@ -65,7 +69,7 @@ def unlock(session: Session, lead_id: int, provider: Provider, quoted_price: int
     savepoint = session.begin_nested()
     try:
         assignment = Assignment(
-            lead_id=lead.id,
+            lead=lead,  # joins lead.assignments as loaded (the next unlocked_by sees it)
             provider_id=provider.id,
             kind="quote",
             status="purchased",
@@ -85,38 +89,26 @@ def unlock(session: Session, lead_id: int, provider: Provider, quoted_price: int
             reference=f"lead:{lead.id}",
             note=f"Unlocked quote lead #{lead.id}",
         )
-        claimed = session.execute(
-            update(Lead)
-            .where(
-                Lead.id == lead.id,
-                Lead.status == "verified",
-                Lead.delivery_status == "quoting",
-                Lead.unlock_count < Lead.max_providers,
-            )
-            .values(unlock_count=Lead.unlock_count + 1, updated_at=now)
-            .execution_options(synchronize_session=False)
+        claimed = claim(  # the UPDATE returns the lead's row into `lead`: no refresh SELECT
+            session,
+            lead,
+            [Lead.status == "verified", Lead.delivery_status == "quoting", Lead.unlock_count < Lead.max_providers],
+            dict(unlock_count=Lead.unlock_count + 1, updated_at=now),
         )
-        if affected(claimed) != 1:
+        if not claimed:
             savepoint.rollback()
-            raise Refusal("Fully unlocked: this lead already has all the providers it asked for. Nothing was charged.")
+            raise Refusal(FULL)
     except IntegrityError:
         savepoint.rollback()
         existing = assignment_of(session, lead.id, provider.id)
         if existing is not None:
             return Done("You already unlocked this lead.", existing)
-        raise Refusal(
-            "Fully unlocked: this lead already has all the providers it asked for. Nothing was charged."
-        ) from None
+        raise Refusal(FULL) from None
     except credits.InsufficientCredits:
         savepoint.rollback()
-        have = credits.balance(session, provider.id)
-        raise Refusal(
-            f"Not enough credits: this lead costs {cost} and you have {have}. Top up to unlock; nothing was charged.",
-            {"credits": "Not enough credits."},
-        ) from None
+        raise short_of_credits(cost, credits.balance(session, provider.id)) from None
     savepoint.commit()
     autoreply.send(session, assignment)
-    session.refresh(lead)
     timeline.record(
         session,
         lead,
@@ -131,4 +123,26 @@ def unlock(session: Session, lead_id: int, provider: Provider, quoted_price: int
         if cost
         else "Unlocked (free on Pro). The customer's contact is below.",
         assignment,
+    )
+
+
+def unlocked_by(lead: Lead, provider_id: int) -> Assignment | None:
+    """The provider's unlock among the lead's assignments, loaded with the lead: no SELECT of
+    its own. One committed after they were read is still caught, by the unique (lead,
+    provider) the INSERT below meets."""
+    return next((a for a in lead.assignments if a.provider_id == provider_id), None)
+
+
+def full_refusal(session: Session, provider_id: int, cost: int) -> Refusal:
+    """The refusal for a lead already full when read (unlocks only ever grow, so it still is):
+    the one the writes would end in, without making them. They debit before they claim a
+    place, so a provider short of credits hears that first (a free unlock never is)."""
+    have = credits.balance(session, provider_id) if cost > 0 else 0
+    return short_of_credits(cost, have) if have < cost else Refusal(FULL)
+
+
+def short_of_credits(cost: int, have: int) -> Refusal:
+    return Refusal(
+        f"Not enough credits: this lead costs {cost} and you have {have}. Top up to unlock; nothing was charged.",
+        {"credits": "Not enough credits."},
     )

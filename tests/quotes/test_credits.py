@@ -109,3 +109,79 @@ def test_direct_refund_of_an_unlock_is_idempotent(db, factory):
     assert disputes.refund_unlock(db.session, assignment, None) is True
     assert disputes.refund_unlock(db.session, assignment, None) is False
     assert credits.balance(db.session, provider_id) == 3
+
+
+def _entries(db, key):
+    return db.session.scalar(select(func.count(CreditEntry.id)).where(CreditEntry.idempotency_key == key))
+
+
+def test_a_spend_repeated_with_its_key_charges_once(db, factory):
+    provider = factory.provider(tier="growth")
+    fund(db.session, provider, 5)
+    first = credits.post(db.session, provider.id, "spend", -2, "unlock-once")
+    again = credits.post(db.session, provider.id, "spend", -2, "unlock-once")
+    assert first.created and not again.created and again.entry.id == first.entry.id
+    assert (first.entry.amount, first.entry.idempotency_key) == (-2, "unlock-once")
+    assert credits.balance(db.session, provider.id) == 3 == credits.ledger_sum(db.session, provider.id)
+    assert _entries(db, "unlock-once") == 1
+
+
+def test_the_first_credit_makes_the_wallet_and_a_debit_without_one_is_refused(db, factory):
+    provider = factory.provider(tier="growth")
+    with pytest.raises(credits.InsufficientCredits):
+        credits.post(db.session, provider.id, "spend", -1, "before-any-grant")
+    assert _entries(db, "before-any-grant") == 0 and credits.balance(db.session, provider.id) == 0
+    assert credits.post(db.session, provider.id, "spend", 0, "free-unlock").created  # a pro unlock costs 0
+    assert credits.grant(db.session, provider.id, 3, "first", note="n").created
+    assert credits.grant(db.session, provider.id, 2, "second", note="n").created
+    newcomer = factory.provider(tier="growth")
+    assert credits.grant(db.session, newcomer.id, 4, "welcome", note="n").created
+    for p, expected in ((provider, 5), (newcomer, 4)):
+        assert credits.balance(db.session, p.id) == expected == credits.ledger_sum(db.session, p.id)
+    assert db.session.scalar(select(func.count()).select_from(CreditWallet)) == 2
+
+
+def test_balances_reads_many_wallets_in_one_go(db, factory):
+    funded, empty, walletless = (factory.provider(tier="growth") for _ in range(3))
+    fund(db.session, funded, 3)
+    credits.post(db.session, empty.id, "spend", 0, "free")
+    wanted = [funded.id, empty.id, walletless.id, funded.id]
+    assert credits.balances(db.session, wanted) == {funded.id: 3, empty.id: 0, walletless.id: 0}
+    assert credits.balances(db.session, []) == {}
+
+
+def test_the_same_key_posted_at_once_charges_once(db, factory, race):
+    provider = factory.provider(tier="growth")
+    fund(db.session, provider, 10)
+    provider_id = provider.id
+    db.session.commit()
+    results = race(4, lambda i: credits.post(db.session, provider_id, "spend", -3, "double-click").created)
+    db.session.expire_all()
+    assert sorted(results) == [False, False, False, True], results  # and nobody saw an error
+    assert credits.balance(db.session, provider_id) == 7 == credits.ledger_sum(db.session, provider_id)
+    assert _entries(db, "double-click") == 1
+
+
+def test_first_grants_at_once_make_one_wallet_holding_them_all(db, factory, race):
+    provider = factory.provider(tier="growth")  # no wallet yet
+    provider_id = provider.id
+    db.session.commit()
+    results = race(4, lambda i: credits.grant(db.session, provider_id, 2, f"grant-{i}", note="race").created)
+    db.session.expire_all()
+    assert results == [True] * 4, results
+    assert credits.balance(db.session, provider_id) == 8 == credits.ledger_sum(db.session, provider_id)
+    wallets = select(func.count()).select_from(CreditWallet).where(CreditWallet.provider_id == provider_id)
+    assert db.session.scalar(wallets) == 1
+
+
+def test_debits_at_once_never_overdraw(db, factory, race):
+    provider = factory.provider(tier="growth")
+    fund(db.session, provider, 5)
+    provider_id = provider.id
+    db.session.commit()
+    results = race(4, lambda i: credits.post(db.session, provider_id, "spend", -2, f"spend-{i}").created)
+    db.session.expire_all()
+    assert results.values == [True, True] and len(results.errors) == 2, results
+    assert all(isinstance(e, credits.InsufficientCredits) for e in results.errors)
+    assert credits.balance(db.session, provider_id) == 1 == credits.ledger_sum(db.session, provider_id)
+    assert db.session.scalar(select(func.count(CreditEntry.id)).where(CreditEntry.kind == "spend")) == 2

@@ -3,8 +3,9 @@ unlock rules and charges, assignment transitions, the customer's choice, done an
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
+from app.core.clock import now as clock_now
 from app.leads import routing
 from app.models import Assignment, Lead, Notification, OutboxEmail, QuoteView, Review
 from app.pipeline import stages as pipeline
@@ -148,6 +149,59 @@ def test_pro_unlocks_free_and_the_cap_shows_fully_unlocked_to_the_rest(db, facto
     result = refusal_of(unlock.unlock, db.session, lead.id, late, 1)
     assert "Fully unlocked" in result.message
     assert credits.balance(db.session, late.id) == 5
+
+
+def test_a_lead_full_when_read_refuses_with_the_reason_the_writes_would_give(db, factory):
+    metro, cat = houston_market(factory)
+    pros = [factory.provider(metro=metro, categories=[cat], tier="pro") for _ in range(3)]
+    short, funded = (factory.provider(metro=metro, categories=[cat], tier="growth") for _ in range(2))
+    fund(db.session, funded, 5)
+    lead = quoting_lead(factory, metro, cat)  # 1 credit for growth
+    for p in pros:
+        assert unlock.unlock(db.session, lead.id, p, 0)
+    # the debit comes before the claim of a place: a provider short of credits hears that first
+    assert "Not enough credits" in refusal_of(unlock.unlock, db.session, lead.id, short, 1).message
+    assert "Fully unlocked" in refusal_of(unlock.unlock, db.session, lead.id, funded, 1).message
+    db.session.expire_all()
+    assert db.session.get(Lead, lead.id).unlock_count == 3
+    assert sorted(db.session.scalars(select(Assignment.provider_id))) == sorted(p.id for p in pros)
+    assert credits.balance(db.session, funded.id) == 5 == credits.ledger_sum(db.session, funded.id)
+    assert credits.ledger_sum(db.session, short.id) == 0
+
+
+def test_unlock_leaves_the_lead_as_written_in_the_session(db, factory):
+    metro, cat = houston_market(factory)
+    provider = factory.provider(metro=metro, categories=[cat], tier="growth")
+    fund(db.session, provider, 5)
+    lead = quoting_lead(factory, metro, cat)
+    done = unlock.unlock(db.session, lead.id, provider, 1)
+    assert lead.unlock_count == 1 and lead.assignments == [done.assignment]  # no refresh needed
+    assert "(1/3)" in lead.events[-1].text
+    again = unlock.unlock(db.session, lead.id, provider, 1)
+    assert again.message == "You already unlocked this lead." and again.assignment is done.assignment
+    db.session.expire_all()
+    assert db.session.get(Lead, lead.id).unlock_count == 1
+    assert credits.balance(db.session, provider.id) == 4 == credits.ledger_sum(db.session, provider.id)
+
+
+def test_an_unlock_written_after_the_lead_was_read_is_still_caught(db, factory):
+    metro, cat = houston_market(factory)
+    provider = factory.provider(metro=metro, categories=[cat], tier="growth")
+    fund(db.session, provider, 5)
+    lead = quoting_lead(factory, metro, cat)
+    assert lead.assignments == []  # read before the other unlock below
+    now = clock_now()
+    db.session.execute(
+        insert(Assignment).values(
+            lead_id=lead.id, provider_id=provider.id, kind="quote", status="purchased", created_at=now, updated_at=now
+        )
+    )
+    done = unlock.unlock(db.session, lead.id, provider, 1)
+    assert done.message == "You already unlocked this lead."
+    db.session.expire_all()
+    assert db.session.get(Lead, lead.id).unlock_count == 0
+    assert db.session.scalar(select(func.count(Assignment.id))) == 1
+    assert credits.balance(db.session, provider.id) == 5 == credits.ledger_sum(db.session, provider.id)
 
 
 def test_unlock_needs_an_eligible_matching_provider(db, factory):
