@@ -92,25 +92,33 @@ def transition(session: Session, model, where, values: dict, *, obj=None, refuse
     UPDATE returns it, no second SELECT); False when none did, or, with `refuse`, raises
     Refusal(refuse) instead. `where` is a list of SQL conditions naming the state the row must
     still be in."""
+    return _update(session, model, where, values, obj, model.__table__.columns if obj is not None else (), refuse)
+
+
+def claim(session: Session, obj, where, values: dict) -> bool:
+    """One conditional UPDATE of one loaded row: `UPDATE <obj's table> SET values WHERE <obj's
+    key> AND where RETURNING what it set`; True, with `obj` holding what was written (the columns
+    set, and those the UPDATE stamps itself, like `updated_at`), when it moved."""
+    model = type(obj)
+    table = model.__table__
+    (key,) = table.primary_key.columns
+    written = [table.c[name] for name in values]
+    written += [c for c in table.columns if c.onupdate is not None and c.key not in values]
+    return _update(session, model, [key == getattr(obj, key.key), *where], values, obj, written, None)
+
+
+def _update(session: Session, model, where, values: dict, obj, returned, refuse: str | None) -> bool:
     statement = update(model).where(*where).values(**values).execution_options(synchronize_session=False)
     if obj is None:
         moved = affected(session.execute(statement)) == 1
     else:
-        row = session.execute(statement.returning(*model.__table__.columns)).first()
+        row = session.execute(statement.returning(*returned)).first()
         moved = row is not None
         if row is not None:
             loaded(obj, row._mapping)
     if not moved and refuse is not None:
         raise Refusal(refuse)
     return moved
-
-
-def claim(session: Session, obj, where, values: dict) -> bool:
-    """`transition` of one loaded row: `UPDATE <obj's table> SET values WHERE <obj's key> AND
-    where RETURNING the row`; True, with `obj` holding the row as written, when it moved."""
-    model = type(obj)
-    (key,) = model.__table__.primary_key.columns
-    return transition(session, model, [key == getattr(obj, key.key), *where], values, obj=obj)
 
 
 def loaded(obj, values: Mapping[Any, Any]) -> None:

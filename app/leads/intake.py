@@ -109,9 +109,12 @@ def is_near_duplicate(session: Session, data: LeadInput) -> bool:
     return any(same or " ".join(text.lower().split()) == normalized for text, same in rows)
 
 
+_OTHER_LEAD = aliased(Lead)  # its own rows, not the outer query's (made once: an alias costs a proxy per column)
+
+
 def _same_contact(data: LeadInput, since: datetime) -> ColumnElement[bool]:
     """EXISTS a lead with this email or phone and category in the metro since `since`."""
-    other = aliased(Lead)  # its own rows, not the outer query's
+    other = _OTHER_LEAD
     contact = []
     if data.customer_email:
         contact.append(other.customer_email == data.customer_email)

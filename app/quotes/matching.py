@@ -83,7 +83,7 @@ def route(session: Session, lead: Lead) -> None:
 
 
 def _move_on(session: Session, lead: Lead, values: dict) -> None:
-    """Move the lead on from "ready" (routing.route claimed it so): the UPDATE returns the row
+    """Move the lead on from "ready" (routing.route claimed it so): the UPDATE returns what it wrote
     into `lead`, no refresh SELECT. Had another writer moved it first, `lead` is read again, as
     it always was."""
     if not claim(session, lead, [Lead.delivery_status == "ready"], values):

@@ -89,7 +89,7 @@ def unlock(session: Session, lead_id: int, provider: Provider, quoted_price: int
             reference=f"lead:{lead.id}",
             note=f"Unlocked quote lead #{lead.id}",
         )
-        claimed = claim(  # the UPDATE returns the lead's row into `lead`: no refresh SELECT
+        claimed = claim(  # the UPDATE returns what it wrote into `lead`: no refresh SELECT
             session,
             lead,
             [Lead.status == "verified", Lead.delivery_status == "quoting", Lead.unlock_count < Lead.max_providers],
