@@ -9,6 +9,7 @@ escrow inbox ("unaccepted_broadcast")."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -19,7 +20,7 @@ from app.broadcast import sla
 from app.broadcast.pool import Candidate, choose
 from app.broadcast.wave_plan import plan_of
 from app.core import clock
-from app.core.db import affected, claim, loaded
+from app.core.db import affected, claim, insert_returning, loaded
 from app.core.urls import app_path, external_url
 from app.leads import masking, routing, timeline
 from app.leads.intake import URGENCY_LABELS
@@ -120,8 +121,7 @@ def expand(
         timeline.record(session, lead, "wave_skipped", f"Wave {n} skipped: nobody eligible", data={"wave": n})
     if expected_wave:  # (before the first wave no offer is open: a restart expired them all)
         _extend_open_offers(session, lead, deadline, now)
-    _offer_to(session, lead, chosen, wave_no, now, deadline)
-    total = sum(o.state in ("offered", "declined") for o in lead.offers)
+    total = _offer_to(session, lead, chosen, wave_no, now, deadline)
     first = expected_wave == 0
     timeline.record(
         session,
@@ -158,27 +158,38 @@ def _extend_open_offers(session: Session, lead: Lead, deadline: datetime, now: d
     changes.touch(session, *extended.values())  # their countdowns move
 
 
-def _offer_to(session: Session, lead: Lead, chosen: list[Candidate], wave_no: int, now, deadline) -> None:
+@dataclass(frozen=True)
+class Made:
+    """An offer just made, as its notification needs it."""
+
+    id: int
+    provider: Provider
+    restricted: bool
+    offered_at: datetime
+    expires_at: datetime
+
+
+def _offer_to(session: Session, lead: Lead, chosen: list[Candidate], wave_no: int, now, deadline) -> int:
+    """Offer the lead to `chosen` and tell them; returns how many offers are now open or
+    declined (what the timeline says). New offers are one INSERT, not ORM objects: a wave
+    writes several, and the lead's offers are read again when next needed."""
     existing = {o.provider_id: o for o in lead.offers}
-    made = []
+    offer_ids: dict[int, int] = {}  # provider id -> offer id
     for c in chosen:
         offer = existing.get(c.provider_id)
         if offer is not None:  # offered before a restart and expired: offer again
             offer.state, offer.wave, offer.offered_at, offer.expires_at = "offered", wave_no, now, deadline
             offer.responded_at, offer.decline_reason, offer.restricted = None, None, c.restricted
-        else:
-            offer = Offer(
-                provider_id=c.provider_id,
-                wave=wave_no,
-                offered_at=now,
-                expires_at=deadline,
-                state="offered",
-                restricted=c.restricted,
-            )
-            lead.offers.append(offer)  # the loaded collection stays true: no second SELECT of it
-        made.append(offer)
+            offer_ids[c.provider_id] = offer.id
+    fresh = [c for c in chosen if c.provider_id not in existing]
+    total = sum(o.state in ("offered", "declined") for o in existing.values()) + len(fresh)
+    row = {"lead_id": lead.id, "wave": wave_no, "offered_at": now, "expires_at": deadline, "state": "offered"}
+    new_rows = [{**row, "provider_id": c.provider_id, "restricted": c.restricted} for c in fresh]
+    # (this flushes the offers offered again first)
+    for written in insert_returning(session, Offer, new_rows, Offer.provider_id, Offer.id):
+        offer_ids[written.provider_id] = written.id
+    session.expire(lead, ["offers"])
     ids = [c.provider_id for c in chosen]
-    session.flush()
     # fair rotation: they go to the back of their tier's queue, and the UPDATE returns the
     # providers the notifications need (their owners in one more statement)
     providers = {
@@ -192,14 +203,14 @@ def _offer_to(session: Session, lead: Lead, chosen: list[Candidate], wave_no: in
             execution_options={"synchronize_session": False, "populate_existing": True},
         )
     }
-    changes.touch(session, *(o.provider_id for o in made))
-    for offer in made:
-        offer.provider = providers[offer.provider_id]
-    shown = {r: masking.restricted_preview(lead) if r else masking.preview(lead) for r in {o.restricted for o in made}}
+    changes.touch(session, *ids)
+    made = [Made(offer_ids[c.provider_id], providers[c.provider_id], c.restricted, now, deadline) for c in chosen]
+    shown = {r: masking.restricted_preview(lead) if r else masking.preview(lead) for r in {m.restricted for m in made}}
     notify.notify_all(session, [_new_offer(lead, offer, shown[offer.restricted]) for offer in made])
+    return total
 
 
-def _new_offer(lead: Lead, offer: Offer, shown: dict) -> notify.Note:
+def _new_offer(lead: Lead, offer: Made, shown: dict) -> notify.Note:
     """The "new offer" notification; `shown` is the lead's (restricted) preview."""
     title = f"New lead: {shown['category']} in {shown['city']}"
     tz = offer.provider.home_metro.timezone
@@ -224,7 +235,7 @@ def _new_offer(lead: Lead, offer: Offer, shown: dict) -> notify.Note:
     )
 
 
-def _offer_push(lead: Lead, offer: Offer) -> PushText:
+def _offer_push(lead: Lead, offer: Made) -> PushText:
     """The lock-screen text: "New offer: grease trap pumping in Houston", "5:00 to accept · …"."""
     urgency, emergency = masking.push_urgency(lead)
     return PushText(

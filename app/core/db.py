@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Result, Select, update
+from sqlalchemy import CursorResult, Result, Row, Select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -37,10 +37,17 @@ def dialect_insert(session: Session, model):
 def insert_rows(session: Session, model, rows: list[dict]) -> list[Any]:
     """INSERT every row in one statement (on both databases); the new primary keys (in no
     promised order: SQLite batches only then). The rows must all name the same columns."""
+    (key,) = model.__table__.primary_key.columns
+    return [row[0] for row in insert_returning(session, model, rows, key)]
+
+
+def insert_returning(session: Session, model, rows: list[dict], *columns) -> list[Row[Any]]:
+    """`insert_rows` returning `columns` of each new row (in no promised order: return a column
+    that tells the rows apart)."""
     if not rows:
         return []
-    (key,) = model.__table__.primary_key.columns
-    return _insert(session, dialect_insert(session, model.__table__).returning(key), rows)
+    statement = dialect_insert(session, model.__table__).returning(*(model.__table__.c[c.key] for c in columns))
+    return _insert(session, statement, rows)
 
 
 def insert_new(session: Session, model, rows: list[dict], *, unique: list[str] | None = None) -> list[Any]:
@@ -51,16 +58,17 @@ def insert_new(session: Session, model, rows: list[dict], *, unique: list[str] |
         return []
     key = model.__table__.primary_key.columns  # the first key column is returned
     table_insert = dialect_insert(session, model.__table__)
-    return _insert(session, table_insert.on_conflict_do_nothing(index_elements=unique).returning(*key), rows)
+    statement = table_insert.on_conflict_do_nothing(index_elements=unique).returning(*key)
+    return [row[0] for row in _insert(session, statement, rows)]
 
 
-def _insert(session: Session, statement, rows: list[dict]) -> list[Any]:
+def _insert(session: Session, statement, rows: list[dict]) -> list[Row[Any]]:
     """Run a table-level INSERT … RETURNING for `rows`, batched into one statement
     (insertmanyvalues), after flushing what the session holds (the rows may refer to it). A
     table-level statement skips the ORM's bulk-insert bookkeeping, which costs more than the
     INSERT itself for the few rows a notification or an email batch has."""
     session.flush()
-    return list(session.connection().execute(statement, rows).scalars())
+    return list(session.connection().execute(statement, rows))
 
 
 def keyset(session: Session, query: Select, key, page: int = 200, max_rows: int = 20000) -> Iterator:
