@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from app.core import clock
@@ -16,18 +17,20 @@ def log(
     summary: str,
     data: dict | None = None,
     ip: str | None = None,
-) -> AuditLog:
-    """Append an entry for `action` on `obj` (any model instance with an id)."""
-    entry = AuditLog(
-        created_at=clock.now(),
-        actor_user_id=actor.id if actor is not None else None,
-        action=action,
-        object_type=type(obj).__name__.lower(),
-        object_id=getattr(obj, "id", None),
-        summary=summary,
-        data=data or {},
-        ip=ip,
-    )
-    session.add(entry)
+) -> None:
+    """Append an entry for `action` on `obj` (any model instance with an id). One INSERT, after
+    flushing what is pending (so `obj` has its id): an entry is never changed once written."""
     session.flush()
-    return entry
+    session.connection().execute(
+        insert(AuditLog),
+        {
+            "created_at": clock.now(),
+            "actor_user_id": actor.id if actor is not None else None,
+            "action": action,
+            "object_type": type(obj).__name__.lower(),
+            "object_id": getattr(obj, "id", None),
+            "summary": summary,
+            "data": data or {},
+            "ip": ip,
+        },
+    )
