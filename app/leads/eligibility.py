@@ -79,7 +79,7 @@ def lock_provider(session: Session, provider_id: int) -> None:
 def check_direct(session: Session, provider: Provider, *, lock: bool = False) -> Eligibility:
     """Direct eligibility with this week's count. `lock=True` when the answer decides a
     delivery, so two deliveries to one provider are counted one after the other."""
-    if lock:
+    if lock and provider.weekly_cap is not None:  # without a cap the count decides nothing
         lock_provider(session, provider.id)
     return direct(provider, week_count_for_cap(session, provider))
 
