@@ -102,7 +102,7 @@ def is_near_duplicate(session: Session, data: LeadInput) -> bool:
     rows = session.execute(
         select(Lead.description, _same_contact(data, since))
         .where(Lead.created_at >= since, Lead.metro_id == data.metro_id)
-        .order_by(Lead.id.desc())
+        .order_by(Lead.created_at.desc())  # newest first, straight from the (metro, created_at) index
         .limit(200)
     )
     normalized = " ".join(data.description.lower().split())
