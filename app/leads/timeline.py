@@ -15,6 +15,9 @@ def actor_label(user: User | None) -> str:
     return f"{user.role}:{user.id}"
 
 
+_INSERT = insert(LeadEvent)  # run on the connection: a plain INSERT, no ORM bookkeeping; built once
+
+
 def record(
     session: Session,
     lead: Lead,
@@ -34,7 +37,7 @@ def record(
     them, are read again on next use."""
     session.flush()  # the lead (and anything else pending) is written first, as before
     session.connection().execute(
-        insert(LeadEvent),  # on the connection: a plain INSERT, no ORM bookkeeping
+        _INSERT,
         {
             "lead_id": lead.id,
             "kind": kind,

@@ -8,6 +8,8 @@ from sqlalchemy.orm import Session
 from app.core import clock
 from app.models import AuditLog, User
 
+_INSERT = insert(AuditLog)  # run on the connection: a plain INSERT; built once
+
 
 def log(
     session: Session,
@@ -22,7 +24,7 @@ def log(
     flushing what is pending (so `obj` has its id): an entry is never changed once written."""
     session.flush()
     session.connection().execute(
-        insert(AuditLog),
+        _INSERT,
         {
             "created_at": clock.now(),
             "actor_user_id": actor.id if actor is not None else None,
