@@ -191,7 +191,8 @@ def _offer_to(session: Session, lead: Lead, chosen: list[Candidate], wave_no: in
     session.expire(lead, ["offers"])
     ids = [c.provider_id for c in chosen]
     # fair rotation: they go to the back of their tier's queue, and the UPDATE returns the
-    # providers the notifications need (their owners in one more statement)
+    # providers the notifications need (their owners in one more statement). Providers this
+    # session already holds are kept as loaded (what they have loaded stays), with the new time.
     providers = {
         p.id: p
         for p in session.scalars(
@@ -200,9 +201,11 @@ def _offer_to(session: Session, lead: Lead, chosen: list[Candidate], wave_no: in
             .values(last_offered_at=now)
             .returning(Provider)
             .options(selectinload(Provider.owner)),
-            execution_options={"synchronize_session": False, "populate_existing": True},
+            execution_options={"synchronize_session": False},
         )
     }
+    for provider in providers.values():
+        loaded(provider, {"last_offered_at": now})
     changes.touch(session, *ids)
     made = [Made(offer_ids[c.provider_id], providers[c.provider_id], c.restricted, now, deadline) for c in chosen]
     shown = {r: masking.restricted_preview(lead) if r else masking.preview(lead) for r in {m.restricted for m in made}}
