@@ -78,8 +78,9 @@ class _Day:
         self.last_offer = 0
         # Offers are only made when a wave opens (routing, the sweep, a decline that closes a
         # wave), and providers only paused for missed offers when a window closes (the sweep, a
-        # decline): `look` reads the database only then. Wave deadlines only move when the
-        # engine did something: the loop reads the next one again only then.
+        # decline): `look` reads the database only then. The next wave deadline is read again
+        # only when one may have come earlier (a wave opened): an accept only removes one, and
+        # the loop then wakes at the old time, finds nothing overdue and reads it again.
         self.new_offers = False
         self.windows_closed = False
         self.engine_moved = True
@@ -212,11 +213,10 @@ class _Day:
         if offer.state != "offered":  # the provider's live page already says "taken" or "closed"
             self.stats["accepts_too_late"] += not declines
             return
-        self.engine_moved = True
         try:
             if declines:
                 # the last open offer of a wave declined: the next wave now
-                self.new_offers = self.windows_closed = True
+                self.new_offers = self.windows_closed = self.engine_moved = True
                 offer_actions.decline(self.session, offer_id, provider_id, "too_busy")
             else:
                 offer_actions.accept(self.session, offer_id, provider_id)
