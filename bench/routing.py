@@ -10,7 +10,7 @@ times), then times, per lead, the routing work in-process:
 - top10: the quote router's top-10 query (`matching.candidates`, the same for quote leads);
 - route: the whole `routing.route` of that lead (claim, pick, offers, in-app notifications,
   outbox emails and pushes, timeline), flushed, then rolled back so every round sees the same
-  metro. Its fixed part (about 60 statements of ORM work for 3 offers) does not depend on the
+  metro. Its fixed part (about a dozen statements for 3 offers) does not depend on the
   metro's size.
 
 It prints p50/p99 per size, the 10k - 100 differences, and the machine's load. Targets:
