@@ -185,7 +185,7 @@ def _offer_to(session: Session, lead: Lead, chosen: list[Candidate], wave_no: in
     total = sum(o.state in ("offered", "declined") for o in existing.values()) + len(fresh)
     row = {"lead_id": lead.id, "wave": wave_no, "offered_at": now, "expires_at": deadline, "state": "offered"}
     new_rows = [{**row, "provider_id": c.provider_id, "restricted": c.restricted} for c in fresh]
-    # (this flushes the offers offered again first)
+    # (the offers offered again are flushed by this INSERT, or with none new by the UPDATE below)
     for written in insert_returning(session, Offer, new_rows, Offer.provider_id, Offer.id):
         offer_ids[written.provider_id] = written.id
     session.expire(lead, ["offers"])
